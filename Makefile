@@ -1,0 +1,38 @@
+# One task runner: CI calls `make test`; newcomers call `make run`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8501
+HOST ?= 127.0.0.1
+STAMP := $(VENV)/.installed
+
+.PHONY: install run ingest test lint eval bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+ingest: install
+	$(VENV)/bin/assistant ingest
+
+run: ingest
+	$(VENV)/bin/streamlit run streamlit_app.py --server.address $(HOST) --server.port $(PORT) \
+		--browser.gatherUsageStats false --server.headless $(if $(HEADLESS),true,false)
+
+lint: install
+	$(VENV)/bin/ruff check assistant ingest tests benchmarks streamlit_app.py
+	$(VENV)/bin/mypy
+
+test: lint
+	$(PY) -m pytest -q
+
+eval: ingest
+	$(VENV)/bin/assistant eval eval/questions.jsonl --retrieval-only --out eval/out
+
+bench: install
+	$(PY) benchmarks/bench_retrieval.py
+
+clean:
+	rm -rf data eval/out .pytest_cache .mypy_cache

@@ -1,0 +1,200 @@
+"""Evaluate on a question set: pure metric functions and the run that writes DIR/run.json."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ingest.clean import collapse_ws, normalize_text
+
+KINDS = ("fact", "list", "compare", "negative", "draft")
+SUMMARY_KEYS = (
+    "evidence_recall_at_k", "source_hit_at_k", "mrr", "must_include", "citation_validity",
+    "citation_support_recall", "citation_support_precision", "refusal_accuracy", "false_refusal_rate",
+    "draft_structure", "draft_ask_coverage", "retrieval_ms_p50", "generation_ms_p50",
+)
+
+
+class QuestionSetError(ValueError):
+    """A question-set file that does not follow the format; the message names the line."""
+
+
+@dataclass(frozen=True)
+class Passage:
+    """What the metrics need to know about one retrieved passage."""
+
+    doc_id: str
+    chunk_index: int
+    text: str
+
+
+def norm(s: str) -> str:
+    """The comparison form: the ingest's character normalisation, whitespace collapsed."""
+    return collapse_ws(normalize_text(s))
+
+
+def load_questions(path: Path) -> list[dict[str, Any]]:
+    """Read a JSON Lines question set (blank and # lines skipped), checking the required fields."""
+    items: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise QuestionSetError(f"{path}: cannot read ({exc})") from exc
+    for n, line in enumerate(lines, 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise QuestionSetError(f"{path}:{n}: not JSON ({exc.msg})") from exc
+        for key in ("id", "kind", "question", "sources", "evidence"):
+            if key not in item:
+                raise QuestionSetError(f"{path}:{n}: missing field {key!r}")
+        if item["kind"] not in KINDS:
+            raise QuestionSetError(f"{path}:{n}: kind {item['kind']!r} is not one of {', '.join(KINDS)}")
+        if item["id"] in seen:
+            raise QuestionSetError(f"{path}:{n}: duplicate id {item['id']!r}")
+        if item["kind"] == "draft" and not isinstance(item.get("proposal"), dict):
+            raise QuestionSetError(f"{path}:{n}: a draft item needs a 'proposal' object")
+        seen.add(item["id"])
+        items.append(item)
+    if not items:
+        raise QuestionSetError(f"{path}: no questions")
+    return items
+
+
+def query_text(item: dict[str, Any]) -> str:
+    """What is searched for an item: the question, and for drafts the incoming proposal too."""
+    if item.get("kind") == "draft" and isinstance(item.get("proposal"), dict):
+        p = item["proposal"]
+        return " ".join(str(x) for x in (p.get("title", ""), p.get("body", ""), item["question"]) if x)
+    return str(item["question"])
+
+
+# -- retrieval metrics (pure) -------------------------------------------------------------------------
+def _contains(evidence: str, passages: Sequence[Passage]) -> bool:
+    """Inside one passage, or across two passages adjacent in the same document."""
+    texts = {(p.doc_id, p.chunk_index): norm(p.text) for p in passages}
+    if any(evidence in t for t in texts.values()):
+        return True
+    for (doc, idx), t in texts.items():
+        nxt = texts.get((doc, idx + 1))
+        if nxt is not None and (evidence in f"{t}{nxt}" or evidence in f"{t} {nxt}"):
+            return True
+    return False
+
+
+def evidence_recall(evidence: Sequence[str], passages: Sequence[Passage], k: int) -> float | None:
+    """Share of evidence strings found in the top-k passages; None when the item has none."""
+    ev = [norm(e) for e in evidence if e.strip()]
+    if not ev:
+        return None
+    top = list(passages[:k])
+    return sum(_contains(e, top) for e in ev) / len(ev)
+
+
+def source_hit(sources: Sequence[str], passages: Sequence[Passage], k: int) -> float | None:
+    """Share of expected source documents among the top-k passages' documents."""
+    if not sources:
+        return None
+    got = {p.doc_id for p in passages[:k]}
+    return sum(s in got for s in sources) / len(sources)
+
+
+def reciprocal_rank(evidence: Sequence[str], passages: Sequence[Passage]) -> float | None:
+    """1/rank of the first passage holding any evidence string whole; 0 when none does."""
+    ev = [norm(e) for e in evidence if e.strip()]
+    if not ev:
+        return None
+    for rank, p in enumerate(passages, 1):
+        t = norm(p.text)
+        if any(e in t for e in ev):
+            return 1.0 / rank
+    return 0.0
+
+
+def mean(values: Sequence[float | None]) -> float | None:
+    vals = [v for v in values if v is not None]
+    return sum(vals) / len(vals) if vals else None
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    if not values:
+        return None
+    if len(values) == 1:
+        return float(values[0])
+    return float(statistics.quantiles(sorted(values), n=100, method="inclusive")[int(q) - 1])
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# -- the retrieval-only run -------------------------------------------------------------------------
+def retrieval_metrics(item: dict[str, Any], passages: list[Passage], k: int) -> dict[str, float | None]:
+    return {
+        "evidence_recall_at_k": evidence_recall(item.get("evidence", []), passages, k),
+        "source_hit_at_k": source_hit(item.get("sources", []), passages, k),
+        "mrr": reciprocal_rank(item.get("evidence", []), passages[:k]),
+    }
+
+
+def summarise(rows: list[dict[str, Any]], k: int) -> dict[str, Any]:
+    out: dict[str, Any] = {"n": len(rows), "k": k}
+    for key in SUMMARY_KEYS:
+        out[key] = mean([r["metrics"].get(key) for r in rows])
+    out["retrieval_ms_p50"] = percentile([r["retrieval_ms"] for r in rows if "retrieval_ms" in r], 50)
+    out["retrieval_ms_p95"] = percentile([r["retrieval_ms"] for r in rows if "retrieval_ms" in r], 95)
+    return out
+
+
+def run_retrieval_eval(
+    items: list[dict[str, Any]],
+    search: Callable[[str, int, str], list[dict[str, Any]]],
+    k: int,
+    modes: Sequence[str] = ("dense", "bm25", "hybrid"),
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Evaluate each retrieval mode; `search(query, k, mode)` returns passage dicts best first."""
+    from tqdm import tqdm
+
+    by_mode: dict[str, list[dict[str, Any]]] = {m: [] for m in modes}
+    for item in tqdm(items, desc="eval", unit="q", disable=not progress):
+        for mode in modes:
+            t0 = time.perf_counter()
+            hits = search(query_text(item), k, mode)
+            ms = (time.perf_counter() - t0) * 1000
+            passages = [Passage(h["doc_id"], int(h["chunk_index"]), h["text"]) for h in hits]
+            by_mode[mode].append({
+                "id": item["id"], "kind": item["kind"], "question": item["question"], "answer": None,
+                "citations": [], "retrieved": [h["label"] for h in hits], "retrieval_ms": round(ms, 2),
+                "metrics": retrieval_metrics(item, passages, k),
+            })
+    result: dict[str, Any] = {"retrieval": {}}
+    for mode, rows in by_mode.items():
+        result["retrieval"][mode] = {
+            "summary": summarise(rows, k),
+            "by_kind": {kd: summarise([r for r in rows if r["kind"] == kd], k)
+                        for kd in KINDS if any(r["kind"] == kd for r in rows)},
+        }
+    main = "hybrid" if "hybrid" in by_mode else modes[0]
+    result["summary"] = result["retrieval"][main]["summary"]
+    result["by_kind"] = result["retrieval"][main]["by_kind"]
+    result["questions"] = by_mode[main]
+    return result
+
+
+def write_run(out_dir: Path, run: dict[str, Any]) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "run.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(run, ensure_ascii=False, indent=2), encoding="utf-8")
+    tmp.replace(path)
+    return path

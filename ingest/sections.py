@@ -1,0 +1,231 @@
+"""Split cleaned text into parts (proposal, reply, co-handling opinion, plan) and parts into sections."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+CN_NUM = "一二三四五六七八九十"
+# Heading markers by rank: 一、 > (一) > 1. > (1) > 一是. A new heading pops every open heading of
+# equal or lower rank, so lists that start below the top level still nest correctly.
+_HEADINGS: list[tuple[int, re.Pattern[str]]] = [
+    (1, re.compile(rf"^[{CN_NUM}]{{1,3}}、")),
+    (2, re.compile(rf"^\([{CN_NUM}]{{1,3}}\)")),
+    (3, re.compile(r"^\d{1,2}[.、](?!\d)")),
+    (4, re.compile(r"^\(\d{1,2}\)")),
+]
+SHI_RANK = 5
+_SHI = re.compile(rf"(?:(?<=^)|(?<=[。;:,]))([{CN_NUM}]{{1,2}})是")
+DATE_LINE = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日$")
+OFFICE_LINE = re.compile(
+    r"^[\u4e00-\u9fff()]{2,30}(局|委员会|委|办公室|办|政府|厅|院|中心|会|署|处|室|部)$"
+)
+SALUTATION = re.compile(
+    r"^[^。;]{2,80}?(代表|委员|委会|同志|局|委|办|办公室|政府|厅|机构|单位|部门|会|院|处|党派|中心)(们)?:$"
+)
+CONTACT_LINE = re.compile(r"^\(?联系人")
+CLOSING_LINE = re.compile(
+    r"^((最后,)?(诚挚)?(衷心)?感谢|此复|专此|特此|顺致|联系人|提案者|提案人|建议人|领衔|附件[::])"
+)
+
+
+@dataclass(frozen=True)
+class Part:
+    """A sub-document: the proposal, a reply, a co-handling opinion, a notice or a plan."""
+
+    index: int
+    kind: str
+    first_line: int
+    last_line: int  # inclusive
+    salutation: str  # addressee line without the colon, "" when none
+    signature_office: str
+    signature_date: str  # ISO date, "" when none
+
+
+@dataclass(frozen=True)
+class Section:
+    """A contiguous span of one part under one heading path."""
+
+    part: int
+    heading_path: tuple[str, ...]
+    role: str  # opening | body | closing
+    start: int
+    end: int
+
+
+def line_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of each line of the cleaned text."""
+    spans, pos = [], 0
+    for ln in text.split("\n"):
+        spans.append((pos, pos + len(ln)))
+        pos += len(ln) + 1
+    return spans
+
+
+def iso_date(line: str) -> str:
+    m = DATE_LINE.match(line.strip())
+    return f"{int(m[1]):04d}-{int(m[2]):02d}-{int(m[3]):02d}" if m else ""
+
+
+def _is_title_like(line: str) -> bool:
+    return "。" not in line and len(line) < 90 and not heading_of(line)
+
+
+def split_parts(lines: list[str]) -> list[Part]:
+    """Cut the document where a salutation opens a new letter or a signature (office + date) closes one."""
+    bounds: list[tuple[int, int, str, str, str]] = []
+    start, salutation, has_body = 0, "", False
+    i, n = 0, len(lines)
+
+    def close(end: int, office: str = "", date: str = "") -> None:
+        nonlocal start, salutation, has_body
+        if end >= start:
+            bounds.append((start, end, salutation, office, date))
+        start, salutation, has_body = end + 1, "", False
+
+    while i < n:
+        ln = lines[i]
+        if SALUTATION.match(ln) and i + 1 < n:
+            if salutation or has_body:
+                close(i - 1)
+            salutation = ln[:-1]
+            i += 1
+            continue
+        if OFFICE_LINE.match(ln) and i + 1 < n and DATE_LINE.match(lines[i + 1]):
+            end = i + 1
+            if end + 1 < n and CONTACT_LINE.match(lines[end + 1]):
+                end += 1
+            close(end, ln, iso_date(lines[i + 1]))
+            i = end + 1
+            continue
+        if not _is_title_like(ln):
+            has_body = True
+        i += 1
+    if start < n:
+        close(n - 1)
+    parts: list[Part] = []
+    for idx, (a, b, sal, office, date) in enumerate(bounds):
+        kind = _part_kind(lines[a : b + 1], sal, parts)
+        parts.append(Part(idx, kind, a, b, sal, office, date))
+    return parts
+
+
+def _part_kind(lines: list[str], salutation: str, earlier: list[Part]) -> str:
+    head = "".join(lines[:3])
+    if not salutation:
+        if lines and (lines[0].startswith("案由") or any(re.match(r"^(提案者|提案人|建议人)", x) for x in lines)):
+            return "proposal"
+        if re.search(r"(实施方案|行动方案|工作方案|实施意见|措施|办法)", head):
+            return "implementation_plan"
+        return "reply" if re.search(r"答复|复函", head) else "other"
+    if re.search(r"(代表|委员|委会|党派)$", salutation) or any(p.kind == "proposal" for p in earlier) and not any(
+        p.kind == "reply" for p in earlier
+    ):
+        return "reply"
+    if any(p.kind == "reply" for p in earlier) or re.search(r"会办|协办", "".join(lines)):
+        return "co_handling"
+    if re.search(r"印发.*通知", head):
+        return "notice"
+    return "reply"
+
+
+def heading_of(line: str) -> int:
+    """Rank of the heading that opens this line, 0 when it is not a heading."""
+    for rank, rx in _HEADINGS:
+        if rx.match(line):
+            return rank
+    return 0
+
+
+def heading_label(text: str, limit: int = 40) -> str:
+    """The heading's short label: its text up to the first clause end outside 《》 and quotes."""
+    depth = 0
+    for k, ch in enumerate(text):
+        if ch in "《“(〈":
+            depth += 1
+        elif ch in "》”)〉":
+            depth = max(0, depth - 1)
+        elif depth == 0 and ch in "。,;:!?" and k >= 3:
+            return text[:k][:limit]
+    return text[:limit].rstrip("。")
+
+
+def shi_splits(text: str, expect: int = 1) -> list[int]:
+    """Offsets of 一是/二是/… markers that follow each other in order, starting at `expect`."""
+    out = []
+    for m in _SHI.finditer(text):
+        num = CN_NUM.find(m[1]) + 1 if len(m[1]) == 1 else (10 + CN_NUM.find(m[1][1]) + 1)
+        if num == expect:
+            out.append(m.start())
+            expect += 1
+    return out
+
+
+def split_sections(text: str, parts: list[Part]) -> list[Section]:
+    """Sections of every part, along its headings, each with its heading path and offsets."""
+    spans = line_spans(text)
+    lines = text.split("\n")
+    sections: list[Section] = []
+    for part in parts:
+        raw: list[tuple[tuple[str, ...], str, int, int, bool]] = []  # path, role, start, end, heading_only
+        stack: list[tuple[int, str]] = []
+        role = "opening"
+        shi_next = 1
+        last_heading_line = max(
+            (i for i in range(part.first_line, part.last_line + 1) if heading_of(lines[i])), default=-1
+        )
+        for i in range(part.first_line, part.last_line + 1):
+            ln, (a, _b) = lines[i], spans[i]
+            rank = heading_of(ln)
+            if role != "closing" and i > last_heading_line and (
+                CLOSING_LINE.match(ln) or OFFICE_LINE.match(ln) or DATE_LINE.match(ln)
+            ):
+                role, stack = "closing", []
+                raw.append(((), role, a, spans[i][1], False))
+                continue
+            if role == "closing":
+                raw[-1] = (raw[-1][0], role, raw[-1][2], spans[i][1], False)
+                continue
+            segments = [(0, rank)]
+            if rank:
+                stack = [h for h in stack if h[0] < rank]
+                shi_next = 1
+            cuts = shi_splits(ln, shi_next)
+            if not rank and cuts[:1] == [0]:
+                segments = [(0, SHI_RANK)]
+            segments += [(c, SHI_RANK) for c in cuts if c > 0]
+            shi_next += len(cuts)
+            for s_idx, (off, srank) in enumerate(segments):
+                seg_end = segments[s_idx + 1][0] if s_idx + 1 < len(segments) else len(ln)
+                seg = ln[off:seg_end]
+                if srank:
+                    role = "body"
+                    stack = [h for h in stack if h[0] < srank]
+                    stack.append((srank, heading_label(seg)))
+                    path = tuple(lbl for _, lbl in stack)
+                    heading_only = (
+                        srank < SHI_RANK and len(segments) == 1 and "。" not in ln.rstrip("。") and len(ln) <= 60
+                    )
+                    raw.append((path, role, a + off, a + seg_end, heading_only))
+                elif raw and raw[-1][1] == role and s_idx == 0 and (not stack or raw[-1][0] == tuple(h[1] for h in stack)):
+                    p, r, s0, _e0, _ho = raw[-1]
+                    raw[-1] = (p, r, s0, a + seg_end, False)
+                else:
+                    raw.append((tuple(lbl for _, lbl in stack), role, a + off, a + seg_end, False))
+        sections.extend(_merge_heading_only(part.index, raw))
+    return sections
+
+
+def _merge_heading_only(part: int, raw: list[tuple[tuple[str, ...], str, int, int, bool]]) -> list[Section]:
+    """A heading line with no text of its own joins the section that follows it under that heading."""
+    out: list[Section] = []
+    carry: int | None = None
+    for idx, (path, role, a, b, heading_only) in enumerate(raw):
+        nxt = raw[idx + 1] if idx + 1 < len(raw) else None
+        start = carry if carry is not None else a
+        if heading_only and nxt and nxt[0][: len(path)] == path and len(nxt[0]) > len(path):
+            carry = start
+            continue
+        carry = None
+        out.append(Section(part, path, role, start, b))
+    return out
