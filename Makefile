@@ -22,7 +22,7 @@ run: ingest
 		--browser.gatherUsageStats false --server.headless $(if $(HEADLESS),true,false)
 
 lint: install
-	$(VENV)/bin/ruff check assistant ingest tests benchmarks streamlit_app.py
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
 test: lint
