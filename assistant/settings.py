@@ -64,6 +64,24 @@ class Settings(BaseSettings):
         0.3, ge=0, le=1, description="BM25 length normalisation (low: short list items are not over-rewarded)."
     )
 
+    generator: Literal["offline", "llm"] = Field(
+        "offline", description="Answer/draft generator: extractive offline (no key) or an OpenAI-compatible chat model."
+    )
+    llm_base_url: str | None = Field(
+        None, description="Base URL of the OpenAI-compatible chat endpoint; falls back to OPENAI_BASE_URL."
+    )
+    llm_api_key: SecretStr | None = Field(None, description="API key of the chat endpoint; falls back to OPENAI_API_KEY.")
+    llm_model: str = Field("gpt-4o-mini", description="Chat model name (e.g. deepseek-chat, qwen-plus, glm-4).")
+    llm_temperature: float = Field(0.1, ge=0, le=2, description="Sampling temperature of the chat model.")
+    llm_timeout_s: float = Field(60.0, gt=0, description="Seconds before a chat request is abandoned.")
+    llm_max_retries: int = Field(1, ge=0, le=5, description="Retries of a failed chat request (429/5xx/timeouts).")
+    context_tokens: int = Field(
+        3000, ge=300, description="Token budget for numbered passages and conversation history in a prompt."
+    )
+    support_threshold: float = Field(
+        0.35, ge=0, le=1, description="Share of a sentence's character bigrams that its cited passages must contain."
+    )
+
     @property
     def max_file_bytes(self) -> int:
         return int(self.max_file_mb * 1024 * 1024)
@@ -75,3 +93,18 @@ class Settings(BaseSettings):
     @property
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"
+
+
+def env_example() -> str:
+    """The text of `.env.example`: every setting with its description and default."""
+    lines = ["# Copy to .env and edit. Every setting of the assistant, with its default.",
+             "# Environment variables with the same names override this file.", ""]
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        value = "" if default is None else str(default).lower() if isinstance(default, bool) else str(default)
+        lines += [f"# {field.description}", f"ASSISTANT_{name.upper()}={value}", ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # python -m assistant.settings > .env.example
+    print(env_example(), end="")

@@ -44,7 +44,10 @@ def test_secret_is_not_printed() -> None:
 
 
 def test_env_example_lists_every_setting() -> None:
+    from assistant.settings import env_example
+
     text = (Path(__file__).resolve().parent.parent / ".env.example").read_text(encoding="utf-8")
+    assert text == env_example(), "regenerate with: python -m assistant.settings > .env.example"
     for name in Settings.model_fields:
         assert f"ASSISTANT_{name.upper()}=" in text, name
 
