@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import REPO_ROOT, FakeEmbedder
+from tests.conftest import REPO_ROOT, FakeEmbedder
 
 from assistant.settings import Settings
 from ingest.pipeline import IngestReport, discover, ingest_paths, parse_file
