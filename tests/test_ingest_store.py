@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.conftest import REPO_ROOT, FakeEmbedder
 
 from assistant.settings import Settings
 from ingest.pipeline import IngestReport, discover, ingest_paths, parse_file
 from ingest.store import Store, StoreError
+from tests.conftest import REPO_ROOT, FakeEmbedder
 
 GUANGZHOU = "guangzhou-2024-rd20242679-reply"
 JIEYANG = "jieyang-2023-zx7-reply"
