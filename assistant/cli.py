@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any, cast
 
@@ -43,11 +44,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from assistant.retrieve import Filters
     from assistant.service import build_services
 
     services = build_services(_settings(args))
-    filters = Filters(city=args.city or "", year=args.year, kind=args.kind or "", office=args.office or "")
+    filters = _filters(args)
     mode: Mode = args.mode
     hits = services.search_dicts(args.query, args.k or services.settings.top_k, mode, filters)
     if args.json:
@@ -85,6 +85,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         QuestionSetError,
         file_sha256,
         load_questions,
+        run_eval,
         run_retrieval_eval,
         write_run,
     )
@@ -96,22 +97,38 @@ def cmd_eval(args: argparse.Namespace) -> int:
     except QuestionSetError as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    if not args.retrieval_only:
-        print("answer and draft evaluation arrives with the answering layer; use --retrieval-only", file=sys.stderr)
-        return 2
     settings = _settings(args)
     services = build_services(settings)
     if services.store.count() == 0:
         print("the store is empty: run `assistant ingest` first", file=sys.stderr)
         return 2
     k = args.k or settings.top_k
-    run = run_retrieval_eval(items, lambda q, kk, mode: services.search_dicts(q, kk, cast(Mode, mode)), k)
+    generator = args.generator or settings.generator
+    t0 = time.perf_counter()
+    retrieval = run_retrieval_eval(items, lambda q, kk, mode: services.search_dicts(q, kk, cast(Mode, mode)), k,
+                                   progress=not args.retrieval_only)
+    if args.retrieval_only:
+        run = retrieval
+    else:
+        from assistant import prompts
+        from assistant.answer import Assistant
+        from assistant.draft import Drafter
+
+        assistant = Assistant(services)
+        run = run_eval(items, assistant, Drafter(assistant), k, generator)
+        run["retrieval"] = retrieval["retrieval"]
     run["config"] = {
         "question_set": str(args.file), "question_set_sha256": file_sha256(Path(args.file)),
-        "generator": None, "embedder": services.embedder.name, "k": k, "retrieval_only": True,
+        "generator": None if args.retrieval_only else generator,
+        "model": settings.llm_model if generator == "llm" and not args.retrieval_only else None,
+        "embedder": services.embedder.name, "k": k, "retrieval_only": bool(args.retrieval_only),
         "store_version": services.store.version(), "collection": settings.collection,
         "pipeline": PIPELINE_VERSION, "chunk_tokens": settings.chunk_tokens, "candidates": settings.candidates,
-        "rrf_k": settings.rrf_k, "hnsw_ef_search": settings.hnsw_ef_search,
+        "rrf_k": settings.rrf_k, "bm25_weight": settings.bm25_weight, "hnsw_ef_search": settings.hnsw_ef_search,
+        "context_tokens": settings.context_tokens, "support_threshold": settings.support_threshold,
+        "refusal_min_coverage": settings.refusal_min_coverage,
+        "prompts": {} if args.retrieval_only else prompts.hashes(),
+        "seconds": round(time.perf_counter() - t0, 1),
     }
     run = {"config": run.pop("config"), **run}
     out = write_run(Path(args.out), run)
@@ -120,8 +137,103 @@ def cmd_eval(args: argparse.Namespace) -> int:
         s = block["summary"]
         print(f"{mode:<8} {s['evidence_recall_at_k']:>10.3f} {s['source_hit_at_k']:>8.3f} {s['mrr']:>6.3f} "
               f"{s['retrieval_ms_p50']:>8.1f}")
-    print(f"wrote {out}")
+    if not args.retrieval_only:
+        s = run["summary"]
+        for key in ("must_include", "citation_validity", "citation_support_recall", "citation_support_precision",
+                    "refusal_accuracy", "false_refusal_rate", "draft_structure", "draft_complete",
+                    "draft_ask_coverage", "generation_ms_p50"):
+            value = s.get(key)
+            print(f"{key:<28} {'n/a' if value is None else f'{value:.3f}'}")
+    print(f"wrote {out} ({run['config']['seconds']} s)")
     return 0
+
+
+def _filters(args: argparse.Namespace) -> Any:
+    from assistant.retrieve import Filters
+
+    return Filters(city=args.city or "", year=args.year, kind=args.kind or "", office=args.office or "")
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from assistant.answer import Answer, Assistant
+    from assistant.service import build_services
+
+    assistant = Assistant(build_services(_settings(args)))
+    final: Answer | None = None
+    for item in assistant.stream(args.question, _filters(args), args.k, generator=args.generator):
+        if isinstance(item, Answer):
+            final = item
+        elif not args.json:
+            pass  # the checked text is printed below; raw model deltas may hold invalid markers
+    assert final is not None
+    if args.json:
+        print(json.dumps(final.to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    if final.notice:
+        print(f"提示：{final.notice}")
+    print(final.text)
+    if final.refused and final.related:
+        print("\n相关段落（仅供参考，不作为答案依据）：")
+        for h in final.related:
+            print(f"  - {h.label} {h.metadata.get('heading_path', '')}: {h.text[:80]}")
+    cited = sorted({n for s in final.report.sentences for n in s.cited})
+    if cited:
+        print("\n出处：")
+        for n in cited:
+            c = final.citation(n)
+            print(f"  [{n}] {c['title']} | {c['office']} | {c['date']} | {c['heading_path']}")
+            print(f"      “{c['span_text'][:120]}”")
+    if final.report.unsupported:
+        print("\n未能核实的句子：")
+        for s in final.report.unsupported:
+            print(f"  ! {s.text}")
+    return 0
+
+
+def cmd_draft(args: argparse.Namespace) -> int:
+    from assistant.answer import Assistant
+    from assistant.draft import Drafter, load_request
+    from assistant.service import build_services
+
+    try:
+        req = load_request(Path(args.proposal), office=args.office or "", date=args.date or "",
+                           role="co" if args.co else "lead", lead_office=args.lead_office or "")
+    except (OSError, ValueError, TypeError) as exc:
+        print(f"{args.proposal}: cannot read the proposal ({exc})", file=sys.stderr)
+        return 2
+    if not req.office:
+        print("the replying office is required: --office 广州市工业和信息化局 (or \"office\" in the JSON)",
+              file=sys.stderr)
+        return 2
+    assistant = Assistant(build_services(_settings(args)))
+    draft = Drafter(assistant).draft(req, args.generator)
+    if args.json:
+        print(json.dumps(draft.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        if draft.notice:
+            print(f"提示：{draft.notice}")
+        print(draft.title, "\n")
+        print(draft.text)
+        print("\n结构：" + " ".join(f"{k}{'✓' if v else '✗'}" for k, v in draft.structure.items()))
+        print("建议覆盖：" + "；".join(f"{a.ask[:20]}{'✓' if a.found else '（未找到材料）'}" for a in draft.asks))
+    from assistant.export import to_docx, to_markdown
+
+    if args.docx:
+        Path(args.docx).write_bytes(to_docx(draft, include_sources=not args.no_sources))
+        print(f"wrote {args.docx}", file=sys.stderr)
+    if args.markdown:
+        Path(args.markdown).write_text(to_markdown(draft, include_sources=not args.no_sources),
+                                       encoding="utf-8")
+        print(f"wrote {args.markdown}", file=sys.stderr)
+    return 0
+
+
+def add_filters(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--k", type=int)
+    s.add_argument("--city")
+    s.add_argument("--year", type=int)
+    s.add_argument("--kind", choices=["proposal", "reply", "co_handling", "notice", "implementation_plan"])
+    s.add_argument("--office")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -138,11 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("search", help="hybrid search; prints the passages")
     s.add_argument("query")
-    s.add_argument("--k", type=int)
-    s.add_argument("--city")
-    s.add_argument("--year", type=int)
-    s.add_argument("--kind", choices=["proposal", "reply", "co_handling", "notice", "implementation_plan"])
-    s.add_argument("--office")
+    add_filters(s)
     s.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_search)
@@ -151,9 +259,30 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_docs)
 
+    s = sub.add_parser("ask", help="answer a question with cited sources")
+    s.add_argument("question")
+    add_filters(s)
+    s.add_argument("--generator", choices=["offline", "llm"])
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_ask)
+
+    s = sub.add_parser("draft", help="draft a reply letter for a proposal JSON file")
+    s.add_argument("--proposal", required=True, help="JSON: {title, number, proposer, body} (+ office, date, fields)")
+    s.add_argument("--office", help="the replying office, e.g. 广州市工业和信息化局")
+    s.add_argument("--date", help="letter date, e.g. 2024年4月29日 (left blank when omitted)")
+    s.add_argument("--co", action="store_true", help="a co-handling opinion to the lead office")
+    s.add_argument("--lead-office", help="the lead office (addressee of a co-handling opinion)")
+    s.add_argument("--generator", choices=["offline", "llm"])
+    s.add_argument("--docx", help="write the letter as .docx here")
+    s.add_argument("--markdown", help="write the letter as Markdown here")
+    s.add_argument("--no-sources", action="store_true", help="leave the sources appendix out of the export")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_draft)
+
     s = sub.add_parser("eval", help="evaluate on a question set (QUESTION_SET.md format)")
     s.add_argument("file", nargs="?", default="eval/questions.jsonl")
     s.add_argument("--retrieval-only", action="store_true")
+    s.add_argument("--generator", choices=["offline", "llm"])
     s.add_argument("--k", type=int)
     s.add_argument("--out", default="eval/out")
     s.set_defaults(func=cmd_eval)

@@ -198,3 +198,119 @@ def write_run(out_dir: Path, run: dict[str, Any]) -> Path:
     tmp.write_text(json.dumps(run, ensure_ascii=False, indent=2), encoding="utf-8")
     tmp.replace(path)
     return path
+
+
+# -- answers and drafts ------------------------------------------------------------------------------------
+def must_include(strings: Sequence[str], text: str) -> float | None:
+    """Share of required strings present in the text (normalised like the corpus)."""
+    if not strings:
+        return None
+    t = norm(text)
+    return sum(norm(s) in t for s in strings) / len(strings)
+
+
+def citation_validity(total: int, valid: int) -> float | None:
+    return valid / total if total else None
+
+
+def support_figures(report: Any) -> tuple[float | None, float | None]:
+    """ALCE-style citation recall and precision over the claims of a checked text.
+
+    Recall: claims supported by their citations (a claim without citations is unsupported).
+    Precision: a citation counts when its sentence is supported and the citation is not redundant
+    (it supports the sentence alone, or the sentence loses support without it).
+    """
+    claims = [s for s in report.sentences if s.claim]
+    if not claims:
+        return None, None
+    recall = sum(s.supported for s in claims) / len(claims)
+    cites = [(s, n) for s in claims for n in s.cited]
+    if not cites:
+        return recall, None
+    precise = sum(1 for s, n in cites if s.supported and n not in s.irrelevant)
+    return recall, precise / len(cites)
+
+
+def office_from_instruction(text: str) -> str:
+    """"请以广州市工业和信息化局名义起草…" → 广州市工业和信息化局."""
+    import re
+
+    m = re.search(r"以([\u4e00-\u9fff]{2,30}?(?:局|委员会|委|办公室|政府|厅))(?:的)?(?:名义|口吻|身份)", text)
+    return m.group(1) if m else ""
+
+
+def answer_row(item: dict[str, Any], ans: Any, k: int) -> dict[str, Any]:
+    passages = [Passage(str(h.metadata.get("doc_id", "")), int(h.metadata.get("chunk_index", 0)), h.text)
+                for h in ans.hits]
+    m: dict[str, Any] = retrieval_metrics(item, passages, k)
+    answerable = item.get("answerable", True) and item["kind"] != "negative"
+    m["must_include"] = must_include(item.get("must_include", []), ans.text) if answerable else None
+    m["citation_validity"] = citation_validity(ans.report.markers_total, ans.report.markers_valid)
+    m["citation_support_recall"], m["citation_support_precision"] = support_figures(ans.report)
+    m["refusal_accuracy"] = float(ans.refused) if not answerable else None
+    m["false_refusal_rate"] = float(ans.refused) if answerable else None
+    m["unsupported_sentences"] = len(ans.report.unsupported)
+    return {"id": item["id"], "kind": item["kind"], "question": item["question"], "answer": ans.text,
+            "refused": ans.refused, "notice": ans.notice, "unsupported": [s.text for s in ans.report.unsupported],
+            "citations": [ans.citation(n)["label"] for n in sorted({n for s in ans.report.sentences for n in s.cited})],
+            "retrieved": [h.label for h in ans.hits], "retrieval_ms": round(ans.retrieval_ms, 2),
+            "generation_ms": round(ans.generation_ms, 2), "metrics": m}
+
+
+def draft_row(item: dict[str, Any], draft: Any, k: int) -> dict[str, Any]:
+    passages = [Passage(str(h.metadata.get("doc_id", "")), int(h.metadata.get("chunk_index", 0)), h.text)
+                for h in draft.passages]
+    m: dict[str, Any] = retrieval_metrics(item, passages, len(passages) or k)
+    m["must_include"] = must_include(item.get("must_include", []), draft.text)
+    m["citation_validity"] = citation_validity(draft.report.markers_total, draft.report.markers_valid)
+    m["citation_support_recall"], m["citation_support_precision"] = support_figures(draft.report)
+    m["draft_structure"] = sum(draft.structure.values()) / len(draft.structure)
+    m["draft_complete"] = float(draft.complete)
+    m["draft_ask_coverage"] = sum(a.found for a in draft.asks) / len(draft.asks) if draft.asks else None
+    m["unsupported_sentences"] = len(draft.report.unsupported)
+    return {"id": item["id"], "kind": item["kind"], "question": item["question"], "answer": draft.text,
+            "refused": False, "notice": draft.notice, "citations": [s["label"] for s in draft.sources()],
+            "unsupported": [s.text for s in draft.report.unsupported],
+            "retrieved": [h.label for h in draft.passages], "structure": draft.structure,
+            "asks": [{"ask": a.ask, "found": a.found} for a in draft.asks],
+            "retrieval_ms": round(draft.retrieval_ms, 2), "generation_ms": round(draft.generation_ms, 2), "metrics": m}
+
+
+def summarise_full(rows: list[dict[str, Any]], k: int) -> dict[str, Any]:
+    out = summarise(rows, k)
+    out["draft_complete"] = mean([r["metrics"].get("draft_complete") for r in rows])
+    out["generation_ms_p50"] = percentile([r["generation_ms"] for r in rows if "generation_ms" in r], 50)
+    out["generation_ms_p95"] = percentile([r["generation_ms"] for r in rows if "generation_ms" in r], 95)
+    out["unsupported_sentences"] = sum(int(r["metrics"].get("unsupported_sentences") or 0) for r in rows)
+    return out
+
+
+def run_eval(items: list[dict[str, Any]], assistant: Any, drafter: Any, k: int, generator: str,
+             progress: bool = True) -> dict[str, Any]:
+    """Answer every question (draft every `draft` item) and measure; the summary follows QUESTION_SET.md."""
+    from tqdm import tqdm
+
+    from assistant.draft import DraftRequest, Proposal
+
+    rows = []
+    for item in tqdm(items, desc="eval", unit="q", disable=not progress):
+        if item["kind"] == "draft":
+            office = office_from_instruction(item["question"]) or _office_of_sources(assistant, item)
+            req = DraftRequest(Proposal.from_dict(item["proposal"]), office, instructions=item["question"])
+            rows.append(draft_row(item, drafter.draft(req, generator), k))
+        else:
+            rows.append(answer_row(item, assistant.ask(item["question"], k=k, generator=generator), k))
+    return {
+        "summary": summarise_full(rows, k),
+        "by_kind": {kd: summarise_full([r for r in rows if r["kind"] == kd], k)
+                    for kd in KINDS if any(r["kind"] == kd for r in rows)},
+        "questions": rows,
+    }
+
+
+def _office_of_sources(assistant: Any, item: dict[str, Any]) -> str:
+    records = assistant.services.store.doc_records()
+    for src in item.get("sources", []):
+        if office := records.get(src, {}).get("office"):
+            return str(office)
+    return "【答复单位待填写】"

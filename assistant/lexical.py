@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
+from collections import Counter
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -57,18 +59,44 @@ def tokenize(text: str) -> list[str]:
     return out
 
 
+FILTER_FIELDS = ("city", "year", "kind", "office", "doc_id")
+
+
 class LexicalIndex:
-    """An immutable BM25 index over a snapshot of the store; replaced whole when the store changes."""
+    """An immutable BM25 index over a snapshot of the store; replaced whole when the store changes.
+
+    `tokens` (optional) are the already-tokenised texts, e.g. from a cache, so a rebuild after an
+    ingest only runs jieba on new chunks. Filter fields are kept as arrays: a filter is one vector
+    comparison, not a Python loop over every chunk.
+    """
 
     def __init__(self, ids: list[str], texts: list[str], documents: list[str], metadatas: list[dict[str, Any]],
-                 version: str, k1: float = 1.2, b: float = 0.3) -> None:
+                 version: str, k1: float = 1.2, b: float = 0.3, tokens: list[list[str]] | None = None) -> None:
         import bm25s
 
         self.ids, self.documents, self.metadatas, self.version = ids, documents, metadatas, version
         self._bm25 = bm25s.BM25(k1=k1, b=b)
+        tokens = tokens if tokens is not None else [tokenize(t) or ["∅"] for t in texts]
+        self.tokens = tokens
+        self.fields = {f: np.array([str(m.get(f, "")) for m in metadatas], dtype=object) for f in FILTER_FIELDS}
+        self.values = {f: sorted({v for v in arr if v}) for f, arr in self.fields.items()}
+        self.position = {cid: i for i, cid in enumerate(ids)}
+        df: Counter[str] = Counter()
+        for toks in tokens:
+            df.update(set(toks))
+        n = max(1, len(tokens))
+        self._idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+        self._idf_unknown = math.log(1 + (n + 0.5) / 0.5)
         if ids:
-            self._bm25.index([tokenize(t) or ["∅"] for t in texts], show_progress=False)
+            self._bm25.index(tokens, show_progress=False)
         self._vocab: dict[str, int] = dict(getattr(self._bm25, "vocab_dict", {}) or {})
+
+    def idf(self, token: str) -> float:
+        """Inverse document frequency; a word the store has never seen weighs the most."""
+        return self._idf.get(token, self._idf_unknown)
+
+    def knows(self, token: str) -> bool:
+        return token in self._idf
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -87,3 +115,37 @@ class LexicalIndex:
         top = np.argpartition(-scores, n - 1)[:n]
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+
+
+class TokenCache:
+    """jieba tokens per chunk id, on disk: chunk ids are content hashes, so tokens never go stale.
+
+    A process that rebuilds its index after an ingest (its own or another process's, through a
+    shared Chroma server) tokenises only the chunks it has not seen.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def load(self) -> dict[str, list[str]]:
+        import pickle
+
+        try:
+            with self.path.open("rb") as fh:
+                data = pickle.load(fh)  # our own cache file under the data dir
+            return data if isinstance(data, dict) else {}
+        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError):
+            return {}
+
+    def save(self, tokens: dict[str, list[str]]) -> None:
+        import os
+        import pickle
+
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
+            with tmp.open("wb") as fh:
+                pickle.dump(tokens, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            tmp.replace(self.path)
+        except OSError:
+            pass  # a read-only data dir only costs the next process a re-tokenisation

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from assistant.lexical import LexicalIndex, init_jieba
+from assistant.lexical import LexicalIndex, TokenCache, init_jieba, tokenize
 from assistant.settings import Settings
 from ingest.embed import Embedder
 from ingest.metadata import city_of as city_of_office
@@ -102,11 +102,21 @@ class HybridRetriever:
             ids += i
             docs += d
             metas += m
+        cache = TokenCache(self.settings.cache_dir / f"bm25-tokens-{self.settings.collection}.pkl")
+        known = cache.load()
         texts = [f"{context_header(m)}\n{d}" for d, m in zip(docs, metas, strict=True)]
-        return LexicalIndex(ids, texts, docs, metas, version, k1=self.settings.bm25_k1, b=self.settings.bm25_b)
+        tokens = [known.get(cid) or tokenize(t) or ["∅"] for cid, t in zip(ids, texts, strict=True)]
+        lex = LexicalIndex(ids, texts, docs, metas, version, k1=self.settings.bm25_k1, b=self.settings.bm25_b,
+                           tokens=tokens)
+        if len(known) != len(ids) or any(cid not in known for cid in ids):
+            cache.save(dict(zip(ids, tokens, strict=True)))
+        return lex
 
     def known_values(self, key: str) -> list[str]:
-        return sorted({str(m.get(key, "")) for m in self.lexical().metadatas if m.get(key)})
+        lex = self.lexical()
+        if key in lex.values:
+            return lex.values[key]
+        return sorted({str(m.get(key, "")) for m in lex.metadatas if m.get(key)})
 
     # -- filters ---------------------------------------------------------------------------------------
     def _offices_matching(self, office: str) -> list[str]:
@@ -130,18 +140,16 @@ class HybridRetriever:
     def _mask(self, lex: LexicalIndex, f: Filters) -> np.ndarray | None:
         if f.is_empty():
             return None
-        offices = set(self._offices_matching(f.office) or [f.office]) if f.office else set()
-        city = f.city.removesuffix("市")
-
-        def ok(m: dict[str, Any]) -> bool:
-            return (
-                (not city or m.get("city") == city)
-                and (not f.year or m.get("year") == int(f.year))
-                and (not f.kind or m.get("kind") == f.kind)
-                and (not offices or m.get("office") in offices)
-            )
-
-        return np.fromiter((1.0 if ok(m) else 0.0 for m in lex.metadatas), dtype=np.float32, count=len(lex))
+        keep = np.ones(len(lex), dtype=bool)
+        if f.city:
+            keep &= lex.fields["city"] == f.city.removesuffix("市")
+        if f.year:
+            keep &= lex.fields["year"] == str(int(f.year))
+        if f.kind:
+            keep &= lex.fields["kind"] == f.kind
+        if f.office:
+            keep &= np.isin(lex.fields["office"], self._offices_matching(f.office) or [f.office])
+        return keep.astype(np.float32)
 
     # -- search ----------------------------------------------------------------------------------------
     def cities_in(self, query: str) -> list[str]:
@@ -159,7 +167,8 @@ class HybridRetriever:
         if len(cities) >= 2:
             subs = [(query, replace(filters, city=c)) for c in cities]
             per = max(1, math.ceil(k / len(cities)))
-            lists = [self._search_one(query, per + k, f, mode) for _, f in subs]
+            vector = self.embedder.embed_query(query) if mode != "bm25" else None  # embedded once for all cities
+            lists = [self._search_one(query, per + k, f, mode, vector) for _, f in subs]
             merged: list[Hit] = []
             seen: set[str] = set()
             for i in range(max(len(x) for x in lists) if lists else 0):
@@ -190,37 +199,65 @@ class HybridRetriever:
         kinds = set(matches)
         return matches[0] if len(kinds) == 1 else ""
 
-    def _dense(self, query: str, n: int, f: Filters) -> list[tuple[str, str, dict[str, Any], float]]:
-        if self.store.count() == 0:
-            return []
-        res = self.store.query(self.embedder.embed_query(query), n, self.where(f))
-        return [
-            (i, d, dict(m or {}), 1.0 - float(dist))
-            for i, d, m, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0],
-                                     res["distances"][0], strict=True)
-        ]
+    def _dense(self, vector: np.ndarray, n: int, f: Filters, lex: LexicalIndex) -> list[tuple[int, float]]:
+        """(position in the lexical snapshot, cosine similarity) of the n nearest chunks passing the filters.
 
-    def _search_one(self, query: str, k: int, f: Filters, mode: Mode) -> list[Hit]:
+        Chroma returns ids and distances only; texts and metadata come from the in-memory snapshot. A
+        filter is applied by over-fetching unfiltered neighbours and keeping those that pass (fast
+        at any size); when that leaves too few, Chroma's own filtered search is asked instead.
+        """
+        total = len(lex)
+        if total == 0:
+            return []
+        mask = self._mask(lex, f)
+        passing = int(mask.sum()) if mask is not None else total
+        if passing == 0:
+            return []
+        want = min(n, passing)
+        fetch = want if mask is None else min(total, math.ceil(want * total / passing * 1.5) + 10)
+        res = None
+        if fetch <= self.settings.dense_overfetch_max or mask is None:
+            res = self.store.query_ids(vector, fetch)
+            out = self._positions(res, lex, mask)
+            if len(out) >= want or fetch >= total:
+                return out[:want]
+        res = self.store.query_ids(vector, want, self.where(f))
+        return self._positions(res, lex, None)[:want]
+
+    @staticmethod
+    def _positions(res: dict[str, Any], lex: LexicalIndex, mask: np.ndarray | None) -> list[tuple[int, float]]:
+        out = []
+        for cid, dist in zip(res["ids"][0], res["distances"][0], strict=True):
+            pos = lex.position.get(cid)
+            if pos is not None and (mask is None or mask[pos]):  # an id newer than the snapshot waits for it
+                out.append((pos, 1.0 - float(dist)))
+        return out
+
+    def _search_one(self, query: str, k: int, f: Filters, mode: Mode, vector: np.ndarray | None = None) -> list[Hit]:
         n = max(self.settings.candidates, k)
         hits: dict[str, Hit] = {}
         rrf = self.settings.rrf_k
+        lex = self.lexical()
+
+        def hit_at(pos: int) -> Hit:
+            cid = lex.ids[pos]
+            if cid not in hits:
+                meta = lex.metadatas[pos]
+                hits[cid] = Hit(cid, str(meta.get("label", cid)), lex.documents[pos], meta, 0.0)
+            return hits[cid]
+
         if mode in ("hybrid", "dense"):
-            for r, (cid, doc, meta, sim) in enumerate(self._dense(query, n, f), 1):
-                hits[cid] = Hit(cid, str(meta.get("label", cid)), doc, meta, 1.0 / (rrf + r),
-                                dense_rank=r, dense_score=sim)
+            vec = vector if vector is not None else self.embedder.embed_query(query)
+            for r, (pos, sim) in enumerate(self._dense(vec, n, f, lex), 1):
+                h = hit_at(pos)
+                h.score += 1.0 / (rrf + r)
+                h.dense_rank, h.dense_score = r, sim
         if mode in ("hybrid", "bm25"):
-            lex = self.lexical()
             for r, (pos, score) in enumerate(lex.search(query, n, self._mask(lex, f)), 1):
-                cid = lex.ids[pos]
-                h = hits.get(cid)
-                if h is None:
-                    meta = lex.metadatas[pos]
-                    h = hits[cid] = Hit(cid, str(meta.get("label", cid)), lex.documents[pos], meta, 0.0)
+                h = hit_at(pos)
                 h.score += self.settings.bm25_weight / (rrf + r)
                 h.bm25_rank, h.bm25_score = r, score
         ranked = sorted(hits.values(), key=lambda h: (-h.score, h.label))[:k]
         for r, h in enumerate(ranked, 1):
             h.rank = r
         return ranked
-
-

@@ -55,6 +55,10 @@ class Settings(BaseSettings):
 
     top_k: int = Field(8, ge=1, le=100, description="Passages returned by a search.")
     candidates: int = Field(60, ge=5, le=1000, description="Candidates taken from each retriever before fusion.")
+    dense_overfetch_max: int = Field(
+        2000, ge=10, description="Most unfiltered neighbours fetched to apply a filter in memory before asking "
+        "Chroma for a filtered search instead."
+    )
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
     bm25_weight: float = Field(
         2.0, ge=0, description="Weight of the BM25 ranking in the fusion (dense is 1); tuned on eval/questions.jsonl."
@@ -77,6 +81,11 @@ class Settings(BaseSettings):
     llm_max_retries: int = Field(1, ge=0, le=5, description="Retries of a failed chat request (429/5xx/timeouts).")
     context_tokens: int = Field(
         3000, ge=300, description="Token budget for numbered passages and conversation history in a prompt."
+    )
+    refusal_min_coverage: float = Field(
+        0.3, ge=0, le=1,
+        description="Share of a question's key terms (IDF-weighted) one retrieved sentence must cover for a fact "
+        "question to be answered; a third of it for other questions. Calibrated on eval/questions.jsonl.",
     )
     support_threshold: float = Field(
         0.35, ge=0, le=1, description="Share of a sentence's character bigrams that its cited passages must contain."

@@ -132,7 +132,7 @@ def test_stored_chunks_carry_text_and_metadata(
     assert rec["n_chunks"] == len(parsed.record.chunks) and rec["proposer"] == "魏朗代表"
     # the vector search returns the passage whose wording is closest to the query
     needle = next(c for c in parsed.record.chunks if "市财政给予一次性100万元奖励" in c.text)
-    hits = store.query(fake_embedder.embed_query(needle.embed_text), 1)
+    hits = store.query_ids(fake_embedder.embed_query(needle.embed_text), 1)
     assert hits["ids"][0] == [needle.id]
 
 

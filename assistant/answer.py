@@ -1,0 +1,264 @@
+"""Answer a question from retrieved passages, with numbered citations that are checked before display."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from assistant import cite, prompts
+from assistant.generate import ChatModel, GenerationError, chat_config, compose_group, pick_sentences
+from assistant.question import QuestionInfo, Scope, analyze, candidate_sentences, decide
+from assistant.retrieve import Filters, Hit
+from assistant.service import Services
+from assistant.tokens import count_tokens
+from ingest.metadata import KIND_LABELS
+
+GeneratorName = Literal["offline", "llm"]
+_FOLLOW_UP = re.compile(r"^(那|那么|还有|另外|其中|它|它们|这些|上述|以上|此外|再|同样|相应)")
+
+
+@dataclass
+class Turn:
+    role: Literal["user", "assistant"]
+    content: str
+
+
+@dataclass
+class Answer:
+    question: str
+    text: str  # markers canonical [n]; every [n] points at passages[n-1]
+    passages: list[Hit]  # numbered from 1, exactly what the generator was shown
+    report: cite.CitationReport
+    refused: bool = False
+    reason: str = ""
+    related: list[Hit] = field(default_factory=list)
+    notice: str = ""  # e.g. the model failed and the offline answer is shown instead
+    generator: str = "offline"
+    missing: list[str] = field(default_factory=list)  # cities named in the question with no material
+    retrieval_ms: float = 0.0
+    generation_ms: float = 0.0
+    query: str = ""  # what was searched (a follow-up is condensed with the previous question)
+    hits: list[Hit] = field(default_factory=list)  # everything retrieved, before packing
+
+    def citation(self, n: int) -> dict[str, Any]:
+        """What a citation resolves to: source, office, date, heading path and the exact span to highlight."""
+        hit = self.passages[n - 1]
+        m = hit.metadata
+        claims = [s for s in self.report.sentences if n in s.cited]
+        a, b = cite.best_span(claims[0].text, hit.text) if claims else (0, len(hit.text))
+        offset = int(m.get("start", 0)) if m.get("role") != "outline" else None
+        return {
+            "n": n, "label": hit.label, "doc_id": m.get("doc_id", ""), "title": m.get("title", ""),
+            "office": m.get("office", ""), "kind": KIND_LABELS.get(str(m.get("kind", "")), ""),
+            "date": m.get("date", ""), "heading_path": m.get("heading_path", ""), "text": hit.text,
+            "span": [a, b], "span_text": hit.text[a:b],
+            "doc_span": [offset + a, offset + b] if offset is not None else [m.get("start"), m.get("end")],
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question, "query": self.query, "answer": self.text, "refused": self.refused,
+            "reason": self.reason, "notice": self.notice, "generator": self.generator, "missing": self.missing,
+            "citations": [self.citation(n) for n in sorted({n for s in self.report.sentences for n in s.cited})],
+            "passages": [{"n": i + 1, "label": h.label, "text": h.text} for i, h in enumerate(self.passages)],
+            "related": [{"label": h.label, "text": h.text} for h in self.related],
+            "unsupported": [s.text for s in self.report.unsupported],
+            "markers": {"total": self.report.markers_total, "valid": self.report.markers_valid,
+                        "removed": self.report.markers_removed},
+            "retrieval_ms": round(self.retrieval_ms, 1), "generation_ms": round(self.generation_ms, 1),
+        }
+
+
+def passage_block(n: int, hit: Hit) -> str:
+    m = hit.metadata
+    head = " ".join(str(x) for x in (f"[{n}]", f"《{m.get('title', '')}》", m.get("doc_number", ""),
+                                     m.get("office", ""), m.get("date", ""), m.get("heading_path", "")) if x)
+    return f"{head}\n{hit.text}"
+
+
+def support_texts(passages: list[Hit]) -> list[str]:
+    """What each numbered passage can support: its text and the source facts shown in its header."""
+    return [passage_block(i + 1, h) for i, h in enumerate(passages)]
+
+
+def pack(hits: list[Hit], budget: int) -> list[Hit]:
+    """Highest-ranked first, whole passages only, until the token budget is spent."""
+    out: list[Hit] = []
+    used = 0
+    for h in hits:
+        cost = count_tokens(passage_block(len(out) + 1, h)) + 2
+        if out and used + cost > budget:
+            continue  # a shorter, lower-ranked passage may still fit
+        out.append(h)
+        used += cost
+    return out
+
+
+def history_text(history: list[Turn], budget: int) -> str:
+    """The most recent turns that fit the budget, oldest dropped first; long answers shortened."""
+    lines: list[str] = []
+    used = 0
+    for turn in reversed(history):
+        content = cite.strip_markers(turn.content).strip()
+        if turn.role == "assistant" and len(content) > 300:
+            content = content[:300] + "…"
+        line = f"{'用户' if turn.role == 'user' else '助手'}：{content}"
+        cost = count_tokens(line)
+        if used + cost > budget:
+            break
+        lines.append(line)
+        used += cost
+    return "\n".join(reversed(lines))
+
+
+def condense(question: str, history: list[Turn]) -> str:
+    """A follow-up ("那杭州呢？") is searched together with the previous question."""
+    prev = next((t.content for t in reversed(history) if t.role == "user"), "")
+    if prev and (len(question) <= 12 or _FOLLOW_UP.match(question)):
+        return f"{prev} {question}"
+    return question
+
+
+@dataclass
+class Prepared:
+    question: str
+    query: str
+    info: QuestionInfo
+    hits: list[Hit]
+    passages: list[Hit]
+    groups: list[tuple[str, list[int]]]  # (city or "", indexes into passages)
+    scopes: list[Scope]
+    retrieval_ms: float
+
+    @property
+    def refused(self) -> bool:
+        return not any(s.answerable for s in self.scopes)
+
+    @property
+    def missing(self) -> list[str]:
+        return [c for (c, _), s in zip(self.groups, self.scopes, strict=True) if c and not s.answerable]
+
+
+class Assistant:
+    """The one entry point for questions, shared by the CLI, the app and the evaluation."""
+
+    def __init__(self, services: Services, chat: ChatModel | None = None) -> None:
+        self.services = services
+        self.settings = services.settings
+        self._chat = chat
+
+    def chat_model(self) -> ChatModel:
+        if self._chat is None:
+            self._chat = ChatModel(chat_config(self.settings))
+        return self._chat
+
+    def prepare(self, question: str, filters: Filters | None = None, k: int | None = None,
+                history: list[Turn] | None = None) -> Prepared:
+        t0 = time.perf_counter()
+        retriever = self.services.retriever
+        query = condense(question, history or [])
+        result = retriever.search(query, k or self.settings.top_k, filters)
+        lex = retriever.lexical()
+        cities = retriever.known_values("city")
+        info = analyze(question if query == question else query, cities, lex)
+        budget = self.settings.context_tokens - (self.settings.context_tokens // 4 if history else 0)
+        passages = pack(result.hits, budget)
+        if len(result.sub_queries) >= 2:
+            groups = [(f.city, [i for i, h in enumerate(passages) if h.metadata.get("city") == f.city])
+                      for _, f in result.sub_queries]
+        else:
+            groups = [("", list(range(len(passages))))]
+        min_cov = self.settings.refusal_min_coverage
+        scopes = []
+        for _city, idx in groups:
+            hs = [passages[i] for i in idx]
+            need = min_cov if info.numeric else min_cov / 3
+            scopes.append(decide(info, hs, candidate_sentences(info, hs), need))
+        if info.unknown_places and info.cities and info.kind == "compare":
+            if groups[0][0] == "":
+                groups[0] = (info.cities[0], groups[0][1])
+            groups += [(p, []) for p in info.unknown_places]
+            scopes += [Scope(False, f"文档中没有关于{p}的材料。") for p in info.unknown_places]
+        return Prepared(question, query, info, result.hits, passages, groups, scopes,
+                        (time.perf_counter() - t0) * 1000)
+
+    # -- generation -------------------------------------------------------------------------------------
+    def offline_text(self, p: Prepared) -> str:
+        number_of = {h.id: i + 1 for i, h in enumerate(p.passages)}
+        lines: list[str] = []
+        multi = len(p.groups) > 1
+        for (city, idx), scope in zip(p.groups, p.scopes, strict=True):
+            if multi:
+                lines.append(f"{city}：")
+            if not scope.answerable:
+                lines.append(f"文档中没有找到{city or '这个问题'}的相关材料。")
+                continue
+            hs = [p.passages[i] for i in idx]
+            chosen = pick_sentences(p.info, candidate_sentences(p.info, hs))
+            lines += compose_group(chosen, hs, number_of)
+        return "\n".join(lines)
+
+    def refusal(self, p: Prepared, generator: str, notice: str = "") -> Answer:
+        reason = next((s.reason for s in p.scopes if s.reason), "")
+        text = f"提供的文档中没有能回答这个问题的内容。{reason}"
+        return Answer(p.question, text, [], cite.check(text, []), refused=True, reason=reason,
+                      related=p.hits[:3], notice=notice, generator=generator, retrieval_ms=p.retrieval_ms,
+                      query=p.query, hits=p.hits)
+
+    def stream(self, question: str, filters: Filters | None = None, k: int | None = None,
+               history: list[Turn] | None = None, generator: GeneratorName | None = None) -> Iterator[str | Answer]:
+        """Yield text as it is produced, then the checked Answer (the text to show in the end)."""
+        question = question.strip()
+        gen = generator or self.settings.generator
+        if not question:
+            text = "请输入问题。"
+            yield Answer(question, text, [], cite.check(text, []), refused=True, reason="空问题")
+            return
+        p = self.prepare(question, filters, k, history)
+        if p.refused:
+            ans = self.refusal(p, gen)
+            yield ans.text
+            yield ans
+            return
+        t0 = time.perf_counter()
+        notice = ""
+        text = ""
+        used = "offline"
+        if gen == "llm":
+            try:
+                model = self.chat_model()
+                user = prompts.load("answer").render(
+                    passages="\n\n".join(passage_block(i + 1, h) for i, h in enumerate(p.passages)),
+                    history=history_text(history or [], self.settings.context_tokens // 4),
+                    question=question)
+                parts = []
+                for delta in model.stream(prompts.load("system").render(), user):
+                    parts.append(delta)
+                    yield delta
+                text = "".join(parts)
+                used = f"llm:{model.name}"
+                if not cite.MARKER.search(text) and not re.search(r"没有|未找到|不涉及", text):
+                    notice = "模型的回答没有标注出处，已逐句核对。"
+            except GenerationError as exc:
+                notice = f"{exc.cause}，以下为离线生成的回答。"
+                text = ""
+        if not text:
+            text = self.offline_text(p)
+            for line in text.split("\n"):
+                yield line + "\n"
+        report = cite.check(text, support_texts(p.passages), self.settings.support_threshold)
+        yield Answer(question, report.text, p.passages, report, notice=notice, generator=used, missing=p.missing,
+                     retrieval_ms=p.retrieval_ms, generation_ms=(time.perf_counter() - t0) * 1000, query=p.query,
+                     hits=p.hits)
+
+    def ask(self, question: str, filters: Filters | None = None, k: int | None = None,
+            history: list[Turn] | None = None, generator: GeneratorName | None = None) -> Answer:
+        final = None
+        for item in self.stream(question, filters, k, history, generator):
+            if isinstance(item, Answer):
+                final = item
+        assert final is not None
+        return final

@@ -1,0 +1,362 @@
+"""Draft reply letters (答复函): the proposal's asks, material per ask, the letter, and its structure check."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from assistant import cite, prompts
+from assistant.answer import Assistant, pack, passage_block, support_texts
+from assistant.generate import GenerationError
+from assistant.question import analyze, candidate_sentences
+from assistant.retrieve import Filters, Hit
+from ingest.metadata import city_of
+
+BLANK = "【待填写】"
+CLOSINGS = ("此复", "专此答复", "特此函复", "专此函复", "特此答复")
+Role = Literal["lead", "co"]
+
+
+@dataclass
+class Proposal:
+    """The incoming suggestion (建议, NPC) or proposal (提案, CPPCC)."""
+
+    title: str
+    number: str = ""
+    proposer: str = ""  # e.g. 魏朗代表, 艾冬玉委员, 民建市委会
+    kind: str = ""  # 建议 | 提案 | "" (inferred from the proposer when empty)
+    body: str = ""
+    asks: list[str] = field(default_factory=list)  # main asks; extracted from the body when empty
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Proposal:
+        asks = d.get("asks") or []
+        number = re.sub(r"^第|号$", "", str(d.get("number", "")).strip())
+        return cls(str(d.get("title", "")).strip().strip("《》"), number,
+                   str(d.get("proposer", "")).strip(), str(d.get("kind", "")).strip(), str(d.get("body", "")),
+                   [str(a) for a in asks])
+
+    @property
+    def kind_name(self) -> str:
+        if self.kind in ("建议", "提案"):
+            return self.kind
+        if self.proposer.endswith("委员") or self.proposer.endswith(("委会", "党派", "民进", "九三学社")):
+            return "提案"
+        return "建议"
+
+
+@dataclass
+class LetterFields:
+    """What such letters carry around the body; chosen by the drafter, never invented."""
+
+    category: str = ""  # 答复类别: A 已解决或采纳 / B 正在解决或列入计划 / C 因条件限制暂不能解决
+    disclosure: str = ""  # 公开属性: 主动公开 / 依申请公开 / 不予公开
+    signer: str = ""  # 签发人
+    cc: str = ""  # 抄送
+    contact: str = ""  # 联系人及电话
+
+
+CATEGORIES = ("A 已解决或采纳", "B 正在解决或列入计划", "C 因条件限制暂不能解决")
+DISCLOSURES = ("主动公开", "依申请公开", "不予公开")
+
+
+@dataclass
+class DraftRequest:
+    proposal: Proposal
+    office: str  # the replying office, e.g. 广州市工业和信息化局
+    date: str = ""  # 2024年4月29日; left blank when not given
+    role: Role = "lead"  # lead reply to the proposer, or co-handling opinion to the lead office
+    lead_office: str = ""  # addressee of a co-handling opinion
+    instructions: str = ""
+    fields: LetterFields = field(default_factory=LetterFields)
+
+
+@dataclass
+class AskCoverage:
+    ask: str
+    cited: list[int]  # passages used for it
+    found: bool
+
+
+@dataclass
+class Draft:
+    request: DraftRequest
+    title: str
+    text: str  # the letter with [n] markers
+    passages: list[Hit]
+    report: cite.CitationReport
+    asks: list[AskCoverage]
+    structure: dict[str, bool]
+    notice: str = ""
+    generator: str = "offline"
+    retrieval_ms: float = 0.0
+    generation_ms: float = 0.0
+
+    @property
+    def complete(self) -> bool:
+        return all(self.structure.values())
+
+    def sources(self) -> list[dict[str, Any]]:
+        used = sorted({n for s in self.report.sentences for n in s.cited})
+        out = []
+        for n in used:
+            m = self.passages[n - 1].metadata
+            out.append({"n": n, "label": self.passages[n - 1].label, "title": m.get("title", ""),
+                        "office": m.get("office", ""), "date": m.get("date", ""),
+                        "heading_path": m.get("heading_path", ""), "text": self.passages[n - 1].text})
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"title": self.title, "text": self.text, "request": asdict(self.request),
+                "asks": [asdict(a) for a in self.asks], "structure": self.structure, "complete": self.complete,
+                "sources": self.sources(), "unsupported": [s.text for s in self.report.unsupported],
+                "notice": self.notice, "generator": self.generator,
+                "markers": {"total": self.report.markers_total, "valid": self.report.markers_valid,
+                            "removed": self.report.markers_removed},
+                "retrieval_ms": round(self.retrieval_ms, 1), "generation_ms": round(self.generation_ms, 1)}
+
+
+# -- pure helpers --------------------------------------------------------------------------------------
+_ASK_SPLIT = re.compile(r"(?:^|(?<=[。;；:\n]))\s*(?:[一二三四五六七八九十]+是|\d{1,2}[.、]|\(\d{1,2}\)|（\d{1,2}）|[一二三四五六七八九十]+、)")
+
+
+def extract_asks(body: str, limit: int = 8) -> list[str]:
+    """The proposal's main asks: items opened by 一是/二是, 1. 2., (1), 一、; else its sentences."""
+    text = body.strip()
+    if not text:
+        return []
+    starts = [m.end() for m in _ASK_SPLIT.finditer(text)]
+    items: list[str] = []
+    if len(starts) >= 2:
+        bounds = [*starts, len(text) + 1]
+        marks = [m.start() for m in _ASK_SPLIT.finditer(text)] + [len(text)]
+        for i, s in enumerate(starts):
+            item = text[s : marks[i + 1]].strip(" ;；。\n")
+            if len(item) >= 4:
+                items.append(item)
+        del bounds
+    else:
+        items = [s.strip() for s in re.split(r"(?<=[。;；!?！？])", text) if len(s.strip()) >= 6]
+        asks = [s for s in items if re.search(r"建议|希望|呼吁|请求|应当|亟需|要", s)]
+        items = asks or items  # the asks, not the description of the problem
+    return [short_ask(i) for i in items[:limit]]
+
+
+def short_ask(item: str, limit: int = 60) -> str:
+    """First clause of an ask, as a label."""
+    first = re.split(r"[。;；]", item, maxsplit=1)[0]
+    return first[:limit]
+
+
+def salutation(p: Proposal, role: Role, lead_office: str) -> str:
+    if role == "co":
+        return f"{lead_office or BLANK}："
+    who = p.proposer.strip()
+    if not who:
+        return f"{BLANK}："
+    if re.fullmatch(r"[\u4e00-\u9fff]{2,4}", who) and not re.search(r"(代表|委员|会|党|社|盟|所|部|局|委|组)$", who):
+        who += "代表" if p.kind_name == "建议" else "委员"  # a person's name alone
+    return f"{who}："
+
+
+def acknowledgement(p: Proposal, role: Role) -> str:
+    number = f"（第{p.number}号）" if p.number else ""
+    if role == "co":
+        return (f"《{p.title}》{number}收悉。经认真研究，现将我单位会办意见函复如下：")
+    return (f"您提出的《{p.title}》{number}收悉。我们高度重视，认真研究办理，现答复如下：")
+
+
+def letter_title(req: DraftRequest) -> str:
+    p = req.proposal
+    what = f"第{p.number}号{p.kind_name}" if p.number else f"《{p.title}》"
+    return f"{req.office}关于{what}的{'会办意见' if req.role == 'co' else '答复'}"
+
+
+def check_structure(text: str, req: DraftRequest) -> dict[str, bool]:
+    """The parts a reply letter must have, present or not."""
+    lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
+    body = "\n".join(lines)
+    return {
+        "salutation": bool(lines) and lines[0].endswith(("：", ":")),
+        "acknowledgement": "收悉" in body,
+        "done_section": bool(re.search(r"^一、", body, re.M)),
+        "next_section": bool(re.search(r"^二、", body, re.M)),
+        "sub_points": bool(re.search(r"^[（(][一二三四五六七八九十]+[)）]", body, re.M)),
+        "closing": any(c in body for c in CLOSINGS),
+        "office": req.office in body.split("\n")[-4:] or any(ln == req.office for ln in lines[-4:]),
+        "date": bool(re.search(r"\d{4}年\d{1,2}月\d{1,2}日|【日期待填写】|" + re.escape(BLANK), "\n".join(lines[-4:]))),
+        "contact": "联系人" in body,
+    }
+
+
+def _is_next_step(hit: Hit, sentence: str) -> bool:
+    path = str(hit.metadata.get("heading_path", ""))
+    return bool(re.search(r"下一步|下阶段|下来|今后|计划|展望", path)) or bool(
+        re.match(r"^(下一步|下阶段|下来|今后|我们将|将)", sentence))
+
+
+# -- drafting -----------------------------------------------------------------------------------------
+class Drafter:
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+        self.settings = assistant.settings
+
+    def material(self, req: DraftRequest, asks: list[str]) -> tuple[list[Hit], dict[int, list[int]]]:
+        """Passages per ask, from the replying office's own city only: a letter never presents
+        another city's figures as its own. Returns the numbered passages and, per ask, their numbers."""
+        retriever = self.assistant.services.retriever
+        city = city_of(req.office)
+        if city not in retriever.known_values("city"):
+            return [], {i: [] for i in range(len(asks))}
+        filters = Filters(city=city)
+        p = req.proposal
+        per_ask: list[list[Hit]] = [retriever.search(p.title, 3, filters, decompose=False).hits]
+        for ask in asks:
+            res = retriever.search(f"{ask} {p.title}", 4, filters, decompose=False)
+            per_ask.append(res.hits)
+        nxt = retriever.search(f"下一步工作计划 {p.title}", 4, filters, decompose=False).hits
+        per_ask.append([h for h in nxt if _is_next_step(h, h.text)])
+        merged: list[Hit] = []
+        seen: set[str] = set()
+        for rank in range(4):  # interleave so every ask keeps its best passages within the budget
+            for hits in per_ask:
+                if rank < len(hits) and hits[rank].id not in seen:
+                    seen.add(hits[rank].id)
+                    merged.append(hits[rank])
+        passages = pack(merged, self.settings.context_tokens)
+        number = {h.id: i + 1 for i, h in enumerate(passages)}
+        return passages, {i: [number[h.id] for h in hits if h.id in number] for i, hits in enumerate(per_ask[1:-1])}
+
+    def offline_letter(self, req: DraftRequest, asks: list[str], passages: list[Hit],
+                       per_ask: dict[int, list[int]]) -> tuple[str, list[AskCoverage]]:
+        """The template letter made of cited corpus sentences, one paragraph per ask."""
+        retriever = self.assistant.services.retriever
+        cities = retriever.known_values("city")
+        lex = retriever.lexical()
+        done: list[tuple[str, list[str]]] = []
+        nxt: list[str] = []
+        coverage: list[AskCoverage] = []
+        used: set[str] = set()
+        overview = ""
+        info = analyze(req.proposal.title, cities, lex)
+        for c in candidate_sentences(info, passages):  # the headline figure on the proposal's topic
+            if c.has_number and cite.is_claim(c.text) and not c.heading and not _is_next_step(passages[c.hit], c.text):
+                overview = f"{c.text.rstrip('。;,；，:：')}[{c.hit + 1}]。"
+                used.add(re.sub(r"\W", "", c.text))
+                break
+        for i, ask in enumerate([*asks, ""]):
+            if not ask:  # last round: what will be done next, from the next-step sections
+                hits = [h for h in passages if _is_next_step(h, "")]
+                info = analyze(req.proposal.title, cities, lex)
+                for c in candidate_sentences(info, hits):
+                    key = re.sub(r"\W", "", c.text)
+                    if len(nxt) < 4 and key not in used and cite.is_claim(c.text) and not c.heading:
+                        nxt.append(f"{c.text.rstrip('。;,；，:：')}[{passages.index(hits[c.hit]) + 1}]。")
+                        used.add(key)
+                break
+            hits = [passages[n - 1] for n in per_ask.get(i, [])]
+            info = analyze(ask, cities, lex)
+            cands = [c for c in candidate_sentences(info, hits) if cite.is_claim(c.text) and not c.heading
+                     and c.coverage >= 0.15]
+            lines: list[str] = []
+            cited: list[int] = []
+            for c in cands:
+                key = re.sub(r"\W", "", c.text)
+                if key in used:
+                    continue
+                hit = hits[c.hit]
+                n = passages.index(hit) + 1
+                sentence = f"{c.text.rstrip('。;,；，:：')}[{n}]。"
+                if _is_next_step(hit, c.text):
+                    if len(nxt) < 6:
+                        nxt.append(sentence)
+                        used.add(key)
+                    continue
+                if len(lines) < 3:
+                    lines.append(sentence)
+                    cited.append(n)
+                    used.add(key)
+            coverage.append(AskCoverage(ask, cited, bool(lines)))
+            done.append((ask, lines))
+        return self._assemble(req, done, nxt, overview), coverage
+
+    def _assemble(self, req: DraftRequest, done: list[tuple[str, list[str]]], nxt: list[str], overview: str) -> str:
+        cn = "一二三四五六七八九十"
+        out = [salutation(req.proposal, req.role, req.lead_office), acknowledgement(req.proposal, req.role),
+               "一、工作开展情况"]
+        if overview:
+            out.append(overview)
+        k = 0
+        missing = []
+        for ask, lines in done:
+            if not lines:
+                missing.append(ask)
+                continue
+            out.append(f"（{cn[k] if k < 10 else k + 1}）关于{ask.rstrip('。')}")
+            out += lines
+            k += 1
+        if missing:
+            out.append(f"（{cn[k] if k < 10 else k + 1}）关于{'、'.join(m.rstrip('。') for m in missing)}")
+            out.append(f"【资料库中未找到相关材料，请承办人补充：{'；'.join(missing)}】")
+        out.append("二、下一步工作计划")
+        if nxt:
+            for j, s in enumerate(nxt):
+                out.append(f"（{cn[j]}）{s}")
+        else:
+            out.append("（一）【资料库中未找到下一步工作计划的材料，请承办人补充】")
+        out.append("感谢您对我们工作的关心和支持，欢迎继续提出宝贵意见和建议。" if req.role == "lead"
+                   else "以上意见，供参考。")
+        out.append("此复" if req.role == "lead" else "特此函复")
+        out.append(req.office)
+        out.append(req.date or "【日期待填写】")
+        contact = req.fields.contact or f"联系人：{BLANK}，联系电话：{BLANK}"
+        out.append(f"（{contact}）")
+        return "\n".join(out)
+
+    def draft(self, req: DraftRequest, generator: str | None = None) -> Draft:
+        t0 = time.perf_counter()
+        p = req.proposal
+        asks = p.asks or extract_asks(p.body) or [p.title]
+        passages, per_ask = self.material(req, asks)
+        t1 = time.perf_counter()
+        gen = generator or self.settings.generator
+        notice, used, text = "", "offline", ""
+        coverage: list[AskCoverage] = []
+        if gen == "llm" and passages:
+            try:
+                model = self.assistant.chat_model()
+                user = prompts.load("draft_reply").render(
+                    proposal=json.dumps({"标题": p.title, "编号": p.number, "提出人": p.proposer,
+                                         "类型": p.kind_name, "正文": p.body[:2000]}, ensure_ascii=False),
+                    asks="\n".join(f"{i + 1}. {a}" for i, a in enumerate(asks)), office=req.office,
+                    date=req.date or BLANK, role="主办答复" if req.role == "lead" else f"会办意见（致{req.lead_office}）",
+                    instructions=req.instructions or "无",
+                    passages="\n\n".join(passage_block(i + 1, h) for i, h in enumerate(passages)))
+                text = model.complete(prompts.load("system").render(), user)
+                used = f"llm:{model.name}"
+            except GenerationError as exc:
+                notice = f"{exc.cause}，以下为离线生成的草稿。"
+        if not text:
+            text, coverage = self.offline_letter(req, asks, passages, per_ask)
+        report = cite.check(text, support_texts(passages), self.settings.support_threshold)
+        if not coverage:  # LLM letter: an ask is covered when a cited sentence shares its terms
+            coverage = [AskCoverage(a, per_ask.get(i, []), any(
+                s.cited and len(cite.bigrams(a) & cite.bigrams(s.text)) >= 2 for s in report.sentences))
+                for i, a in enumerate(asks)]
+        return Draft(req, letter_title(req), report.text, passages, report, coverage,
+                     check_structure(report.text, req), notice, used, (t1 - t0) * 1000,
+                     (time.perf_counter() - t1) * 1000)
+
+
+def load_request(path: Path, office: str = "", date: str = "", role: Role = "lead", lead_office: str = "") -> DraftRequest:
+    """A proposal JSON file: the question set's `proposal` shape, optionally with office/date/role/fields."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    prop = data.get("proposal", data)
+    fields = LetterFields(**{k: str(v) for k, v in (data.get("fields") or {}).items() if k in LetterFields.__dataclass_fields__})
+    return DraftRequest(Proposal.from_dict(prop), office or data.get("office", ""), date or data.get("date", ""),
+                        role if role != "lead" else data.get("role", "lead"), lead_office or data.get("lead_office", ""),
+                        data.get("instructions", ""), fields)

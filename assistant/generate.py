@@ -1,0 +1,178 @@
+"""Generators behind one interface: offline extractive composition, or an OpenAI-compatible chat model."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from assistant.cite import is_claim
+from assistant.question import Candidate, QuestionInfo
+from assistant.retrieve import Hit
+from assistant.settings import Settings
+from ingest.metadata import KIND_LABELS
+
+
+class GenerationError(Exception):
+    """The model could not produce an answer; `cause` is a short Chinese explanation for the user."""
+
+    def __init__(self, cause: str, detail: str = "") -> None:
+        super().__init__(cause)
+        self.cause = cause
+        self.detail = detail
+
+
+# -- offline, extractive ------------------------------------------------------------------------------
+def source_line(hit: Hit) -> str:
+    m = hit.metadata
+    parts = [str(m.get("office") or m.get("city", "")), KIND_LABELS.get(str(m.get("kind", "")), ""), str(m.get("date", ""))]
+    return "【" + " · ".join(p for p in parts if p) + "】"
+
+
+def pick_sentences(info: QuestionInfo, cands: list[Candidate], limit: int | None = None) -> list[Candidate]:
+    """The sentences that answer: for a fact the one or two that hold it, for a list several items."""
+    pool = [c for c in cands if (c.coverage > 0 or c.score > 0.3) and (c.heading or is_claim(c.text))]
+    if info.numeric:
+        pool = [c for c in pool if c.has_number] or pool
+        if info.wants_current:
+            pool = [c for c in pool if not c.is_target] or pool
+    n = limit or {"fact": 2, "list": 8, "compare": 2, "other": 3}[info.kind]
+    if info.kind == "list" and not info.wants_titles:
+        # an outline passage that is about the question lists its items; headings elsewhere do not
+        about = [c for c in pool if c.heading and c.coverage >= 0.5]
+        if about:
+            best_hit = max(about, key=lambda c: c.coverage).hit
+            items = [c for c in pool if c.heading and c.hit == best_hit]
+            if len(items) >= 3:
+                pool, n = items, limit or 12
+    if info.numeric and info.answer_shape is not None:
+        shaped = [c for c in pool if info.answer_shape.search(c.text)]
+        pool = shaped + [c for c in pool if c not in shaped] if shaped else pool
+    chosen: list[Candidate] = []
+    seen: set[str] = set()
+    for c in pool:
+        if chosen and info.kind in ("fact", "compare") and c.score < 0.8 * chosen[0].score:
+            break  # a second sentence only when it is nearly as good as the first
+        key = re.sub(r"\W", "", c.text)[:40]
+        if key in seen or any(key in re.sub(r"\W", "", x.text) for x in chosen):
+            continue
+        seen.add(key)
+        chosen.append(c)
+        if len(chosen) >= n:
+            break
+    if info.kind == "list":  # items read in the document's order
+        chosen.sort(key=lambda c: (c.hit, c.position))
+    return chosen
+
+
+def compose_group(chosen: list[Candidate], hits: list[Hit], number_of: dict[str, int]) -> list[str]:
+    """Sentences grouped by source, best source first, each followed by its citation."""
+    order: list[str] = []
+    by_doc: dict[str, list[Candidate]] = {}
+    for c in chosen:  # chosen is best-first, so the first source is the one holding the best sentence
+        doc = str(hits[c.hit].metadata.get("sub_doc", hits[c.hit].id))
+        if doc not in by_doc:
+            order.append(doc)
+        by_doc.setdefault(doc, []).append(c)
+    lines = []
+    for doc in order:
+        group = by_doc[doc]
+        lines.append(source_line(hits[group[0].hit]))
+        for c in group:
+            body = c.text.rstrip().rstrip("。;,；，:：")
+            lines.append(f"- {body}[{number_of[hits[c.hit].id]}]。")
+    return lines
+
+
+# -- LLM ------------------------------------------------------------------------------------------------
+@dataclass
+class ChatConfig:
+    base_url: str | None
+    api_key: str | None
+    model: str
+    temperature: float
+    timeout_s: float
+    max_retries: int
+
+
+def chat_config(settings: Settings) -> ChatConfig:
+    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else os.environ.get("OPENAI_API_KEY")
+    base = settings.llm_base_url or os.environ.get("OPENAI_BASE_URL")
+    return ChatConfig(base, key or None, settings.llm_model, settings.llm_temperature, settings.llm_timeout_s,
+                      settings.llm_max_retries)
+
+
+def scrub(text: str, secret: str | None) -> str:
+    """Remove a secret (and any sk-… looking token) from text that may reach a log or the user."""
+    if secret:
+        text = text.replace(secret, "***")
+    return re.sub(r"sk-[A-Za-z0-9_\-]{6,}", "sk-***", text)
+
+
+def _explain(exc: BaseException) -> str:
+    """A short Chinese cause for the user; never the raw exception (it may echo request details)."""
+    import httpx
+    import openai
+
+    if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException):
+        return "模型服务响应超时"
+    if isinstance(exc, openai.APIConnectionError | httpx.ConnectError | httpx.RemoteProtocolError | httpx.ReadError):
+        return "无法连接模型服务（地址不可达或连接中断）"
+    if isinstance(exc, openai.AuthenticationError):
+        return "模型服务拒绝了密钥（401）"
+    if isinstance(exc, openai.PermissionDeniedError):
+        return "模型服务拒绝访问（403）"
+    if isinstance(exc, openai.RateLimitError):
+        return "模型服务请求过多或额度不足（429）"
+    if isinstance(exc, openai.NotFoundError):
+        return "模型服务找不到该模型或接口（404）"
+    if isinstance(exc, openai.InternalServerError):
+        return f"模型服务内部错误（{getattr(exc, 'status_code', '5xx')}）"
+    if isinstance(exc, openai.APIStatusError):
+        return f"模型服务返回错误（{exc.status_code}）"
+    if isinstance(exc, ValueError | KeyError | TypeError | AttributeError):
+        return "模型服务返回的内容格式异常"
+    return "模型服务调用失败"
+
+
+class ChatModel:
+    """Any OpenAI-compatible chat endpoint through LangChain's ChatOpenAI, streamed."""
+
+    def __init__(self, cfg: ChatConfig) -> None:
+        if not cfg.api_key and not cfg.base_url:
+            raise GenerationError("未配置模型服务：请设置 OPENAI_API_KEY 或 ASSISTANT_LLM_BASE_URL")
+        self.cfg = cfg
+        self.name = cfg.model
+
+    def _client(self) -> Any:
+        from langchain_openai import ChatOpenAI
+
+        return ChatOpenAI(
+            model=self.cfg.model, base_url=self.cfg.base_url, api_key=self.cfg.api_key or "not-needed",  # type: ignore[arg-type]
+            temperature=self.cfg.temperature, timeout=self.cfg.timeout_s, max_retries=self.cfg.max_retries,
+            streaming=True,
+        )
+
+    def stream(self, system: str, user: str) -> Iterator[str]:
+        """Yield text deltas; raise GenerationError with a clear cause on any failure or an empty reply."""
+        from langchain_core.messages import HumanMessage, SystemMessage
+
+        got = False
+        try:
+            for chunk in self._client().stream([SystemMessage(system), HumanMessage(user)]):
+                text = chunk.content if isinstance(chunk.content, str) else "".join(
+                    str(p.get("text", "")) if isinstance(p, dict) else str(p) for p in chunk.content)
+                if text:
+                    got = True
+                    yield text
+        except GenerationError:
+            raise
+        except Exception as exc:
+            raise GenerationError(_explain(exc), scrub(f"{type(exc).__name__}", self.cfg.api_key)) from None
+        if not got:
+            raise GenerationError("模型服务返回了空回复")
+
+    def complete(self, system: str, user: str) -> str:
+        return "".join(self.stream(system, user))
