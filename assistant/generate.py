@@ -113,12 +113,15 @@ def scrub(text: str, secret: str | None) -> str:
 
 def _explain(exc: BaseException) -> str:
     """A short Chinese cause for the user; never the raw exception (it may echo request details)."""
-    import httpx
     import openai
 
-    if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException):
+    # transport errors surface under several HTTP libraries' names: match on the class names
+    names = " ".join(t.__name__ for t in type(exc).__mro__)
+    if isinstance(exc, openai.APITimeoutError) or "Timeout" in names:
         return "模型服务响应超时"
-    if isinstance(exc, openai.APIConnectionError | httpx.ConnectError | httpx.RemoteProtocolError | httpx.ReadError):
+    if isinstance(exc, openai.APIConnectionError) or any(
+        w in names for w in ("ConnectError", "ProtocolError", "ReadError", "NetworkError", "ConnectionError")
+    ):
         return "无法连接模型服务（地址不可达或连接中断）"
     if isinstance(exc, openai.AuthenticationError):
         return "模型服务拒绝了密钥（401）"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -100,7 +101,8 @@ class FakeOpenAI:
                 for n, piece in enumerate(pieces):
                     if reply.cut_stream_after is not None and n >= reply.cut_stream_after:
                         self.wfile.flush()
-                        self.connection.close()
+                        self.connection.shutdown(socket.SHUT_RDWR)  # the peer sees the stream end mid-way
+                        self.close_connection = True
                         return
                     chunk = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 0, "model": model,
                              "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}

@@ -107,3 +107,46 @@ def test_streamlit_page_searches(real_store: Path, monkeypatch: pytest.MonkeyPat
     assert not at.exception
     texts = [t.value for t in at.text]
     assert texts and any("3.21亿元" in t for t in texts)
+
+
+def test_ask_cli_cites_sources(real_store: Path) -> None:
+    proc = _cli(real_store, "ask", "揭阳到2023年6月底认定了多少名高层次人才？")
+    assert proc.returncode == 0, proc.stderr
+    assert "9361人" in proc.stdout and "[1]" in proc.stdout and "出处：" in proc.stdout and "未能核实" not in proc.stdout
+    refused = _cli(real_store, "ask", "佛山市对新认定的小巨人企业一次性奖励多少钱？")
+    assert "没有能回答" in refused.stdout and "佛山" in refused.stdout and "相关段落" in refused.stdout
+
+
+def test_draft_cli_writes_docx_and_markdown(real_store: Path, tmp_path: Path) -> None:
+    proposal = tmp_path / "p.json"
+    proposal.write_text(json.dumps({"title": "关于支持专精特新企业融资的建议", "number": "20250001",
+                                    "proposer": "陈晓代表", "body": "一是完善贷款风险补偿机制；二是支持企业上市融资。"},
+                                   ensure_ascii=False), encoding="utf-8")
+    out_docx, out_md = tmp_path / "letter.docx", tmp_path / "letter.md"
+    proc = _cli(real_store, "draft", "--proposal", str(proposal), "--office", "广州市工业和信息化局",
+                "--docx", str(out_docx), "--markdown", str(out_md))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("广州市工业和信息化局关于第20250001号建议的答复")
+    assert "陈晓代表：" in proc.stdout and "此复" in proc.stdout and "【日期待填写】" in proc.stdout
+    assert "✗" not in proc.stdout  # every structural part present
+    from docx import Document
+
+    text = "\n".join(p.text for p in Document(str(out_docx)).paragraphs)
+    assert "陈晓代表：" in text and "引用来源" in text
+    assert "## 引用来源" in out_md.read_text(encoding="utf-8")
+
+
+def test_full_eval_offline_meets_issue_targets(real_store: Path, tmp_path: Path) -> None:
+    out = tmp_path / "full"
+    proc = _cli(real_store, "eval", "eval/questions.jsonl", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    s = run["summary"]
+    assert run["config"]["generator"] == "offline" and set(run["config"]["prompts"]) >= {"system", "answer"}
+    assert s["citation_validity"] == 1.0
+    assert s["citation_support_recall"] >= 0.95 and s["citation_support_precision"] >= 0.95
+    assert s["must_include"] >= 0.75
+    assert s["refusal_accuracy"] >= 0.9 and s["false_refusal_rate"] <= 0.05
+    assert s["draft_complete"] == 1.0 and s["draft_structure"] == 1.0
+    drafts = [q for q in run["questions"] if q["kind"] == "draft"]
+    assert drafts and all(q["answer"].count("[") >= 2 for q in drafts)  # drafts carry citations
