@@ -10,7 +10,7 @@ from ingest.clean import normalize_text
 # [2]  [2][3]  [2,3]  [2, 3]  [2、3]  【2】  [^2]  [编号:2]  [来源 2]  (after NFKC, full-width brackets stay)
 _NUMS = r"\d{1,3}(?:\s*[,，、;；]\s*\d{1,3})*"
 MARKER = re.compile(
-    rf"(?:\[\^?\s*(?:编号|来源|资料|段落|passage|source|ref)?\s*[:：]?\s*({_NUMS})\s*\]"
+    rf"(?:[\[［]\^?\s*(?:编号|来源|资料|段落|passage|source|ref)?\s*[:：]?\s*({_NUMS})\s*[\]］]"
     rf"|【\s*(?:编号|来源|资料|段落)?\s*[:：]?\s*({_NUMS})\s*】)",
     re.IGNORECASE,
 )
@@ -73,8 +73,11 @@ def canonicalize(text: str, n_passages: int) -> tuple[str, int, int, int]:
     return out, total, valid, total - valid
 
 
+_CANON = re.compile(r"\[(\d{1,3})\](?!\d)")  # a canonical marker; [2023] in 穗工信[2023]97号 is not one
+
+
 def strip_markers(text: str) -> str:
-    return re.sub(r"\[\d+\]", "", MARKER.sub("", text))
+    return _CANON.sub("", MARKER.sub("", text))
 
 
 def split_sentences(text: str) -> list[str]:
@@ -100,14 +103,14 @@ def is_claim(sentence: str) -> bool:
     s = normalize_text(strip_markers(sentence)).strip().strip("*#>- ").strip()
     if not s or s.endswith(":") and len(s) < 40:
         return False
-    if not re.search(r"\[\d+\]", sentence) and (
+    if not _CANON.search(sentence) and (
         "收悉" in s or "联系人" in s or re.match(r"(最后,)?(衷心|诚挚)?(感谢|欢迎)|以上意见", s)
         or re.fullmatch(r"\([一二三四五六七八九十]+\)关于.{0,80}", s)
     ):
         return False  # the letter's frame: acknowledgement, thanks, contact line, a sub-heading naming an ask
     if re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日[。]?|【[^】]*】|[\u4e00-\u9fff()]{2,30}(局|委员会|办公室|政府)[。]?", s):
         return False
-    if MARKER.search(sentence) or re.search(r"\[\d+\]", sentence):
+    if MARKER.search(sentence) or _CANON.search(sentence):
         return True  # whatever the generator attributed to a source is checked against it
     if re.fullmatch(r"[一二三四五六七八九十]+、.{0,30}|\([一二三四五六七八九十]+\).{0,30}", s) and "。" not in s:
         return False
@@ -135,7 +138,8 @@ def bigrams(s: str) -> set[str]:
 def supports(sentence: str, passages: list[str], threshold: float) -> tuple[bool, list[str], float]:
     """Every key number appears in some passage and enough of the wording overlaps the passages."""
     joined = normalize_text("\n".join(passages)).replace(",", "")
-    missing = [x for x in key_numbers(sentence) if x not in joined]
+    # whole numbers only: 24 is not found inside 248, nor 3.2 inside 3.21
+    missing = [x for x in key_numbers(sentence) if not re.search(rf"(?<![\d.]){re.escape(x)}(?![\d])", joined)]
     grams = bigrams(strip_markers(sentence))
     pool = set().union(*(bigrams(p) for p in passages)) if passages else set()
     overlap = len(grams & pool) / len(grams) if grams else 1.0
@@ -147,7 +151,7 @@ def check(text: str, passages: list[str], threshold: float = 0.35) -> CitationRe
     clean, total, valid, removed = canonicalize(text, len(passages))
     sentences = []
     for sent in split_sentences(clean):
-        cited = list(dict.fromkeys(int(n) for n in re.findall(r"\[(\d+)\]", sent)))
+        cited = list(dict.fromkeys(int(n) for n in _CANON.findall(sent) if 1 <= int(n) <= len(passages)))
         claim = is_claim(sent)
         body = strip_markers(sent)
         ok, missing, overlap = supports(body, [passages[n - 1] for n in cited], threshold) if cited else (

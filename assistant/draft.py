@@ -14,6 +14,7 @@ from assistant.answer import Assistant, pack, passage_block, support_texts
 from assistant.generate import GenerationError
 from assistant.question import analyze, candidate_sentences
 from assistant.retrieve import Filters, Hit
+from ingest.clean import normalize_text
 from ingest.metadata import city_of
 
 BLANK = "【待填写】"
@@ -121,27 +122,30 @@ class Draft:
 
 
 # -- pure helpers --------------------------------------------------------------------------------------
-_ASK_SPLIT = re.compile(r"(?:^|(?<=[。;；:\n]))\s*(?:[一二三四五六七八九十]+是|\d{1,2}[.、]|\(\d{1,2}\)|（\d{1,2}）|[一二三四五六七八九十]+、)")
+_ASK_SPLIT = re.compile(r"(?:^|(?<=[。;:\n\s]))\s*(?:[一二三四五六七八九十]+是|\d{1,2}[.、](?!\d)|\(\d{1,2}\)|[一二三四五六七八九十]+、)")
 
 
 def extract_asks(body: str, limit: int = 8) -> list[str]:
     """The proposal's main asks: items opened by 一是/二是, 1. 2., (1), 一、; else its sentences."""
-    text = body.strip()
+    original = body.strip()
+    text = normalize_text(original)  # full-width colons and brackets as the patterns expect
     if not text:
         return []
+    # same offsets: cut the writer's own text, keeping its full-width punctuation
+    text_out = original if len(text) == len(original) else text
     starts = [m.end() for m in _ASK_SPLIT.finditer(text)]
     items: list[str] = []
     if len(starts) >= 2:
         bounds = [*starts, len(text) + 1]
         marks = [m.start() for m in _ASK_SPLIT.finditer(text)] + [len(text)]
         for i, s in enumerate(starts):
-            item = text[s : marks[i + 1]].strip(" ;；。\n")
+            item = text_out[s : marks[i + 1]].strip(" ;；。\n")
             if len(item) >= 4:
                 items.append(item)
         del bounds
     else:
-        items = [s.strip() for s in re.split(r"(?<=[。;；!?！？])", text) if len(s.strip()) >= 6]
-        asks = [s for s in items if re.search(r"建议|希望|呼吁|请求|应当|亟需|要", s)]
+        items = [s.strip() for s in re.split(r"(?<=[。;；!?！？])", text_out) if len(s.strip()) >= 6]
+        asks = [s for s in items if re.search(r"建议|希望|呼吁|请求|应当|亟需|要求|务必", s)]
         items = asks or items  # the asks, not the description of the problem
     return [short_ask(i) for i in items[:limit]]
 
@@ -188,7 +192,8 @@ def check_structure(text: str, req: DraftRequest) -> dict[str, bool]:
         "sub_points": bool(re.search(r"^[（(][一二三四五六七八九十]+[)）]", body, re.M)),
         "closing": any(c in body for c in CLOSINGS),
         "office": req.office in body.split("\n")[-4:] or any(ln == req.office for ln in lines[-4:]),
-        "date": bool(re.search(r"\d{4}年\d{1,2}月\d{1,2}日|【日期待填写】|" + re.escape(BLANK), "\n".join(lines[-4:]))),
+        "date": any(re.fullmatch(r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|【日期待填写】|" + re.escape(BLANK), ln)
+                    for ln in lines[-4:]),
         "contact": "联系人" in body,
     }
 

@@ -76,9 +76,12 @@ def analyze(question: str, store_cities: list[str], lex: LexicalIndex) -> Questi
     named.sort()
     cities = [c for _, c in named if c in store_cities]
     unknown = [c for _, c in named if c not in store_cities]
-    drop = set(cities) | set(unknown) | {f"{c}市" for c in cities + unknown}
+    places = [f"{c}市" for c in cities + unknown]
+    drop = set(cities) | set(unknown) | set(places)
     seen: dict[str, float] = {}
     for tok in tokenize(q):
+        if any(tok in p for p in places):  # 州市 from 广州市 is a fragment of the place, not a topic
+            continue
         if tok not in drop and not tok.isdigit() and len(tok) > 1 or (tok.isdigit() and len(tok) == 4):
             # a word the documents never use is the asker's paraphrase, not evidence of a topic gap
             seen.setdefault(tok, lex.idf(tok) if lex.knows(tok) else 0.0)

@@ -216,4 +216,4 @@ def test_cli_ask_json_with_llm(base: Services, server: FakeOpenAI, monkeypatch: 
 def test_prompt_files_are_the_ones_on_disk() -> None:
     from assistant import prompts
 
-    assert prompts.PROMPTS_DIR == Path(REPO_ROOT) / "prompts"
+    assert Path(REPO_ROOT) / "prompts" == prompts.PROMPTS_DIR

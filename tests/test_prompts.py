@@ -8,7 +8,16 @@ from pathlib import Path
 import pytest
 
 from assistant import prompts
-from assistant.prompts import PROMPTS_DIR, VARIABLES, Prompt, PromptError, check, hashes, load, template_variables
+from assistant.prompts import (
+    PROMPTS_DIR,
+    VARIABLES,
+    Prompt,
+    PromptError,
+    check,
+    hashes,
+    load,
+    template_variables,
+)
 
 
 def _values(name: str) -> dict[str, str]:
