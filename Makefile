@@ -29,7 +29,7 @@ test: lint
 	$(PY) -m pytest -q
 
 eval: ingest
-	$(VENV)/bin/assistant eval eval/questions.jsonl --retrieval-only --out eval/out
+	$(VENV)/bin/assistant eval eval/questions.jsonl --out eval/out
 
 bench: install
 	$(PY) benchmarks/bench_retrieval.py

@@ -1,9 +1,25 @@
-"""Browser UI (minimal until the UI issue lands): search the ingested replies with filters."""
+"""Browser app: 问答 (chat with checked citations), 起草答复函, 文档 (browse/upload/remove), 评测.
+
+Thin on purpose: the logic lives in the library and in assistant/ui.py. Corpus text and model output are
+always shown as st.text or escaped Markdown (assistant.ui), never as HTML. A key typed into the sidebar
+lives only in this browser session's st.session_state: it is never written to disk or logged.
+"""
 
 from __future__ import annotations
 
+import json
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
 import streamlit as st
 
+from assistant import ui
+from assistant.answer import Answer, Assistant, Turn
+from assistant.draft import CATEGORIES, DISCLOSURES, Drafter, DraftRequest, LetterFields, Proposal
+from assistant.export import md_escape, suggested_filename, to_docx, to_markdown
 from assistant.retrieve import Filters
 from assistant.service import Services, build_services
 from assistant.settings import Settings
@@ -11,49 +27,407 @@ from ingest.metadata import KIND_LABELS
 
 st.set_page_config(page_title="答复函助手", page_icon="📄", layout="wide")
 
-
-@st.cache_resource(show_spinner="正在加载检索索引…")
-def services() -> Services:
-    """One embedder, store client and BM25 index per server process, shared by all sessions."""
-    return build_services(Settings())
+PAGES = ("问答", "起草答复函", "文档", "评测")
+REPO = Path(__file__).resolve().parent
+ANY = "全部"
 
 
+@st.cache_resource(show_spinner="正在加载向量模型和检索索引…")
+def _services(_settings: Settings, key: str) -> Services:
+    """One embedder, store client and BM25 index per server process and store, shared by all sessions."""
+    return build_services(_settings)
+
+
+def base_services() -> Services:
+    s = Settings()
+    key = "|".join(str(x) for x in (s.data_dir.resolve(), s.chroma_host, s.chroma_port, s.collection, s.embedder))
+    return _services(s, key)
+
+
+def call_services(svc: Services, gen: dict[str, Any]) -> Services:
+    """Services for one call: the shared ones, or a copy whose settings carry the model chosen in the UI."""
+    if gen["generator"] != "llm":
+        return svc
+    settings = ui.llm_settings(svc.settings, gen["base_url"], gen["model"], gen["api_key"])
+    return Services(settings, svc.embedder, svc.store, svc.retriever)
+
+
+# -- shared rendering ---------------------------------------------------------------------------------------
+def render_citation(c: dict[str, Any]) -> None:
+    with st.expander(ui.citation_label(c)):
+        meta = " · ".join(str(x) for x in (c.get("kind"), c.get("heading_path"), c.get("label")) if x)
+        if meta:
+            st.caption(md_escape(meta))
+        st.markdown(ui.highlight(str(c.get("text", "")), c.get("span")))
+
+
+def render_unsupported(sentences: list[Any]) -> None:
+    if sentences:
+        items = "\n".join(f"- ⚠️ {md_escape(s.text)}" for s in sentences)
+        st.warning("以下内容未能在引用段落中核实，请人工核对：\n\n" + items)
+
+
+def render_answer(ans: Answer) -> None:
+    if ans.notice:
+        st.warning(md_escape(ans.notice))
+    if ans.refused:
+        st.info(ui.answer_markdown(ans.text), icon="🔍")
+        if ans.related:
+            with st.expander("相关段落（仅供参考）", expanded=False):
+                for h in ans.related:
+                    m = h.metadata
+                    st.caption(md_escape(" · ".join(str(x) for x in (m.get("title"), m.get("office"), m.get("date"),
+                                                                      m.get("heading_path")) if x)))
+                    st.markdown(ui.escape_block(h.text))
+        return
+    st.markdown(ui.answer_markdown(ans.text))
+    if ans.missing:
+        st.caption("没有材料的城市：" + md_escape("、".join(ans.missing)))
+    render_unsupported(ans.report.unsupported)
+    numbers = ui.cited_numbers(ans.report)
+    if numbers:
+        st.caption("引用来源（点击展开原文，高亮为所引内容）")
+        for n in numbers:
+            render_citation(ans.citation(n))
+    gen = "离线（抽取式）" if ans.generator == "offline" else f"大模型 {ans.generator.removeprefix('llm:')}"
+    st.caption(md_escape(f"生成方式：{gen} · 检索 {ans.retrieval_ms:.0f} ms · 生成 {ans.generation_ms:.0f} ms"))
+
+
+# -- sidebar -----------------------------------------------------------------------------------------------
+def sidebar_generator(svc: Services) -> dict[str, Any]:
+    st.sidebar.subheader("生成方式")
+    choice = st.sidebar.radio("生成方式", ["离线", "大模型"], key="gen_choice", horizontal=True,
+                              label_visibility="collapsed",
+                              index=1 if svc.settings.generator == "llm" else 0,
+                              help="离线：从文档中抽取原句并标注出处，无需密钥。大模型：调用兼容 OpenAI 接口的模型。")
+    gen: dict[str, Any] = {"generator": "llm" if choice == "大模型" else "offline",
+                           "base_url": "", "model": "", "api_key": ""}
+    if gen["generator"] == "llm":
+        gen["base_url"] = st.sidebar.text_input("接口地址 base URL", value=svc.settings.llm_base_url or "",
+                                                key="llm_base_url", placeholder="https://api.deepseek.com/v1")
+        gen["model"] = st.sidebar.text_input("模型名称", value=svc.settings.llm_model, key="llm_model")
+        gen["api_key"] = st.sidebar.text_input("API 密钥", type="password", key="llm_api_key",
+                                               help="只保存在本次浏览器会话的内存中，不写入磁盘或日志。")
+    return gen
+
+
+def generator_caption(svc: Services, gen: dict[str, Any]) -> str:
+    if gen["generator"] == "llm":
+        model = gen["model"] or svc.settings.llm_model
+        where = gen["base_url"] or svc.settings.llm_base_url or "默认地址"
+        g = f"大模型 {model}（{where}）"
+    else:
+        g = "离线（抽取式，无需密钥）"
+    return g
+
+
+def sidebar_filters(svc: Services) -> tuple[Filters, int]:
+    st.sidebar.subheader("筛选")
+    r = svc.retriever
+    city = st.sidebar.selectbox("城市", [ANY, *r.known_values("city")], key="f_city")
+    years = sorted({str(m.get("year")) for m in r.lexical().metadatas if m.get("year")})
+    year = st.sidebar.selectbox("年份", [ANY, *years], key="f_year")
+    kinds = [ANY, *r.known_values("kind")]
+    kind = st.sidebar.selectbox("类型", kinds, key="f_kind", format_func=lambda k: KIND_LABELS.get(k, k))
+    office = st.sidebar.text_input("办理单位（可简称，如 工信局）", key="f_office")
+    k = st.sidebar.slider("返回段落数 top-k", 1, 20, svc.settings.top_k, key="f_k")
+    return Filters(city="" if city == ANY else city, year=None if year == ANY else int(year),
+                   kind="" if kind == ANY else kind, office=office.strip()), k
+
+
+# -- 问答 ----------------------------------------------------------------------------------------------------
+def page_chat(svc: Services, gen: dict[str, Any]) -> None:
+    filters, k = sidebar_filters(svc)
+    head, button = st.columns([5, 1], vertical_alignment="bottom")
+    head.subheader("问答")
+    if button.button("新对话", icon="🆕", width="stretch"):
+        st.session_state.messages = []
+    messages: list[dict[str, Any]] = st.session_state.setdefault("messages", [])
+    if not messages:
+        st.caption("就已入库的答复函和政策文件提问，回答逐句标注出处 [n]，并核对引用。可以继续追问，例如“那杭州呢？”。")
+    for msg in messages:
+        with st.chat_message(msg["role"]):
+            if msg["role"] == "user":
+                st.markdown(md_escape(msg["content"]))
+            else:
+                render_answer(msg["answer"])
+    question = st.chat_input("输入问题，例如：揭阳到2023年6月底认定了多少名高层次人才？")
+    if not question or not question.strip():
+        return
+    history = [Turn("user", m["content"]) if m["role"] == "user" else Turn("assistant", m["answer"].text)
+               for m in messages]
+    messages.append({"role": "user", "content": question})
+    with st.chat_message("user"):
+        st.markdown(md_escape(question))
+    with st.chat_message("assistant"):
+        box = st.empty()
+        final: list[Answer] = []
+        assistant = Assistant(call_services(svc, gen))
+
+        def deltas() -> Iterator[str]:
+            for item in assistant.stream(question, filters, k, history, gen["generator"]):
+                if isinstance(item, Answer):
+                    final.append(item)
+                else:
+                    yield ui.stream_escape(item)
+
+        with box.container():
+            st.write_stream(deltas())
+        with box.container():
+            if final:
+                render_answer(final[0])
+    if final:
+        messages.append({"role": "assistant", "answer": final[0]})
+
+
+# -- 起草答复函 ------------------------------------------------------------------------------------------------
+def page_draft(svc: Services, gen: dict[str, Any]) -> None:
+    st.subheader("起草答复函")
+    offices = svc.retriever.known_values("office")
+    with st.form("draft_form"):
+        c1, c2 = st.columns([3, 1])
+        title = c1.text_input("来文标题", placeholder="关于破解专精特新中小企业融资难题的建议")
+        number = c2.text_input("编号", placeholder="第20250156号")
+        c1, c2 = st.columns([3, 1])
+        proposer = c1.text_input("提出人", placeholder="陈晓代表 / 王芳委员 / 民建市委会")
+        kind = c2.selectbox("类型", ["建议", "提案"])
+        body = st.text_area("正文或主要建议", height=160,
+                            placeholder="可粘贴来文全文；“一是…二是…”、“1. 2.”等分项会被识别为各项诉求。")
+        c1, c2, c3 = st.columns([2, 1, 1])
+        office = c1.text_input("答复单位", placeholder=offices[0] if offices else "某市工业和信息化局")
+        date = c2.text_input("日期", placeholder="2024年4月29日（可留空）")
+        role = c3.radio("办理类型", ["主办", "会办"], horizontal=True)
+        lead_office = st.text_input("主办单位（会办时填写）")
+        instructions = st.text_area("补充要求", height=68)
+        c1, c2 = st.columns(2)
+        category = c1.selectbox("答复类别", CATEGORIES)
+        disclosure = c2.selectbox("公开属性", DISCLOSURES)
+        c1, c2, c3 = st.columns(3)
+        signer = c1.text_input("签发人")
+        cc = c2.text_input("抄送")
+        contact = c3.text_input("联系人及电话")
+        submitted = st.form_submit_button("生成草稿", type="primary")
+    if submitted:
+        if not title.strip() or not office.strip():
+            st.error("请至少填写“来文标题”和“答复单位”。")
+        else:
+            req = DraftRequest(Proposal(title.strip().strip("《》"), number.strip(), proposer.strip(), kind, body),
+                               office.strip(), date.strip(), "lead" if role == "主办" else "co", lead_office.strip(),
+                               instructions.strip(), LetterFields(category, disclosure, signer.strip(), cc.strip(),
+                                                                  contact.strip()))
+            with st.spinner("正在检索材料并起草…"):
+                draft = Drafter(Assistant(call_services(svc, gen))).draft(req, gen["generator"])
+            st.session_state.draft = draft
+            st.session_state.draft_text = draft.text
+    draft = st.session_state.get("draft")
+    if draft is None:
+        return
+    edited = draft if st.session_state.get("draft_text", draft.text) == draft.text else \
+        ui.edited_draft(draft, st.session_state.draft_text, svc.settings.support_threshold)
+    st.markdown("#### " + md_escape(edited.title))
+    if edited.notice:
+        st.warning(md_escape(edited.notice))
+    left, right = st.columns([3, 2])
+    with left, st.container(border=True):
+        st.markdown(ui.answer_markdown(edited.text))
+    with right:
+        st.markdown("**诉求覆盖**")
+        st.markdown("\n".join(f"- {'✅' if a.found else '❌'} {md_escape(a.ask)}"
+                              + ("" if a.found else " — :red[未找到材料，请补充]") for a in edited.asks))
+        st.markdown("**结构检查**" + ("（完整）" if edited.complete else "（有缺项）"))
+        st.markdown("\n".join(f"- {'✅' if ok else '❌'} {ui.STRUCTURE_LABELS.get(k, k)}"
+                              for k, ok in edited.structure.items()))
+    render_unsupported(edited.report.unsupported)
+    cits = ui.draft_citations(edited)
+    if cits:
+        st.caption("引用来源（点击展开原文，高亮为所引内容）")
+        for c in cits:
+            render_citation(c)
+    st.text_area("修改草稿（修改后引用会重新核对，下载使用修改后的文本）", key="draft_text", height=360)
+    include = st.checkbox("附引用来源", value=True)
+    c1, c2 = st.columns(2)
+    c1.download_button("下载 Word（.docx）", to_docx(edited, include), suggested_filename(edited, "docx"),
+                       mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                       icon="📄", width="stretch")
+    c2.download_button("下载 Markdown（.md）", to_markdown(edited, include).encode("utf-8"),
+                       suggested_filename(edited, "md"), mime="text/markdown", icon="📝", width="stretch")
+
+
+# -- 文档 ------------------------------------------------------------------------------------------------------
+def page_docs(svc: Services) -> None:
+    st.subheader("文档")
+    records = svc.store.doc_records()
+    rows = ui.doc_rows(records, KIND_LABELS)
+    if rows:
+        st.dataframe(rows, hide_index=True, width="stretch")
+    else:
+        st.info("库中还没有文档。可以在下方上传，或运行 `assistant ingest`。")
+    with st.container(border=True):
+        st.markdown("**上传文档**")
+        files = st.file_uploader(f"支持 txt、md、html、htm、docx、pdf，单个文件不超过 {svc.settings.max_file_mb:g} MB",
+                                 type=["txt", "md", "html", "htm", "docx", "pdf"], accept_multiple_files=True,
+                                 key="uploads")
+        if files and st.button("导入上传的文件", type="primary"):
+            bar = st.progress(0.0, text="准备导入…")
+
+            def progress(i: int, n: int, name: str) -> None:
+                bar.progress(i / n if n else 1.0, text=f"正在导入（{i + 1}/{n}）：{name}" if name else "导入完成")
+
+            result = ui.ingest_uploads([(f.name, f.getvalue()) for f in files], svc, progress)
+            for name, reason in result.failed:
+                st.error(f"{md_escape(name)}：{md_escape(reason)}")
+            (st.success if not result.failed else st.warning)(md_escape(result.summary()))
+            records = svc.store.doc_records()
+            rows = ui.doc_rows(records, KIND_LABELS)
+    if not records:
+        return
+    ids = [r["文档"] for r in rows]
+    doc_id = st.selectbox("查看文档", ids, format_func=lambda d: f"{records[d].get('title') or d}（{d}）")
+    if not doc_id:
+        return
+    rec = records[doc_id]
+    head, action = st.columns([5, 1], vertical_alignment="bottom")
+    head.caption(md_escape(" · ".join(str(x) for x in (rec.get("city"), rec.get("office"), rec.get("date"),
+                                                        rec.get("file_name")) if x)))
+    with action.popover("删除此文档", icon="🗑️", width="stretch"):
+        st.markdown("删除后将不再参与检索。")
+        if st.button("确认删除", key=f"del_{doc_id}", type="primary"):
+            svc.store.delete_document(doc_id)
+            svc.store.bump_version()
+            st.toast("已删除：" + md_escape(str(rec.get("title") or doc_id)))
+            st.rerun()
+    got = svc.store.chunks.get(where={"doc_id": doc_id}, include=["metadatas"])
+    metas = [dict(m or {}) for m in got["metadatas"]]
+    parts = [p.strip() for p in str(rec.get("parts", "")).split("|") if p.strip()]
+    c1, c2 = st.columns(2)
+    with c1:
+        st.markdown("**组成部分**")
+        st.text("\n".join(parts) or "（无）")
+    with c2:
+        st.markdown("**标题结构**")
+        st.text("\n".join(ui.heading_outline(metas, KIND_LABELS)) or "（无小标题）")
+    with st.expander("清洗后的正文"):
+        st.text(svc.store.doc_text(doc_id) or "")
+
+
+# -- 评测 ------------------------------------------------------------------------------------------------------
+def _report_module() -> Any:
+    try:
+        from assistant import report  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return report
+
+
+def previous_run() -> dict[str, Any] | None:
+    if st.session_state.get("eval_prev"):
+        return dict(st.session_state.eval_prev)
+    path = REPO / "eval" / "out" / "run.json"
+    try:
+        return dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return None
+
+
+def page_eval(svc: Services, gen: dict[str, Any]) -> None:
+    from assistant.evaluate import QuestionSetError, load_questions
+
+    st.subheader("评测")
+    source = st.radio("题集", ["项目题集 eval/questions.jsonl", "上传题集（JSON Lines）"], horizontal=True)
+    items: list[dict[str, Any]] = []
+    name = "eval/questions.jsonl"
+    try:
+        if source.startswith("项目"):
+            items = load_questions(REPO / "eval" / "questions.jsonl")
+        else:
+            up = st.file_uploader("题集文件", type=["jsonl", "json", "txt"], key="eval_upload")
+            if up is not None:
+                name = up.name
+                with tempfile.TemporaryDirectory() as tmp:
+                    path = Path(tmp) / "questions.jsonl"
+                    path.write_bytes(up.getvalue())
+                    items = load_questions(path)
+    except QuestionSetError as exc:
+        st.error("题集格式有误：" + md_escape(str(exc).split("/")[-1]))
+    k = st.slider("top-k", 1, 20, svc.settings.top_k, key="eval_k")
+    st.caption(f"共 {len(items)} 题 · 生成方式：{md_escape(generator_caption(svc, gen))}")
+    if items and st.button("开始评测", type="primary"):
+        assistant = Assistant(call_services(svc, gen))
+        drafter = Drafter(assistant)
+        bar = st.progress(0.0, text="开始评测…")
+        rows = []
+        t0 = time.perf_counter()
+        for i, item in enumerate(items):
+            bar.progress(i / len(items), text=f"（{i + 1}/{len(items)}）{item['id']}")
+            rows.append(ui.eval_one(item, assistant, drafter, k, gen["generator"]))
+        bar.progress(1.0, text="评测完成")
+        config = {"question_set": name, "generator": gen["generator"], "embedder": svc.embedder.name, "k": k,
+                  "store_version": svc.store.version(), "collection": svc.settings.collection,
+                  "model": (gen["model"] or svc.settings.llm_model) if gen["generator"] == "llm" else None,
+                  "seconds": round(time.perf_counter() - t0, 1)}
+        if st.session_state.get("eval_run"):
+            st.session_state.eval_prev = st.session_state.eval_run
+        st.session_state.eval_run = ui.eval_run(rows, k, config)
+    run = st.session_state.get("eval_run")
+    if not run:
+        return
+    prev = previous_run()
+    s, ps = run["summary"], (prev or {}).get("summary", {})
+    keys = [k for k in ui.METRIC_LABELS if k in s]
+    for start in range(0, len(keys), 5):
+        cols = st.columns(5)
+        for col, key in zip(cols, keys[start:start + 5], strict=False):
+            v = s.get(key)
+            d = ui.metric_delta(key, v, ps.get(key))
+            col.metric(ui.METRIC_LABELS[key], "—" if v is None else f"{v:.3f}" if v <= 1 else f"{v:.0f}",
+                       delta=None if d is None else f"{d:+.3f}",
+                       delta_color="inverse" if key in ui.LOWER_IS_BETTER else "normal")
+    if prev:
+        st.caption("增减相对于上一次评测" + ("（eval/out/run.json）" if not st.session_state.get("eval_prev") else ""))
+    st.markdown("**各题结果**")
+    st.dataframe(ui.question_rows(run), hide_index=True, width="stretch")
+    chart = ui.kind_chart_rows(run)
+    if any(chart.values()):
+        st.markdown("**按题型的指标**")
+        import pandas as pd
+
+        st.bar_chart(pd.DataFrame(chart), stack=False)
+    c1, c2, c3 = st.columns(3)
+    c1.download_button("下载 run.json", json.dumps(run, ensure_ascii=False, indent=2).encode("utf-8"), "run.json",
+                       mime="application/json", width="stretch")
+    report = _report_module()
+    if report is not None:
+        c2.download_button("下载 report.html", report.render_html(run, prev).encode("utf-8"), "report.html",
+                           mime="text/html", width="stretch")
+        c3.download_button("下载 report.md", report.render_markdown(run, prev).encode("utf-8"), "report.md",
+                           mime="text/markdown", width="stretch")
+    else:
+        with st.expander("评测摘要（JSON）"):
+            st.json(run["summary"])
+
+
+# -- main ------------------------------------------------------------------------------------------------------
 def main() -> None:
-    svc = services()
-    st.title("答复函助手 · 检索")
-    docs = svc.store.doc_records()
-    where = f"Chroma 服务 {svc.settings.chroma_host}:{svc.settings.chroma_port}" if svc.settings.chroma_host \
-        else f"本地库 {svc.settings.chroma_dir}"
-    st.caption(f"存储：{where} · 向量模型：{svc.embedder.name} · 文档 {len(docs)} 篇 · 段落 {svc.store.count()} 个 · "
-               "生成：离线（无需密钥）")
-    if not docs:
-        st.warning("库中还没有文档。请先运行 `assistant ingest`（`make run` 会自动完成）。")
+    svc = base_services()
+    st.sidebar.title("📄 答复函助手")
+    page = st.sidebar.radio("页面", PAGES, key="page", label_visibility="collapsed")
+    gen = sidebar_generator(svc)
+    n_docs = len(svc.store.doc_records())
+    st.caption(md_escape(f"生成：{generator_caption(svc, gen)} · 存储：{ui.store_label(svc.settings)} · "
+                         f"文档 {n_docs} 篇 · 段落 {svc.store.count()} 个 · 向量模型：{svc.embedder.name}"))
+    if gen["generator"] == "llm" and not (gen["api_key"] or svc.settings.llm_api_key):
+        st.sidebar.caption("未填写密钥时使用环境变量 OPENAI_API_KEY；模型不可用时自动改用离线回答。")
+    if n_docs == 0 and page in ("问答", "起草答复函"):
+        st.warning("库中还没有文档。请到“文档”页上传，或运行 `assistant ingest`（`make run` 会自动完成）。")
         return
-    with st.sidebar:
-        st.header("筛选")
-        cities = ["全部", *svc.retriever.known_values("city")]
-        city = st.selectbox("城市", cities)
-        years = ["全部", *sorted({str(m.get("year")) for m in svc.retriever.lexical().metadatas if m.get("year")})]
-        year = st.selectbox("年份", years)
-        kinds = ["全部", *svc.retriever.known_values("kind")]
-        kind = st.selectbox("类型", kinds, format_func=lambda k: KIND_LABELS.get(k, k))
-        office = st.text_input("办理单位（可简称，如 工信局）")
-        k = st.slider("返回段落数 top-k", 1, 20, svc.settings.top_k)
-    query = st.text_input("问题或关键词", placeholder="例如：广州市累计培育了多少家专精特新“小巨人”企业？")
-    if not query.strip():
-        return
-    filters = Filters(city="" if city == "全部" else city, year=None if year == "全部" else int(year),
-                      kind="" if kind == "全部" else kind, office=office.strip())
-    result = svc.retriever.search(query.strip(), k, filters)
-    if not result.hits:
-        st.info("没有找到相关段落。可以放宽筛选条件再试。")
-    for h in result.hits:
-        m = h.metadata
-        with st.container(border=True):
-            st.markdown(f"**[{h.rank}]** `{h.label}`")
-            st.caption(" · ".join(str(x) for x in (m.get("city"), m.get("office"), KIND_LABELS.get(m.get("kind", ""), ""),
-                                                   m.get("date"), m.get("heading_path")) if x))
-            st.text(h.text)  # corpus text is shown as text, never as HTML or Markdown
+    if page == "问答":
+        page_chat(svc, gen)
+    elif page == "起草答复函":
+        page_draft(svc, gen)
+    elif page == "文档":
+        page_docs(svc)
+    else:
+        page_eval(svc, gen)
 
 
 main()

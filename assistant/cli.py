@@ -114,9 +114,22 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from assistant.answer import Assistant
         from assistant.draft import Drafter
 
+        judge = None
+        if args.judge:
+            from assistant.generate import GenerationError
+            from assistant.judge import Judge
+
+            try:
+                judge = Judge(settings)
+            except GenerationError as exc:
+                print(f"judge: {exc.cause}", file=sys.stderr)
+                return 2
         assistant = Assistant(services)
-        run = run_eval(items, assistant, Drafter(assistant), k, generator)
+        run = run_eval(items, assistant, Drafter(assistant), k, generator, judge=judge)
         run["retrieval"] = retrieval["retrieval"]
+        if judge is not None:
+            run["judge"] = {"model": settings.judge_model, "asked": judge.asked, "errors": judge.errors,
+                            "cached": len(judge.cache)}
     run["config"] = {
         "question_set": str(args.file), "question_set_sha256": file_sha256(Path(args.file)),
         "generator": None if args.retrieval_only else generator,
@@ -128,10 +141,32 @@ def cmd_eval(args: argparse.Namespace) -> int:
         "context_tokens": settings.context_tokens, "support_threshold": settings.support_threshold,
         "refusal_min_coverage": settings.refusal_min_coverage,
         "prompts": {} if args.retrieval_only else prompts.hashes(),
+        "version": _version(), "judge_model": settings.judge_model if args.judge else None,
         "seconds": round(time.perf_counter() - t0, 1),
     }
     run = {"config": run.pop("config"), **run}
     out = write_run(Path(args.out), run)
+    previous = _load_run(args.compare) if args.compare else None
+    from assistant.report import compare_runs, regressions, render_html, render_markdown
+
+    (Path(args.out) / "report.md").write_text(render_markdown(run, previous), encoding="utf-8")
+    (Path(args.out) / "report.html").write_text(render_html(run, previous), encoding="utf-8")
+    if previous is not None:
+        worse = compare_runs(run, previous)["worse"]
+        print(f"compared with {args.compare}: {len(worse)} questions worse" + (
+            ": " + ", ".join(c["id"] for c in worse[:10]) if worse else ""))
+    if args.update_baseline:
+        if args.retrieval_only:
+            print("a baseline needs a full run (drop --retrieval-only)", file=sys.stderr)
+            return 2
+        base = {"config": run["config"], "summary": run["summary"], "by_kind": run["by_kind"]}
+        Path(args.update_baseline).write_text(json.dumps(base, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        print(f"baseline written to {args.update_baseline}")
+    elif Path(args.baseline).exists() and not args.retrieval_only:
+        baseline = json.loads(Path(args.baseline).read_text(encoding="utf-8"))
+        if baseline.get("config", {}).get("generator") == run["config"]["generator"]:
+            for line in regressions(run["summary"], baseline["summary"]):
+                print(f"REGRESSION {line}", file=sys.stderr)
     print(f"{'mode':<8} {'recall@' + str(k):>10} {'hit@' + str(k):>8} {'MRR':>6} {'p50 ms':>8}")
     for mode, block in run["retrieval"].items():
         s = block["summary"]
@@ -144,8 +179,22 @@ def cmd_eval(args: argparse.Namespace) -> int:
                     "draft_ask_coverage", "generation_ms_p50"):
             value = s.get(key)
             print(f"{key:<28} {'n/a' if value is None else f'{value:.3f}'}")
-    print(f"wrote {out} ({run['config']['seconds']} s)")
+    print(f"wrote {out}, report.md, report.html ({run['config']['seconds']} s)")
     return 0
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("reply-assistant")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _load_run(path: str) -> dict[str, Any]:
+    p = Path(path)
+    return dict(json.loads((p / "run.json" if p.is_dir() else p).read_text(encoding="utf-8")))
 
 
 def _filters(args: argparse.Namespace) -> Any:
@@ -285,6 +334,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--generator", choices=["offline", "llm"])
     s.add_argument("--k", type=int)
     s.add_argument("--out", default="eval/out")
+    s.add_argument("--compare", help="a previous run.json (or its folder) to compare against")
+    s.add_argument("--judge", action="store_true", help="also ask the judge model (ASSISTANT_JUDGE_*) per sentence")
+    s.add_argument("--baseline", default="eval/baseline.json", help="report regressions against this baseline")
+    s.add_argument("--update-baseline", metavar="PATH", help="write this run's figures as the new baseline")
     s.set_defaults(func=cmd_eval)
     return p
 

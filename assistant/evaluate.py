@@ -16,7 +16,8 @@ from ingest.clean import collapse_ws, normalize_text
 KINDS = ("fact", "list", "compare", "negative", "draft")
 SUMMARY_KEYS = (
     "evidence_recall_at_k", "source_hit_at_k", "mrr", "must_include", "citation_validity",
-    "citation_support_recall", "citation_support_precision", "refusal_accuracy", "false_refusal_rate",
+    "citation_support_recall", "citation_support_precision", "judge_support_recall", "refusal_accuracy",
+    "false_refusal_rate",
     "draft_structure", "draft_ask_coverage", "retrieval_ms_p50", "generation_ms_p50",
 )
 
@@ -239,7 +240,7 @@ def office_from_instruction(text: str) -> str:
     return m.group(1) if m else ""
 
 
-def answer_row(item: dict[str, Any], ans: Any, k: int) -> dict[str, Any]:
+def answer_row(item: dict[str, Any], ans: Any, k: int, judge: Any = None) -> dict[str, Any]:
     passages = [Passage(str(h.metadata.get("doc_id", "")), int(h.metadata.get("chunk_index", 0)), h.text)
                 for h in ans.hits]
     m: dict[str, Any] = retrieval_metrics(item, passages, k)
@@ -247,6 +248,10 @@ def answer_row(item: dict[str, Any], ans: Any, k: int) -> dict[str, Any]:
     m["must_include"] = must_include(item.get("must_include", []), ans.text) if answerable else None
     m["citation_validity"] = citation_validity(ans.report.markers_total, ans.report.markers_valid)
     m["citation_support_recall"], m["citation_support_precision"] = support_figures(ans.report)
+    if judge is not None:
+        from assistant.answer import support_texts
+
+        m["judge_support_recall"] = judge.judge_report(ans.report, support_texts(ans.passages))
     m["refusal_accuracy"] = float(ans.refused) if not answerable else None
     m["false_refusal_rate"] = float(ans.refused) if answerable else None
     m["unsupported_sentences"] = len(ans.report.unsupported)
@@ -257,13 +262,17 @@ def answer_row(item: dict[str, Any], ans: Any, k: int) -> dict[str, Any]:
             "generation_ms": round(ans.generation_ms, 2), "metrics": m}
 
 
-def draft_row(item: dict[str, Any], draft: Any, k: int) -> dict[str, Any]:
+def draft_row(item: dict[str, Any], draft: Any, k: int, judge: Any = None) -> dict[str, Any]:
     passages = [Passage(str(h.metadata.get("doc_id", "")), int(h.metadata.get("chunk_index", 0)), h.text)
                 for h in draft.passages]
     m: dict[str, Any] = retrieval_metrics(item, passages, len(passages) or k)
     m["must_include"] = must_include(item.get("must_include", []), draft.text)
     m["citation_validity"] = citation_validity(draft.report.markers_total, draft.report.markers_valid)
     m["citation_support_recall"], m["citation_support_precision"] = support_figures(draft.report)
+    if judge is not None:
+        from assistant.answer import support_texts
+
+        m["judge_support_recall"] = judge.judge_report(draft.report, support_texts(draft.passages))
     m["draft_structure"] = sum(draft.structure.values()) / len(draft.structure)
     m["draft_complete"] = float(draft.complete)
     m["draft_ask_coverage"] = sum(a.found for a in draft.asks) / len(draft.asks) if draft.asks else None
@@ -286,7 +295,7 @@ def summarise_full(rows: list[dict[str, Any]], k: int) -> dict[str, Any]:
 
 
 def run_eval(items: list[dict[str, Any]], assistant: Any, drafter: Any, k: int, generator: str,
-             progress: bool = True) -> dict[str, Any]:
+             progress: bool = True, judge: Any = None) -> dict[str, Any]:
     """Answer every question (draft every `draft` item) and measure; the summary follows QUESTION_SET.md."""
     from tqdm import tqdm
 
@@ -297,9 +306,11 @@ def run_eval(items: list[dict[str, Any]], assistant: Any, drafter: Any, k: int, 
         if item["kind"] == "draft":
             office = office_from_instruction(item["question"]) or _office_of_sources(assistant, item)
             req = DraftRequest(Proposal.from_dict(item["proposal"]), office, instructions=item["question"])
-            rows.append(draft_row(item, drafter.draft(req, generator), k))
+            rows.append(draft_row(item, drafter.draft(req, generator), k, judge))
         else:
-            rows.append(answer_row(item, assistant.ask(item["question"], k=k, generator=generator), k))
+            rows.append(answer_row(item, assistant.ask(item["question"], k=k, generator=generator), k, judge))
+    if judge is not None:
+        judge.save()
     return {
         "summary": summarise_full(rows, k),
         "by_kind": {kd: summarise_full([r for r in rows if r["kind"] == kd], k)

@@ -164,7 +164,8 @@ class ChatModel:
 
         got = False
         try:
-            for chunk in self._client().stream([SystemMessage(system), HumanMessage(user)]):
+            messages = [SystemMessage(system), HumanMessage(user)] if system else [HumanMessage(user)]
+            for chunk in self._client().stream(messages):
                 text = chunk.content if isinstance(chunk.content, str) else "".join(
                     str(p.get("text", "")) if isinstance(p, dict) else str(p) for p in chunk.content)
                 if text:

@@ -79,6 +79,11 @@ class Settings(BaseSettings):
     llm_temperature: float = Field(0.1, ge=0, le=2, description="Sampling temperature of the chat model.")
     llm_timeout_s: float = Field(60.0, gt=0, description="Seconds before a chat request is abandoned.")
     llm_max_retries: int = Field(1, ge=0, le=5, description="Retries of a failed chat request (429/5xx/timeouts).")
+    judge_base_url: str | None = Field(
+        None, description="OpenAI-compatible endpoint of the optional judge model (apart from the generator)."
+    )
+    judge_api_key: SecretStr | None = Field(None, description="API key of the judge endpoint; falls back to OPENAI_API_KEY.")
+    judge_model: str = Field("gpt-4o-mini", description="Judge model name, used by `assistant eval --judge`.")
     context_tokens: int = Field(
         3000, ge=300, description="Token budget for numbered passages and conversation history in a prompt."
     )

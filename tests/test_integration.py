@@ -150,3 +150,11 @@ def test_full_eval_offline_meets_issue_targets(real_store: Path, tmp_path: Path)
     assert s["draft_complete"] == 1.0 and s["draft_structure"] == 1.0
     drafts = [q for q in run["questions"] if q["kind"] == "draft"]
     assert drafts and all(q["answer"].count("[") >= 2 for q in drafts)  # drafts carry citations
+    # quality guard: no primary figure more than 2 points below the committed baseline
+    from assistant.report import regressions
+
+    baseline = json.loads((REPO / "eval" / "baseline.json").read_text(encoding="utf-8"))
+    assert regressions(s, baseline["summary"]) == []
+    assert "REGRESSION" not in proc.stderr
+    assert (out / "report.html").read_text(encoding="utf-8").startswith("<!doctype html>")
+    assert "# 评测报告" in (out / "report.md").read_text(encoding="utf-8")
