@@ -63,15 +63,15 @@ def render_citation(c: dict[str, Any]) -> None:
 
 def render_unsupported(sentences: list[Any]) -> None:
     if sentences:
-        items = "\n".join(f"- ⚠️ {md_escape(s.text)}" for s in sentences)
-        st.warning("以下内容未能在引用段落中核实，请人工核对：\n\n" + items)
+        items = "\n".join(f"- {md_escape(s.text)}" for s in sentences)
+        st.warning("以下内容未能在引用段落中核实，请人工核对：\n\n" + items, icon=":material/warning:")
 
 
 def render_answer(ans: Answer) -> None:
     if ans.notice:
         st.warning(md_escape(ans.notice))
     if ans.refused:
-        st.info(ui.answer_markdown(ans.text), icon="🔍")
+        st.info(ui.answer_markdown(ans.text), icon=":material/search_off:")
         if ans.related:
             with st.expander("相关段落（仅供参考）", expanded=False):
                 for h in ans.related:
@@ -140,7 +140,7 @@ def page_chat(svc: Services, gen: dict[str, Any]) -> None:
     filters, k = sidebar_filters(svc)
     head, button = st.columns([5, 1], vertical_alignment="bottom")
     head.subheader("问答")
-    if button.button("新对话", icon="🆕", width="stretch"):
+    if button.button("新对话", icon=":material/add_comment:", width="stretch"):
         st.session_state.messages = []
     messages: list[dict[str, Any]] = st.session_state.setdefault("messages", [])
     if not messages:
@@ -232,10 +232,10 @@ def page_draft(svc: Services, gen: dict[str, Any]) -> None:
         st.markdown(ui.answer_markdown(edited.text))
     with right:
         st.markdown("**诉求覆盖**")
-        st.markdown("\n".join(f"- {'✅' if a.found else '❌'} {md_escape(a.ask)}"
+        st.markdown("\n".join(f"- {'✓' if a.found else '✗'} {md_escape(a.ask)}"
                               + ("" if a.found else " — :red[未找到材料，请补充]") for a in edited.asks))
         st.markdown("**结构检查**" + ("（完整）" if edited.complete else "（有缺项）"))
-        st.markdown("\n".join(f"- {'✅' if ok else '❌'} {ui.STRUCTURE_LABELS.get(k, k)}"
+        st.markdown("\n".join(f"- {'✓' if ok else '✗'} {ui.STRUCTURE_LABELS.get(k, k)}"
                               for k, ok in edited.structure.items()))
     render_unsupported(edited.report.unsupported)
     cits = ui.draft_citations(edited)
@@ -248,9 +248,9 @@ def page_draft(svc: Services, gen: dict[str, Any]) -> None:
     c1, c2 = st.columns(2)
     c1.download_button("下载 Word（.docx）", to_docx(edited, include), suggested_filename(edited, "docx"),
                        mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                       icon="📄", width="stretch")
+                       icon=":material/description:", width="stretch")
     c2.download_button("下载 Markdown（.md）", to_markdown(edited, include).encode("utf-8"),
-                       suggested_filename(edited, "md"), mime="text/markdown", icon="📝", width="stretch")
+                       suggested_filename(edited, "md"), mime="text/markdown", icon=":material/article:", width="stretch")
 
 
 # -- 文档 ------------------------------------------------------------------------------------------------------
@@ -289,7 +289,7 @@ def page_docs(svc: Services) -> None:
     head, action = st.columns([5, 1], vertical_alignment="bottom")
     head.caption(md_escape(" · ".join(str(x) for x in (rec.get("city"), rec.get("office"), rec.get("date"),
                                                         rec.get("file_name")) if x)))
-    with action.popover("删除此文档", icon="🗑️", width="stretch"):
+    with action.popover("删除此文档", icon=":material/delete:", width="stretch"):
         st.markdown("删除后将不再参与检索。")
         if st.button("确认删除", key=f"del_{doc_id}", type="primary"):
             svc.store.delete_document(doc_id)
@@ -298,7 +298,7 @@ def page_docs(svc: Services) -> None:
             st.rerun()
     got = svc.store.chunks.get(where={"doc_id": doc_id}, include=["metadatas"])
     metas = [dict(m or {}) for m in got["metadatas"]]
-    parts = [p.strip() for p in str(rec.get("parts", "")).split("|") if p.strip()]
+    parts = [p.strip().split(":", 1)[-1] for p in str(rec.get("parts", "")).split("|") if p.strip()]
     c1, c2 = st.columns(2)
     with c1:
         st.markdown("**组成部分**")
@@ -409,7 +409,7 @@ def page_eval(svc: Services, gen: dict[str, Any]) -> None:
 # -- main ------------------------------------------------------------------------------------------------------
 def main() -> None:
     svc = base_services()
-    st.sidebar.title("📄 答复函助手")
+    st.sidebar.title("答复函助手")
     page = st.sidebar.radio("页面", PAGES, key="page", label_visibility="collapsed")
     gen = sidebar_generator(svc)
     n_docs = len(svc.store.doc_records())

@@ -136,6 +136,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         "model": settings.llm_model if generator == "llm" and not args.retrieval_only else None,
         "embedder": services.embedder.name, "k": k, "retrieval_only": bool(args.retrieval_only),
         "store_version": services.store.version(), "collection": settings.collection,
+        "corpus_sha256": _corpus_fingerprint(services.store.doc_records()),
         "pipeline": PIPELINE_VERSION, "chunk_tokens": settings.chunk_tokens, "candidates": settings.candidates,
         "rrf_k": settings.rrf_k, "bm25_weight": settings.bm25_weight, "hnsw_ef_search": settings.hnsw_ef_search,
         "context_tokens": settings.context_tokens, "support_threshold": settings.support_threshold,
@@ -181,6 +182,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
             print(f"{key:<28} {'n/a' if value is None else f'{value:.3f}'}")
     print(f"wrote {out}, report.md, report.html ({run['config']['seconds']} s)")
     return 0
+
+
+def _corpus_fingerprint(records: dict[str, dict[str, Any]]) -> str:
+    """Which documents, at which content, the run was measured on (stable across re-ingests)."""
+    import hashlib
+
+    blob = "\n".join(f"{d}:{r.get('file_sha', '')}:{r.get('pipeline', '')}" for d, r in sorted(records.items()))
+    return hashlib.sha256(blob.encode()).hexdigest()
 
 
 def _version() -> str:

@@ -248,7 +248,8 @@ def heading_outline(metadatas: Sequence[dict[str, Any]], kind_labels: dict[str, 
             if key in seen:
                 continue
             seen.add(key)
-            out.append(("  " * depth) + (path[depth - 1] if depth else f"【{part}】"))
+            head = path[depth - 1] if depth else f"【{part}】"
+            out.append(("  " * depth) + (head if len(head) <= 40 else head[:40] + "…"))
     return out
 
 

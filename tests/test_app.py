@@ -142,8 +142,11 @@ def test_documents_page_renders(corpus_store: Path, monkeypatch: pytest.MonkeyPa
     at = _app(corpus_store, monkeypatch)
     _page(at, "文档")
     assert at.dataframe and len(at.dataframe[0].value) == 5
+    at.selectbox[0].set_value("jieyang-2023-zx7-reply").run()
     texts = [t.value for t in at.text]
-    assert any("一、主要工作情况" in t for t in texts)
+    assert any("答复·揭阳市工业和信息化局" in t for t in texts)  # parts
+    assert any("  一、主要工作情况\n    (一)加强惠企政策宣贯" in t for t in texts), texts  # heading tree
+    assert any("9361" in t for t in texts)  # cleaned text
 
 
 def test_eval_page_runs(corpus_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
