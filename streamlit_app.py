@@ -20,6 +20,8 @@ from assistant import ui
 from assistant.answer import Answer, Assistant, Turn
 from assistant.draft import CATEGORIES, DISCLOSURES, Drafter, DraftRequest, LetterFields, Proposal
 from assistant.export import md_escape, suggested_filename, to_docx, to_markdown
+from assistant.report import LABELS as METRIC_LABELS
+from assistant.report import LOWER_IS_BETTER
 from assistant.retrieve import Filters
 from assistant.service import Services, build_services
 from assistant.settings import Settings
@@ -330,6 +332,7 @@ def previous_run() -> dict[str, Any] | None:
 
 
 def page_eval(svc: Services, gen: dict[str, Any]) -> None:
+    from assistant import evaluate
     from assistant.evaluate import QuestionSetError, load_questions
 
     st.subheader("评测")
@@ -359,7 +362,7 @@ def page_eval(svc: Services, gen: dict[str, Any]) -> None:
         t0 = time.perf_counter()
         for i, item in enumerate(items):
             bar.progress(i / len(items), text=f"（{i + 1}/{len(items)}）{item['id']}")
-            rows.append(ui.eval_one(item, assistant, drafter, k, gen["generator"]))
+            rows.append(evaluate.eval_item(item, assistant, drafter, k, gen["generator"]))
         bar.progress(1.0, text="评测完成")
         config = {"question_set": name, "generator": gen["generator"], "embedder": svc.embedder.name, "k": k,
                   "store_version": svc.store.version(), "collection": svc.settings.collection,
@@ -367,21 +370,21 @@ def page_eval(svc: Services, gen: dict[str, Any]) -> None:
                   "seconds": round(time.perf_counter() - t0, 1)}
         if st.session_state.get("eval_run"):
             st.session_state.eval_prev = st.session_state.eval_run
-        st.session_state.eval_run = ui.eval_run(rows, k, config)
+        st.session_state.eval_run = {"config": config, **evaluate.build_run(rows, k)}
     run = st.session_state.get("eval_run")
     if not run:
         return
     prev = previous_run()
     s, ps = run["summary"], (prev or {}).get("summary", {})
-    keys = [k for k in ui.METRIC_LABELS if k in s]
+    keys = [k for k in METRIC_LABELS if k in s]
     for start in range(0, len(keys), 5):
         cols = st.columns(5)
         for col, key in zip(cols, keys[start:start + 5], strict=False):
             v = s.get(key)
             d = ui.metric_delta(key, v, ps.get(key))
-            col.metric(ui.METRIC_LABELS[key], "—" if v is None else f"{v:.3f}" if v <= 1 else f"{v:.0f}",
+            col.metric(METRIC_LABELS[key], "—" if v is None else f"{v:.3f}" if v <= 1 else f"{v:.0f}",
                        delta=None if d is None else f"{d:+.3f}",
-                       delta_color="inverse" if key in ui.LOWER_IS_BETTER else "normal")
+                       delta_color="inverse" if key in LOWER_IS_BETTER else "normal")
     if prev:
         st.caption("增减相对于上一次评测" + ("（eval/out/run.json）" if not st.session_state.get("eval_prev") else ""))
     st.markdown("**各题结果**")

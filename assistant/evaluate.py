@@ -294,23 +294,20 @@ def summarise_full(rows: list[dict[str, Any]], k: int) -> dict[str, Any]:
     return out
 
 
-def run_eval(items: list[dict[str, Any]], assistant: Any, drafter: Any, k: int, generator: str,
-             progress: bool = True, judge: Any = None) -> dict[str, Any]:
-    """Answer every question (draft every `draft` item) and measure; the summary follows QUESTION_SET.md."""
-    from tqdm import tqdm
-
+def eval_item(item: dict[str, Any], assistant: Any, drafter: Any, k: int, generator: str,
+              judge: Any = None) -> dict[str, Any]:
+    """One item answered (or, for `draft`, drafted) and measured: a row of run.json's `questions`."""
     from assistant.draft import DraftRequest, Proposal
 
-    rows = []
-    for item in tqdm(items, desc="eval", unit="q", disable=not progress):
-        if item["kind"] == "draft":
-            office = office_from_instruction(item["question"]) or _office_of_sources(assistant, item)
-            req = DraftRequest(Proposal.from_dict(item["proposal"]), office, instructions=item["question"])
-            rows.append(draft_row(item, drafter.draft(req, generator), k, judge))
-        else:
-            rows.append(answer_row(item, assistant.ask(item["question"], k=k, generator=generator), k, judge))
-    if judge is not None:
-        judge.save()
+    if item["kind"] == "draft":
+        office = office_from_instruction(item["question"]) or office_of_sources(assistant, item)
+        req = DraftRequest(Proposal.from_dict(item["proposal"]), office, instructions=item["question"])
+        return draft_row(item, drafter.draft(req, generator), k, judge)
+    return answer_row(item, assistant.ask(item["question"], k=k, generator=generator), k, judge)
+
+
+def build_run(rows: list[dict[str, Any]], k: int) -> dict[str, Any]:
+    """summary, by_kind and questions, as QUESTION_SET.md describes run.json."""
     return {
         "summary": summarise_full(rows, k),
         "by_kind": {kd: summarise_full([r for r in rows if r["kind"] == kd], k)
@@ -319,7 +316,19 @@ def run_eval(items: list[dict[str, Any]], assistant: Any, drafter: Any, k: int, 
     }
 
 
-def _office_of_sources(assistant: Any, item: dict[str, Any]) -> str:
+def run_eval(items: list[dict[str, Any]], assistant: Any, drafter: Any, k: int, generator: str,
+             progress: bool = True, judge: Any = None) -> dict[str, Any]:
+    """Answer every question (draft every `draft` item) and measure; the summary follows QUESTION_SET.md."""
+    from tqdm import tqdm
+
+    rows = [eval_item(item, assistant, drafter, k, generator, judge)
+            for item in tqdm(items, desc="eval", unit="q", disable=not progress)]
+    if judge is not None:
+        judge.save()
+    return build_run(rows, k)
+
+
+def office_of_sources(assistant: Any, item: dict[str, Any]) -> str:
     records = assistant.services.store.doc_records()
     for src in item.get("sources", []):
         if office := records.get(src, {}).get("office"):

@@ -19,6 +19,7 @@ from pydantic import SecretStr
 
 from assistant import cite
 from assistant.export import md_escape
+from assistant.report import LABELS
 from assistant.settings import Settings
 
 _MARKER = re.compile(r"(\[\d{1,3}\])")
@@ -91,8 +92,11 @@ def answer_markdown(text: str) -> str:
 
 
 def citation_label(c: dict[str, Any]) -> str:
-    """"[n] 标题 · 办理单位 · 日期" for an expander (whose label is Markdown: escaped)."""
+    """"[n] 标题 · 办理单位 · 日期 · 小标题" for an expander (whose label is Markdown: escaped)."""
     bits = [str(c.get(k) or "").strip() for k in ("title", "office", "date")]
+    last = str(c.get("heading_path") or "").split(" > ")[-1].strip()
+    if last:
+        bits.append(last if len(last) <= 24 else last[:24] + "…")  # tells apart passages of one letter
     head = " · ".join(b for b in bits if b) or str(c.get("label", ""))
     return f"\\[{int(c.get('n', 0))}\\] " + md_escape(head)
 
@@ -304,39 +308,6 @@ def stream_escape(delta: str) -> str:
     so pieces can be escaped as they arrive): every ASCII punctuation mark backslash-escaped."""
     return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", delta).replace("\n", "  \n")
 
-METRIC_LABELS = {
-    "evidence_recall_at_k": "证据召回", "source_hit_at_k": "来源命中", "mrr": "MRR",
-    "must_include": "要点覆盖", "citation_validity": "引用有效率", "citation_support_recall": "引用支撑召回",
-    "citation_support_precision": "引用支撑精确", "refusal_accuracy": "拒答准确率",
-    "false_refusal_rate": "误拒率", "draft_structure": "草稿结构", "draft_complete": "草稿完整",
-    "draft_ask_coverage": "诉求覆盖", "retrieval_ms_p50": "检索耗时 p50 (ms)", "generation_ms_p50": "生成耗时 p50 (ms)",
-}
-LOWER_IS_BETTER = {"false_refusal_rate", "retrieval_ms_p50", "generation_ms_p50", "retrieval_ms_p95",
-                   "generation_ms_p95", "unsupported_sentences"}
-
-
-def eval_one(item: dict[str, Any], assistant: Any, drafter: Any, k: int, generator: str) -> dict[str, Any]:
-    """One question-set item answered (or drafted) and measured, exactly as run_eval does it."""
-    from assistant.draft import DraftRequest, Proposal
-    from assistant.evaluate import _office_of_sources, answer_row, draft_row, office_from_instruction
-
-    if item["kind"] == "draft":
-        office = office_from_instruction(item["question"]) or _office_of_sources(assistant, item)
-        req = DraftRequest(Proposal.from_dict(item["proposal"]), office, instructions=item["question"])
-        return draft_row(item, drafter.draft(req, generator), k)
-    return answer_row(item, assistant.ask(item["question"], k=k, generator=generator), k)
-
-
-def eval_run(rows: list[dict[str, Any]], k: int, config: dict[str, Any]) -> dict[str, Any]:
-    """The run dict (same shape as `assistant eval` writes) from rows made by eval_one."""
-    from assistant.evaluate import KINDS, summarise_full
-
-    return {"config": config, "summary": summarise_full(rows, k),
-            "by_kind": {kd: summarise_full([r for r in rows if r["kind"] == kd], k)
-                        for kd in KINDS if any(r["kind"] == kd for r in rows)},
-            "questions": rows}
-
-
 def question_rows(run: dict[str, Any]) -> list[dict[str, Any]]:
     keys = ("evidence_recall_at_k", "must_include", "citation_validity", "citation_support_recall",
             "draft_structure", "draft_ask_coverage")
@@ -344,7 +315,7 @@ def question_rows(run: dict[str, Any]) -> list[dict[str, Any]]:
     for q in run.get("questions", []):
         m = q.get("metrics", {})
         row: dict[str, Any] = {"编号": q.get("id"), "类型": q.get("kind"), "问题": q.get("question")}
-        row.update({METRIC_LABELS[k]: m.get(k) for k in keys})
+        row.update({LABELS[k]: m.get(k) for k in keys})
         row["拒答"] = bool(q.get("refused"))
         row["未核实句数"] = m.get("unsupported_sentences")
         out.append(row)
@@ -355,7 +326,7 @@ def kind_chart_rows(run: dict[str, Any]) -> dict[str, dict[str, float]]:
     """{metric label: {kind: value}} for the quality metrics (0–1) by question kind."""
     keys = ("evidence_recall_at_k", "must_include", "citation_validity", "citation_support_recall",
             "refusal_accuracy", "draft_structure")
-    return {METRIC_LABELS[k]: {kd: float(s[k]) for kd, s in run.get("by_kind", {}).items() if s.get(k) is not None}
+    return {LABELS[k]: {kd: float(s[k]) for kd, s in run.get("by_kind", {}).items() if s.get(k) is not None}
             for k in keys}
 
 
