@@ -266,9 +266,9 @@ def page_docs(svc: Services) -> None:
         st.info("库中还没有文档。可以在下方上传，或运行 `assistant ingest`。")
     with st.container(border=True):
         st.markdown("**上传文档**")
-        files = st.file_uploader(f"支持 txt、md、html、htm、docx、pdf，单个文件不超过 {svc.settings.max_file_mb:g} MB",
-                                 type=["txt", "md", "html", "htm", "docx", "pdf"], accept_multiple_files=True,
-                                 key="uploads")
+        types = svc.settings.upload_suffixes
+        files = st.file_uploader(f"支持 {'、'.join(types)}，单个文件不超过 {svc.settings.max_file_mb:g} MB",
+                                 type=types, accept_multiple_files=True, key="uploads")
         if files and st.button("导入上传的文件", type="primary"):
             bar = st.progress(0.0, text="准备导入…")
 

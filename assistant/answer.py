@@ -76,7 +76,12 @@ def passage_block(n: int, hit: Hit) -> str:
     m = hit.metadata
     head = " ".join(str(x) for x in (f"[{n}]", f"《{m.get('title', '')}》", m.get("doc_number", ""),
                                      m.get("office", ""), m.get("date", ""), m.get("heading_path", "")) if x)
-    return f"{head}\n{hit.text}"
+    return f"{head}\n{quoted(hit.text)}"
+
+
+def quoted(text: str) -> str:
+    """Passage text as data: a document cannot close the prompt's data block by writing its end marker."""
+    return text.replace("<<<", "«").replace(">>>", "»")
 
 
 def support_texts(passages: list[Hit]) -> list[str]:

@@ -169,10 +169,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
             for line in regressions(run["summary"], baseline["summary"]):
                 print(f"REGRESSION {line}", file=sys.stderr)
     print(f"{'mode':<8} {'recall@' + str(k):>10} {'hit@' + str(k):>8} {'MRR':>6} {'p50 ms':>8}")
+    def f(v: Any, spec: str) -> str:  # a figure that does not apply to this question set is n/a
+        return "n/a" if v is None else format(v, spec)
+
     for mode, block in run["retrieval"].items():
         s = block["summary"]
-        print(f"{mode:<8} {s['evidence_recall_at_k']:>10.3f} {s['source_hit_at_k']:>8.3f} {s['mrr']:>6.3f} "
-              f"{s['retrieval_ms_p50']:>8.1f}")
+        print(f"{mode:<8} {f(s['evidence_recall_at_k'], '.3f'):>10} {f(s['source_hit_at_k'], '.3f'):>8} "
+              f"{f(s['mrr'], '.3f'):>6} {f(s['retrieval_ms_p50'], '.1f'):>8}")
     if not args.retrieval_only:
         s = run["summary"]
         for key in ("must_include", "citation_validity", "citation_support_recall", "citation_support_precision",

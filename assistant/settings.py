@@ -47,7 +47,10 @@ class Settings(BaseSettings):
     chunk_tokens: int = Field(
         450, ge=32, le=2000, description="Upper bound of a retrieval chunk, in cl100k tokens (tiktoken)."
     )
-    max_file_mb: float = Field(20.0, gt=0, description="Files larger than this are refused at ingest.")
+    max_file_mb: float = Field(20.0, gt=0, description="Files larger than this are refused at ingest and upload.")
+    upload_types: str = Field(
+        "txt,md,html,htm,docx,pdf", description="File types the browser app accepts for upload (comma-separated)."
+    )
 
     hnsw_ef_search: int = Field(128, ge=10, description="HNSW ef at query time (set at collection creation).")
     hnsw_ef_construction: int = Field(200, ge=10, description="HNSW ef at build time (set at creation).")
@@ -95,6 +98,10 @@ class Settings(BaseSettings):
     support_threshold: float = Field(
         0.35, ge=0, le=1, description="Share of a sentence's character bigrams that its cited passages must contain."
     )
+
+    @property
+    def upload_suffixes(self) -> list[str]:
+        return [s.strip().lower().lstrip(".") for s in self.upload_types.split(",") if s.strip()]
 
     @property
     def max_file_bytes(self) -> int:

@@ -201,6 +201,10 @@ def ingest_uploads(files: Sequence[tuple[str, bytes]], services: Any,
     for i, (name, data) in enumerate(files):
         if on_progress:
             on_progress(i, len(files), name)
+        suffix = Path(name).suffix.lower().lstrip(".")
+        if suffix not in settings.upload_suffixes:
+            result.failed.append((name, f"不支持的文件类型（允许：{'、'.join(settings.upload_suffixes)}）"))
+            continue
         if len(data) > settings.max_file_bytes:
             result.failed.append((name, f"文件过大（{len(data) / 1048576:.1f} MB，上限 {settings.max_file_mb:g} MB）"))
             continue

@@ -93,3 +93,15 @@ def test_citation_label_and_stream_escape() -> None:
     label = citation_label({"n": 2, "title": "关于*加强*的答复", "office": "某市局", "date": "2024-01-02"})
     assert label == "\\[2\\] 关于\\*加强\\*的答复 · 某市局 · 2024-01-02"
     assert stream_escape("[1](http://e) <b>") == "\\[1\\]\\(http\\:\\/\\/e\\) \\<b\\>"
+
+
+def test_upload_type_limit_comes_from_settings(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from types import SimpleNamespace
+
+    from assistant.settings import Settings
+    from assistant.ui import ingest_uploads
+
+    settings = Settings(data_dir=tmp_path / "d", upload_types="txt")
+    result = ingest_uploads([("报告.pdf", b"%PDF-1.4"), ("../../x.exe", b"MZ")], SimpleNamespace(settings=settings))
+    assert [r.split("（")[0] for _, r in result.failed] == ["不支持的文件类型", "不支持的文件类型"]
+    assert not (tmp_path / "d" / "uploads").exists() or not any((tmp_path / "d" / "uploads").iterdir())
