@@ -69,7 +69,16 @@ def canonicalize(text: str, n_passages: int) -> tuple[str, int, int, int]:
         valid += sum(1 for n in nums if 1 <= n <= n_passages)
         return "".join(f"[{n}]" for n in keep)
 
+    def drop_invalid(m: re.Match[str]) -> str:
+        nonlocal total
+        nums = _numbers(m.group(1) or m.group(2) or "")
+        bad = [n for n in nums if not 1 <= n <= n_passages]
+        total += len(bad)
+        return "".join(f"[{n}]" for n in dict.fromkeys(nums) if 1 <= n <= n_passages)
+
     out = MARKER.sub(repl, text)
+    while (again := MARKER.sub(drop_invalid, out)) != out:  # "[[9]2]" leaves "[2]" after one pass
+        out = again
     return out, total, valid, total - valid
 
 

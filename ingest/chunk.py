@@ -39,14 +39,13 @@ def split_span(
                 step = max(1, max_tokens // 4)  # byte-level BPE: at most 4 tokens per character
                 units.extend(clause[i : i + step] for i in range(0, len(clause), step))
     out: list[tuple[int, int]] = []
-    pos, cur_start, cur_tokens = start, start, 0
+    pos, cur_start = start, start
     for unit in units:
-        t = count(unit)
-        if cur_tokens and cur_tokens + t > max_tokens:
+        # measured on the joined text: BPE can merge across the join, so token counts do not add up
+        if pos > cur_start and count(text[cur_start : pos + len(unit)]) > max_tokens:
             out.append((cur_start, pos))
-            cur_start, cur_tokens = pos, 0
+            cur_start = pos
         pos += len(unit)
-        cur_tokens += t
     if pos > cur_start:
         out.append((cur_start, pos))
     return _trim(text, out)

@@ -27,9 +27,9 @@ def normalize_text(text: str) -> str:
 
     The evaluator applies the same function to evidence strings, so matching is exact.
     """
+    text = re.sub(r"[\u200b-\u200f\ufeff]", "", text)  # before NFKC, so cleaning twice changes nothing
     text = unicodedata.normalize("NFKC", text)
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u3000", " ").replace("\xa0", " ")
-    return re.sub(r"[\u200b-\u200f\ufeff]", "", text)
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\u3000", " ").replace("\xa0", " ")
 
 
 def collapse_ws(text: str) -> str:

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 
 from ingest.clean import normalize_text
-from ingest.sections import Part
+from ingest.sections import Part, valid_date
 
 KIND_LABELS = {
     "proposal": "提案/建议",
@@ -70,9 +70,9 @@ def _header_fields(raw: str) -> dict[str, str]:
     out: dict[str, str] = {}
     if m := re.search(r"(?:文件编号|文号)\s*[:：]?\s*(\S+?号)", text):
         out["doc_number"] = m[1]
-    dates = {m[1]: f"{int(m[2]):04d}-{int(m[3]):02d}-{int(m[4]):02d}" for m in _HEADER_DATE.finditer(text)}
+    dates = {m[1]: valid_date(int(m[2]), int(m[3]), int(m[4])) for m in _HEADER_DATE.finditer(text)}
     for key in ("成文日期", "发布时间", "发布日期", "时间"):
-        if key in dates:
+        if dates.get(key):
             out["published"] = dates[key]
             break
     if (m := re.search(r"(?:来源|发布机构)\s*[:：]\s*([\u4e00-\u9fff]+)", text)) and _OFFICE_SUFFIX.search(m[1]):
@@ -129,7 +129,7 @@ def extract_doc_meta(doc_id: str, raw: str, lines: list[str], parts: list[Part])
             body = "人大"
 
     proposal_title = ""
-    if m := re.search(r"(?:提出的|提案|建议)\s*《([^》]{4,120})》", text):
+    if m := re.search(r"(?:提出的|提案|建议)\s*《([^》\n]{4,120})》", text):
         proposal_title = m[1]
     elif any(p.kind == "proposal" for p in parts):
         proposal_title = title

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+import datetime
 
 CN_NUM = "一二三四五六七八九十"
 # Heading markers by rank: 一、 > (一) > 1. > (1) > 一是. A new heading pops every open heading of
@@ -62,9 +63,17 @@ def line_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def valid_date(y: int, m: int, d: int) -> str:
+    """ISO date, or "" for a date that does not exist (2023-02-30): never passed on as if it did."""
+    try:
+        return datetime.date(y, m, d).isoformat()
+    except ValueError:
+        return ""
+
+
 def iso_date(line: str) -> str:
     m = DATE_LINE.match(line.strip())
-    return f"{int(m[1]):04d}-{int(m[2]):02d}-{int(m[3]):02d}" if m else ""
+    return valid_date(int(m[1]), int(m[2]), int(m[3])) if m else ""
 
 
 def _is_title_like(line: str) -> bool:

@@ -18,7 +18,7 @@ from assistant.settings import Settings
 from ingest.embed import Embedder
 
 VERSION_ID = "__store_version__"
-PIPELINE_VERSION = "5"  # bump when cleaning/sectioning/chunking changes, so re-ingest rebuilds
+PIPELINE_VERSION = "6"  # bump when cleaning/sectioning/chunking changes, so re-ingest rebuilds
 
 
 def pipeline_key(settings: Settings) -> str:
@@ -135,40 +135,74 @@ class Store:
             )
 
     # -- reading ---------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        """A read that fails (server gone, corrupted files) becomes a StoreError that says what to do."""
+        try:
+            yield
+        except StoreError:
+            raise
+        except Exception as exc:  # httpx.TransportError, chromadb.errors.*, sqlite errors
+            import httpx
+
+            s = self.settings
+            if s.chroma_host and isinstance(exc, httpx.TransportError | ConnectionError | TimeoutError):
+                raise StoreError(
+                    f"cannot reach the Chroma server at {s.chroma_host}:{s.chroma_port} ({type(exc).__name__}: "
+                    f"{exc}); start it again with `chroma run --path DIR --host {s.chroma_host} --port "
+                    f"{s.chroma_port}` or unset ASSISTANT_CHROMA_HOST"
+                ) from exc
+            if s.chroma_host:
+                raise StoreError(
+                    f"the Chroma server at {s.chroma_host}:{s.chroma_port} failed to read collection "
+                    f"{s.collection!r} ({type(exc).__name__}: {exc}); see the server's log"
+                ) from exc
+            raise StoreError(
+                f"cannot read the store at {s.chroma_dir} ({type(exc).__name__}: {exc}); if it is corrupted, "
+                "move the data directory aside and run `assistant ingest` again"
+            ) from exc
+
     def doc_records(self) -> dict[str, dict[str, Any]]:
-        got = self.docs.get(include=["metadatas"])
+        with self._reading():
+            got = self.docs.get(include=["metadatas"])
         return {i: dict(m or {}) for i, m in zip(got["ids"], got["metadatas"], strict=True) if i != VERSION_ID}
 
     def doc_text(self, doc_id: str) -> str | None:
-        got = self.docs.get(ids=[doc_id], include=["documents"])
+        with self._reading():
+            got = self.docs.get(ids=[doc_id], include=["documents"])
         return got["documents"][0] if got["ids"] else None
 
     def chunk_ids(self, doc_id: str) -> set[str]:
-        return set(self.chunks.get(where={"doc_id": doc_id}, include=[])["ids"])
+        with self._reading():
+            return set(self.chunks.get(where={"doc_id": doc_id}, include=[])["ids"])
 
     def chunk_doc_ids(self, batch: int = 5000) -> set[str]:
         """Documents that have chunks, with or without a record (a record is missing after a killed write)."""
         out: set[str] = set()
         offset = 0
         while True:
-            got = self.chunks.get(include=["metadatas"], limit=batch, offset=offset)
+            with self._reading():
+                got = self.chunks.get(include=["metadatas"], limit=batch, offset=offset)
             if not got["ids"]:
                 return out
             out |= {str((m or {}).get("doc_id", "")) for m in got["metadatas"]}
             offset += len(got["ids"])
 
     def count(self) -> int:
-        return int(self.chunks.count())
+        with self._reading():
+            return int(self.chunks.count())
 
     def version(self) -> str:
-        got = self.docs.get(ids=[VERSION_ID], include=["metadatas"])
+        with self._reading():
+            got = self.docs.get(ids=[VERSION_ID], include=["metadatas"])
         return str(got["metadatas"][0].get("version")) if got["ids"] else "empty"
 
     def iter_chunks(self, batch: int = 5000) -> Iterator[tuple[list[str], list[str], list[dict[str, Any]]]]:
         """All chunks in pages (for building the lexical index)."""
         offset = 0
         while True:
-            got = self.chunks.get(include=["documents", "metadatas"], limit=batch, offset=offset)
+            with self._reading():
+                got = self.chunks.get(include=["documents", "metadatas"], limit=batch, offset=offset)
             if not got["ids"]:
                 return
             yield list(got["ids"]), list(got["documents"]), [dict(m or {}) for m in got["metadatas"]]
@@ -176,9 +210,10 @@ class Store:
 
     def query_ids(self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None) -> dict[str, Any]:
         """Nearest chunk ids and cosine distances only: fetching texts and metadata costs 10x more."""
-        return self.chunks.query(
-            query_embeddings=[vector.tolist()], n_results=max(1, n), where=where or None, include=["distances"],
-        )
+        with self._reading():
+            return self.chunks.query(
+                query_embeddings=[vector.tolist()], n_results=max(1, n), where=where or None, include=["distances"],
+            )
 
     # -- writing ---------------------------------------------------------------------------------
     def is_current(self, doc_id: str, file_sha: str, key: str, records: dict[str, dict[str, Any]] | None = None) -> bool:

