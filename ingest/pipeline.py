@@ -166,7 +166,7 @@ def ingest_paths(
             store.delete_document(doc_id)
             report.pruned += 1
             changed = True
-    if changed:
+    if changed or store.version_is_stale(stored):
         store.bump_version()
     report.documents = report.added + report.updated + report.unchanged
     report.seconds = time.perf_counter() - t0

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass
-import datetime
 
 CN_NUM = "一二三四五六七八九十"
 # Heading markers by rank: 一、 > (一) > 1. > (1) > 一是. A new heading pops every open heading of

@@ -197,6 +197,13 @@ class Store:
             got = self.docs.get(ids=[VERSION_ID], include=["metadatas"])
         return str(got["metadatas"][0].get("version")) if got["ids"] else "empty"
 
+    def version_is_stale(self, records: dict[str, dict[str, Any]]) -> bool:
+        """A record written after the last version stamp: an ingest died before it could bump the version."""
+        with self._reading():
+            got = self.docs.get(ids=[VERSION_ID], include=["metadatas"])
+        stamped = float(got["metadatas"][0].get("updated_at", 0.0)) if got["ids"] else 0.0
+        return any(float(r.get("ingested_at", 0.0)) > stamped for r in records.values())
+
     def iter_chunks(self, batch: int = 5000) -> Iterator[tuple[list[str], list[str], list[dict[str, Any]]]]:
         """All chunks in pages (for building the lexical index)."""
         offset = 0
