@@ -119,6 +119,7 @@ def ingest_paths(
     key = pipeline_key(settings)
     pending: list[ParsedDoc] = []
     ids_seen: dict[str, Path] = {}
+    shas_seen: dict[str, Path] = {}
     for path in paths:
         doc_id = doc_id_for(path)
         if doc_id in ids_seen:
@@ -127,6 +128,10 @@ def ingest_paths(
         ids_seen[doc_id] = path
         try:
             sha = hashlib.sha256(path.read_bytes()).hexdigest()
+            if sha in shas_seen:  # the same bytes under two names would be retrieved and cited twice
+                report.failed.append((str(path), f"same content as {shas_seen[sha].name}; not ingested twice"))
+                continue
+            shas_seen[sha] = path
             if store.is_current(doc_id, sha, key, stored):
                 report.unchanged += 1
                 report.sections += int(stored[doc_id].get("n_sections", 0))
