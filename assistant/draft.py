@@ -133,16 +133,14 @@ def extract_asks(body: str, limit: int = 8) -> list[str]:
         return []
     # same offsets: cut the writer's own text, keeping its full-width punctuation
     text_out = original if len(text) == len(original) else text
-    starts = [m.end() for m in _ASK_SPLIT.finditer(text)]
+    marks = list(_ASK_SPLIT.finditer(text))
     items: list[str] = []
-    if len(starts) >= 2:
-        bounds = [*starts, len(text) + 1]
-        marks = [m.start() for m in _ASK_SPLIT.finditer(text)] + [len(text)]
-        for i, s in enumerate(starts):
-            item = text_out[s : marks[i + 1]].strip(" ;；。\n")
+    if len(marks) >= 2:  # each item runs from the end of its marker to the start of the next one
+        ends = [m.start() for m in marks[1:]] + [len(text)]
+        for m, end in zip(marks, ends, strict=True):
+            item = text_out[m.end() : end].strip(" ;；。\n")
             if len(item) >= 4:
                 items.append(item)
-        del bounds
     else:
         items = [s.strip() for s in re.split(r"(?<=[。;；!?！？])", text_out) if len(s.strip()) >= 6]
         asks = [s for s in items if re.search(r"建议|希望|呼吁|请求|应当|亟需|要求|务必", s)]

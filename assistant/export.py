@@ -323,17 +323,11 @@ def to_docx(draft: Draft, include_sources: bool = True, keep_markers: bool = Tru
             p = _para(doc, indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT)
             p.paragraph_format.right_indent = Pt(4 * 16)
             _runs(p, line, BODY_FONT, SIZE_3)
-        elif _H1.match(line):
+        elif _H1.match(line) or _H2.match(line):  # 一、 in 黑体, （一） in 楷体; the rest of the line in 仿宋
             head, rest = _heading_split(line)
             p = _para(doc)
             p.paragraph_format.keep_with_next = not rest
-            _runs(p, head, H1_FONT, SIZE_3)
-            _runs(p, rest, BODY_FONT, SIZE_3)
-        elif _H2.match(line):
-            head, rest = _heading_split(line)
-            p = _para(doc)
-            p.paragraph_format.keep_with_next = not rest
-            _runs(p, head, H2_FONT, SIZE_3)
+            _runs(p, head, H1_FONT if _H1.match(line) else H2_FONT, SIZE_3)
             _runs(p, rest, BODY_FONT, SIZE_3)
         else:  # acknowledgement, body, closing formula, contact line
             _runs(_para(doc), line, BODY_FONT, SIZE_3)

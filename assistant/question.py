@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Literal
@@ -164,7 +164,6 @@ class Scope:
     answerable: bool
     reason: str = ""
     coverage: float = 0.0
-    missing_cities: list[str] = field(default_factory=list)
 
 
 def decide(info: QuestionInfo, hits: list[Hit], cands: list[Candidate], min_coverage: float) -> Scope:
