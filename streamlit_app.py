@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import streamlit as st
+import streamlit.components.v1 as components
 
-from assistant import ui
+from assistant import report, ui
 from assistant.answer import Answer, Assistant, Turn
 from assistant.draft import CATEGORIES, DISCLOSURES, Drafter, DraftRequest, LetterFields, Proposal
 from assistant.export import md_escape, suggested_filename, to_docx, to_markdown
@@ -313,14 +314,6 @@ def page_docs(svc: Services) -> None:
 
 
 # -- 评测 ------------------------------------------------------------------------------------------------------
-def _report_module() -> Any:
-    try:
-        from assistant import report  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return report
-
-
 def previous_run() -> dict[str, Any] | None:
     if st.session_state.get("eval_prev"):
         return dict(st.session_state.eval_prev)
@@ -398,15 +391,13 @@ def page_eval(svc: Services, gen: dict[str, Any]) -> None:
     c1, c2, c3 = st.columns(3)
     c1.download_button("下载 run.json", json.dumps(run, ensure_ascii=False, indent=2).encode("utf-8"), "run.json",
                        mime="application/json", width="stretch")
-    report = _report_module()
-    if report is not None:
-        c2.download_button("下载 report.html", report.render_html(run, prev).encode("utf-8"), "report.html",
-                           mime="text/html", width="stretch")
-        c3.download_button("下载 report.md", report.render_markdown(run, prev).encode("utf-8"), "report.md",
-                           mime="text/markdown", width="stretch")
-    else:
-        with st.expander("评测摘要（JSON）"):
-            st.json(run["summary"])
+    page = report.render_html(run, prev)
+    c2.download_button("下载 report.html", page.encode("utf-8"), "report.html", mime="text/html", width="stretch")
+    c3.download_button("下载 report.md", report.render_markdown(run, prev).encode("utf-8"), "report.md",
+                       mime="text/markdown", width="stretch")
+    with st.expander("完整报告（与 report.html 相同）"):
+        # our own renderer's page, every string in it escaped; shown in Streamlit's sandboxed iframe
+        components.html(page, height=900, scrolling=True)
 
 
 # -- main ------------------------------------------------------------------------------------------------------
