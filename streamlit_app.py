@@ -19,7 +19,15 @@ import streamlit.components.v1 as components
 
 from assistant import report, ui
 from assistant.answer import Answer, Assistant, Turn
-from assistant.draft import CATEGORIES, DISCLOSURES, Drafter, DraftRequest, LetterFields, Proposal
+from assistant.draft import (
+    CATEGORIES,
+    DISCLOSURES,
+    STRUCTURE_NAMES,
+    Drafter,
+    DraftRequest,
+    LetterFields,
+    Proposal,
+)
 from assistant.export import md_escape, suggested_filename, to_docx, to_markdown
 from assistant.report import LABELS as METRIC_LABELS
 from assistant.report import LOWER_IS_BETTER
@@ -238,7 +246,7 @@ def page_draft(svc: Services, gen: dict[str, Any]) -> None:
         st.markdown("\n".join(f"- {'✓' if a.found else '✗'} {md_escape(a.ask)}"
                               + ("" if a.found else " — :red[未找到材料，请补充]") for a in edited.asks))
         st.markdown("**结构检查**" + ("（完整）" if edited.complete else "（有缺项）"))
-        st.markdown("\n".join(f"- {'✓' if ok else '✗'} {ui.STRUCTURE_LABELS.get(k, k)}"
+        st.markdown("\n".join(f"- {'✓' if ok else '✗'} {STRUCTURE_NAMES.get(k, k)}"
                               for k, ok in edited.structure.items()))
     render_unsupported(edited.report.unsupported)
     cits = ui.draft_citations(edited)

@@ -246,7 +246,7 @@ class Assistant:
                 text = "".join(parts)
                 used = f"llm:{model.name}"
                 if not cite.MARKER.search(text) and not re.search(r"没有|未找到|不涉及", text):
-                    notice = "模型的回答没有标注出处，已逐句核对。"
+                    notice = "模型的回答没有标注出处，已逐句核对并补注能找到的出处。"
             except GenerationError as exc:
                 notice = f"{exc.cause}，以下为离线生成的回答。"
                 text = ""
@@ -254,7 +254,8 @@ class Assistant:
             text = self.offline_text(p)
             for line in text.split("\n"):
                 yield line + "\n"
-        report = cite.check(text, support_texts(p.passages), self.settings.support_threshold)
+        report = cite.check(text, support_texts(p.passages), self.settings.support_threshold,
+                            attribute=used != "offline")
         yield Answer(question, report.text, p.passages, report, notice=notice, generator=used, missing=p.missing,
                      retrieval_ms=p.retrieval_ms, generation_ms=(time.perf_counter() - t0) * 1000, query=p.query,
                      hits=p.hits)

@@ -31,6 +31,7 @@ class SentenceCheck:
     missing_numbers: list[str] = field(default_factory=list)
     overlap: float = 0.0
     irrelevant: list[int] = field(default_factory=list)  # citations that support nothing the others don't
+    attributed: bool = False  # the generator gave no citation; the check found the supporting passage
 
 
 @dataclass
@@ -155,14 +156,23 @@ def supports(sentence: str, passages: list[str], threshold: float) -> tuple[bool
     return (not missing and overlap >= threshold and bool(passages)), missing, overlap
 
 
-def check(text: str, passages: list[str], threshold: float = 0.35) -> CitationReport:
-    """Canonicalise markers against the shown passages and check each sentence's support."""
+def check(text: str, passages: list[str], threshold: float = 0.35, attribute: bool = False) -> CitationReport:
+    """Canonicalise markers against the shown passages and check each sentence's support.
+
+    With `attribute`, a claim the generator left without any citation gets the shown passage that
+    supports it, if one does (marked `attributed`): weak models often state a correct figure uncited,
+    and the check, not the model, decides what the user sees as sourced.
+    """
     clean, total, valid, removed = canonicalize(text, len(passages))
     sentences = []
     for sent in split_sentences(clean):
         cited = list(dict.fromkeys(int(n) for n in _CANON.findall(sent) if 1 <= int(n) <= len(passages)))
         claim = is_claim(sent)
         body = strip_markers(sent)
+        attributed = False
+        if attribute and claim and not cited and (n := supporting_passage(body, passages, threshold)):
+            cited, attributed = [n], True
+            clean = clean.replace(sent, f"{sent}[{n}]", 1)
         ok, missing, overlap = supports(body, [passages[n - 1] for n in cited], threshold) if cited else (
             False, key_numbers(body), 0.0)
         irrelevant = []
@@ -173,8 +183,18 @@ def check(text: str, passages: list[str], threshold: float = 0.35) -> CitationRe
                 if not alone_ok and supports(body, others, threshold)[0]:
                     irrelevant.append(n)
         sentences.append(SentenceCheck(body.strip(), cited, claim, ok if claim else True, missing, overlap,
-                                       irrelevant))
+                                       irrelevant, attributed))
     return CitationReport(clean, sentences, total, valid, removed)
+
+
+def supporting_passage(sentence: str, passages: list[str], threshold: float) -> int | None:
+    """The number of the shown passage that best supports a sentence on its own, if any does."""
+    best, best_overlap = None, threshold
+    for i, p in enumerate(passages, 1):
+        ok, _missing, overlap = supports(sentence, [p], threshold)
+        if ok and overlap >= best_overlap:
+            best, best_overlap = i, overlap
+    return best
 
 
 def best_span(sentence: str, passage: str) -> tuple[int, int]:

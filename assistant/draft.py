@@ -196,6 +196,12 @@ def check_structure(text: str, req: DraftRequest) -> dict[str, bool]:
     }
 
 
+ESSENTIAL = ("salutation", "acknowledgement", "done_section", "closing")
+STRUCTURE_NAMES = {"salutation": "称谓", "acknowledgement": "收悉语", "done_section": "一、已做工作",
+                   "next_section": "二、下一步工作", "sub_points": "分项小标题", "closing": "结束语（此复）",
+                   "office": "落款单位", "date": "日期", "contact": "联系人及电话"}
+
+
 def _is_next_step(hit: Hit, sentence: str) -> bool:
     path = str(hit.metadata.get("heading_path", ""))
     return bool(re.search(r"下一步|下阶段|下来|今后|计划|展望", path)) or bool(
@@ -341,11 +347,15 @@ class Drafter:
                     passages="\n\n".join(passage_block(i + 1, h) for i, h in enumerate(passages)))
                 text = model.complete(prompts.load("system").render(), user)
                 used = f"llm:{model.name}"
+                missing = [STRUCTURE_NAMES[k] for k in ESSENTIAL if not check_structure(text, req)[k]]
+                if missing:  # not a letter (a weak model may echo the prompt): the template letter instead
+                    notice = f"模型生成的函件缺少{'、'.join(missing)}，以下为离线生成的草稿。"
+                    text, used = "", "offline"
             except GenerationError as exc:
                 notice = f"{exc.cause}，以下为离线生成的草稿。"
         if not text:
             text, coverage = self.offline_letter(req, asks, passages, per_ask)
-        report = cite.check(text, support_texts(passages), self.settings.support_threshold)
+        report = cite.check(text, support_texts(passages), self.settings.support_threshold, attribute=used != "offline")
         if not coverage:  # LLM letter: an ask is covered when a cited sentence shares its terms
             coverage = [AskCoverage(a, per_ask.get(i, []), any(
                 s.cited and len(cite.bigrams(a) & cite.bigrams(s.text)) >= 2 for s in report.sentences))

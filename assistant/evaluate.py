@@ -255,6 +255,7 @@ def answer_row(item: dict[str, Any], ans: Any, k: int, judge: Any = None) -> dic
     m["refusal_accuracy"] = float(ans.refused) if not answerable else None
     m["false_refusal_rate"] = float(ans.refused) if answerable else None
     m["unsupported_sentences"] = len(ans.report.unsupported)
+    m["attributed_sentences"] = sum(s.attributed for s in ans.report.sentences)
     return {"id": item["id"], "kind": item["kind"], "question": item["question"], "answer": ans.text,
             "refused": ans.refused, "notice": ans.notice, "unsupported": [s.text for s in ans.report.unsupported],
             "citations": [ans.citation(n)["label"] for n in sorted({n for s in ans.report.sentences for n in s.cited})],

@@ -290,13 +290,6 @@ def edited_draft(draft: Any, text: str, threshold: float) -> Any:
                                structure=check_structure(report.text, draft.request))
 
 
-STRUCTURE_LABELS = {
-    "salutation": "称谓", "acknowledgement": "收悉语", "done_section": "一、已做工作", "next_section": "二、下一步工作",
-    "sub_points": "分项小标题", "closing": "结束语（此复）", "office": "落款单位", "date": "日期",
-    "contact": "联系人及电话",
-}
-
-
 def draft_citations(draft: Any) -> list[dict[str, Any]]:
     """The draft's cited sources with the span each rests on (for highlighting), like Answer.citation."""
     out = []

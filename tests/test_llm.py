@@ -217,3 +217,23 @@ def test_prompt_files_are_the_ones_on_disk() -> None:
     from assistant import prompts
 
     assert Path(REPO_ROOT) / "prompts" == prompts.PROMPTS_DIR
+
+
+def test_uncited_sentence_gets_the_passage_that_supports_it(assistant: Assistant, server: FakeOpenAI) -> None:
+    server.script("至2023年6月底，全市共认定高层次人才9361人。全市高层次人才共有99999人。")
+    _, ans = _answer(assistant)
+    n = n_of(assistant, "9361人")
+    first, second = ans.report.sentences[0], ans.report.sentences[1]
+    assert first.attributed and first.cited == [n] and first.supported
+    assert f"9361人。[{n}]" in ans.text
+    assert not second.attributed and not second.supported  # nothing supports a figure the model made up
+    assert "补注" in ans.notice
+
+
+def test_llm_letter_that_is_not_a_letter_falls_back_to_the_template(assistant: Assistant, server: FakeOpenAI) -> None:
+    server.script("来文信息：{\"标题\": \"关于专精特新企业融资的建议\"}\n答复单位：广州市工业和信息化局")  # an echoed prompt
+    req = DraftRequest(Proposal("关于专精特新企业融资的建议", "1", "陈晓代表", body="建议完善贷款风险补偿机制"),
+                       "广州市工业和信息化局")
+    draft = Drafter(assistant).draft(req)
+    assert draft.generator == "offline" and draft.complete
+    assert "缺少称谓" in draft.notice and "收悉语" in draft.notice
