@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
 
 from ingest.clean import normalize_text
 
@@ -18,6 +20,19 @@ _SENTENCE = re.compile(r"[^。!?;！？；\n]+[。!?;！？；]*(?:\s*\[\d+\])*"
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*%?")
 _DOCNO = re.compile(r"〔\d{4}〕\d+号")  # the year-and-serial core of a 文号
 _CJK_OR_DIGIT = re.compile(r"[\u4e00-\u9fff0-9a-zA-Z]")
+
+
+@lru_cache(maxsize=1)
+def gazetteer() -> tuple[str, ...]:
+    """City names (without 市) known to the project, longest first so 连云港 wins over shorter names."""
+    text = resources.files("assistant").joinpath("data/cities.txt").read_text(encoding="utf-8")
+    names = {ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")}
+    return tuple(sorted(names, key=len, reverse=True))
+
+
+def places(sentence: str) -> list[str]:
+    """The cities a sentence names: a figure stated for 杭州 must come from a passage about 杭州."""
+    return [c for c in gazetteer() if c in sentence]
 
 
 @dataclass
@@ -150,6 +165,7 @@ def supports(sentence: str, passages: list[str], threshold: float) -> tuple[bool
     joined = normalize_text("\n".join(passages)).replace(",", "")
     # whole numbers only: 24 is not found inside 248, nor 3.2 inside 3.21
     missing = [x for x in key_numbers(sentence) if not re.search(rf"(?<![\d.]){re.escape(x)}(?![\d])", joined)]
+    missing += [c for c in places(normalize_text(strip_markers(sentence))) if c not in joined]
     grams = bigrams(strip_markers(sentence))
     pool = set().union(*(bigrams(p) for p in passages)) if passages else set()
     overlap = len(grams & pool) / len(grams) if grams else 1.0

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 from typing import Literal
 
+from assistant.cite import gazetteer
 from assistant.lexical import LexicalIndex, tokenize
 from assistant.retrieve import Hit
 from ingest.clean import normalize_text
@@ -24,14 +23,6 @@ _YEAR = re.compile(r"(20\d\d)\s*年?")
 # what a passage is about, besides its own words: the question may name the document, not the fact
 _ABOUT_KEYS = ("heading_path", "title", "proposer", "number", "doc_number", "office", "proposal_title", "addressee")
 _SENT_SPLIT = re.compile(r"(?<=[。!?;])|\n")
-
-
-@lru_cache(maxsize=1)
-def gazetteer() -> tuple[str, ...]:
-    """City names (without 市) known to the project, longest first so 连云港 wins over shorter names."""
-    text = resources.files("assistant").joinpath("data/cities.txt").read_text(encoding="utf-8")
-    names = {ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")}
-    return tuple(sorted(names, key=len, reverse=True))
 
 
 @dataclass

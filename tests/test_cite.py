@@ -310,3 +310,11 @@ def test_support_figures_on_a_checked_text() -> None:
     recall, precision = support_figures(r)
     assert recall == pytest.approx(2 / 3)
     assert precision == pytest.approx(2 / 4)
+
+
+def test_a_city_named_in_the_sentence_must_be_in_the_cited_passage() -> None:
+    gz = "[1] 《广州市工业和信息化局关于…的答复》 广州市工业和信息化局\n全市累计已培育专精特新“小巨人”企业248家。"
+    report = cite.check("广州和杭州分别有248家国家级专精特新小巨人企业[1]。", [gz])
+    s = report.sentences[0]
+    assert not s.supported and s.missing_numbers == ["杭州"]
+    assert cite.check("广州累计培育专精特新小巨人企业248家[1]。", [gz]).sentences[0].supported
