@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     hnsw_m: int = Field(16, ge=4, description="HNSW max neighbours per node (set at creation).")
 
     top_k: int = Field(8, ge=1, le=100, description="Passages returned by a search.")
-    candidates: int = Field(60, ge=5, le=1000, description="Candidates taken from each retriever before fusion.")
+    candidates: int = Field(30, ge=5, le=1000, description="Candidates taken from each retriever before fusion.")
     dense_overfetch_max: int = Field(
         2000, ge=10, description="Most unfiltered neighbours fetched to apply a filter in memory before asking "
         "Chroma for a filtered search instead."
