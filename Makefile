@@ -5,7 +5,7 @@ PORT ?= 8501
 HOST ?= 127.0.0.1
 STAMP := $(VENV)/.installed
 
-.PHONY: install run ingest test lint eval bench clean browser
+.PHONY: install run ingest test lint eval bench bench-app load clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -39,6 +39,12 @@ eval: ingest
 
 bench: install
 	$(PY) benchmarks/bench_retrieval.py
+
+bench-app: ingest browser
+	$(PY) benchmarks/bench_app.py
+
+load: ingest
+	$(PY) benchmarks/load_test.py --data-dir data --users 8 --seconds 30
 
 clean:
 	rm -rf data eval/out .pytest_cache .mypy_cache
