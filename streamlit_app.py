@@ -211,8 +211,9 @@ def page_draft(svc: Services, gen: dict[str, Any]) -> None:
         lead_office = st.text_input("主办单位（会办时填写）")
         instructions = st.text_area("补充要求", height=68)
         c1, c2 = st.columns(2)
-        category = c1.selectbox("答复类别", CATEGORIES)
-        disclosure = c2.selectbox("公开属性", DISCLOSURES)
+        # chosen by the drafter, never preset: an unchosen field is exported as 【待填写】
+        category = c1.selectbox("答复类别", ["", *CATEGORIES], format_func=lambda v: v or "（请选择）")
+        disclosure = c2.selectbox("公开属性", ["", *DISCLOSURES], format_func=lambda v: v or "（请选择）")
         c1, c2, c3 = st.columns(3)
         signer = c1.text_input("签发人")
         cc = c2.text_input("抄送")
