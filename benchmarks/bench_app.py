@@ -33,17 +33,18 @@ def free_port() -> int:
 
 
 def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 180) -> None:
+    """Until /_stcore/health answers; RuntimeError if the server exits or never answers."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"streamlit exited with {proc.returncode}")
+            raise RuntimeError(f"streamlit exited with {proc.returncode}")
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
                 if r.status == 200:
                     return
         except OSError:
             time.sleep(0.2)
-    raise SystemExit("streamlit did not become healthy")
+    raise RuntimeError("streamlit did not become healthy")
 
 
 def questions(n: int) -> list[str]:

@@ -98,8 +98,9 @@ def parse_text(doc_id: str, raw: str, file_sha: str, max_tokens: int, file_name:
     return ParsedDoc(DocRecord(doc_id, file_sha, text, doc_md, chunks), meta, sections)
 
 
-def parse_file(path: Path, settings: Settings) -> ParsedDoc:
-    data_sha = hashlib.sha256(path.read_bytes()).hexdigest()
+def parse_file(path: Path, settings: Settings, file_sha: str | None = None) -> ParsedDoc:
+    """Load and parse one file; `file_sha` when the caller has already hashed its bytes."""
+    data_sha = file_sha or hashlib.sha256(path.read_bytes()).hexdigest()
     raw = load_file(path, max_bytes=settings.max_file_bytes)
     try:
         return parse_text(doc_id_for(path), raw, data_sha, settings.chunk_tokens, path.name)
@@ -137,7 +138,7 @@ def ingest_paths(
                 report.sections += int(stored[doc_id].get("n_sections", 0))
                 report.chunks += int(stored[doc_id].get("n_chunks", 0))
                 continue
-            parsed = parse_file(path, settings)
+            parsed = parse_file(path, settings, sha)
         except LoadError as exc:
             report.failed.append((str(path), exc.reason))
             continue

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from benchmarks.bench_app import free_port as _free_port
+from benchmarks.bench_app import wait_healthy as _wait_healthy
 from tests.test_app import corpus_store  # noqa: F401  (the shared session fixture)
 
 REPO = Path(__file__).resolve().parent.parent
@@ -27,26 +27,6 @@ except ImportError:
     pytestmark = [pytestmark, pytest.mark.skip(reason="the playwright package is not installed (pip install playwright)")]
 if not CHROMIUM.exists():
     pytestmark = [pytestmark, pytest.mark.skip(reason="/usr/bin/chromium is missing (apt-get install chromium)")]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError("streamlit did not become healthy")
 
 
 def test_chat_in_browser(corpus_store: Path, tmp_path: Path) -> None:  # noqa: F811
