@@ -33,8 +33,8 @@ from assistant.report import LABELS as METRIC_LABELS
 from assistant.report import LOWER_IS_BETTER
 from assistant.retrieve import Filters
 from assistant.service import Services, build_services
-from assistant.settings import Settings
-from ingest.metadata import KIND_LABELS
+from core.profile import profile
+from core.settings import Settings
 
 st.set_page_config(page_title="答复函助手", page_icon="📄", layout="wide")
 
@@ -139,7 +139,7 @@ def sidebar_filters(svc: Services) -> tuple[Filters, int]:
     years = sorted({str(m.get("year")) for m in r.lexical().metadatas if m.get("year")})
     year = st.sidebar.selectbox("年份", [ANY, *years], key="f_year")
     kinds = [ANY, *r.known_values("kind")]
-    kind = st.sidebar.selectbox("类型", kinds, key="f_kind", format_func=lambda k: KIND_LABELS.get(k, k))
+    kind = st.sidebar.selectbox("类型", kinds, key="f_kind", format_func=lambda k: profile().kind_labels.get(k, k))
     office = st.sidebar.text_input("办理单位（可简称，如 工信局）", key="f_office")
     k = st.sidebar.slider("返回段落数 top-k", 1, 20, svc.settings.top_k, key="f_k")
     return Filters(city="" if city == ANY else city, year=None if year == ANY else int(year),
@@ -269,7 +269,7 @@ def page_draft(svc: Services, gen: dict[str, Any]) -> None:
 def page_docs(svc: Services) -> None:
     st.subheader("文档")
     records = svc.store.doc_records()
-    rows = ui.doc_rows(records, KIND_LABELS)
+    rows = ui.doc_rows(records, profile().kind_labels)
     if rows:
         st.dataframe(rows, hide_index=True, width="stretch")
     else:
@@ -290,7 +290,7 @@ def page_docs(svc: Services) -> None:
                 st.error(f"{md_escape(name)}：{md_escape(reason)}")
             (st.success if not result.failed else st.warning)(md_escape(result.summary()))
             records = svc.store.doc_records()
-            rows = ui.doc_rows(records, KIND_LABELS)
+            rows = ui.doc_rows(records, profile().kind_labels)
     if not records:
         return
     ids = [r["文档"] for r in rows]
@@ -317,7 +317,7 @@ def page_docs(svc: Services) -> None:
         st.text("\n".join(parts) or "（无）")
     with c2:
         st.markdown("**标题结构**")
-        st.text("\n".join(ui.heading_outline(metas, KIND_LABELS)) or "（无小标题）")
+        st.text("\n".join(ui.heading_outline(metas, profile().kind_labels)) or "（无小标题）")
     with st.expander("清洗后的正文"):
         st.text(svc.store.doc_text(doc_id) or "")
 

@@ -13,8 +13,8 @@ from assistant.generate import ChatModel, GenerationError, chat_config, compose_
 from assistant.question import QuestionInfo, Scope, analyze, candidate_sentences, decide
 from assistant.retrieve import Filters, Hit
 from assistant.service import Services
-from assistant.tokens import count_tokens
-from ingest.metadata import KIND_LABELS
+from core.profile import profile
+from core.tokens import count_tokens
 
 GeneratorName = Literal["offline", "llm"]
 _FOLLOW_UP = re.compile(r"^(那|那么|还有|另外|其中|它|它们|这些|上述|以上|此外|再|同样|相应)")
@@ -52,7 +52,7 @@ class Answer:
         offset = int(m.get("start", 0)) if m.get("role") != "outline" else None
         return {
             "n": n, "label": hit.label, "doc_id": m.get("doc_id", ""), "title": m.get("title", ""),
-            "office": m.get("office", ""), "kind": KIND_LABELS.get(str(m.get("kind", "")), ""),
+            "office": m.get("office", ""), "kind": profile().kind_labels.get(str(m.get("kind", "")), ""),
             "date": m.get("date", ""), "heading_path": m.get("heading_path", ""), "text": hit.text,
             "span": [a, b], "span_text": hit.text[a:b],
             "doc_span": [offset + a, offset + b] if offset is not None else [m.get("start"), m.get("end")],

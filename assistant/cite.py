@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
-from ingest.clean import normalize_text
+from core.text import normalize_text
 
 # [2]  [2][3]  [2,3]  [2, 3]  [2、3]  【2】  [^2]  [编号:2]  [来源 2]  (after NFKC, full-width brackets stay)
 _NUMS = r"\d{1,3}(?:\s*[,，、;；]\s*\d{1,3})*"

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from assistant.retrieve import Mode
-from assistant.settings import Settings
+from core.settings import Settings
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -90,7 +90,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         write_run,
     )
     from assistant.service import build_services
-    from ingest.store import PIPELINE_VERSION
+    from core.store import PIPELINE_VERSION
 
     try:
         items = load_questions(Path(args.file))
@@ -356,7 +356,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from ingest.store import StoreError
+    from core.store import StoreError
 
     try:
         return int(args.func(args))

@@ -14,7 +14,7 @@ from assistant.answer import Assistant, pack, passage_block, support_texts
 from assistant.generate import GenerationError
 from assistant.question import analyze, candidate_sentences
 from assistant.retrieve import Filters, Hit
-from ingest.clean import normalize_text
+from core.text import normalize_text
 from ingest.metadata import city_of
 
 BLANK = "【待填写】"
@@ -242,87 +242,86 @@ class Drafter:
 
     def offline_letter(self, req: DraftRequest, asks: list[str], passages: list[Hit],
                        per_ask: dict[int, list[int]]) -> tuple[str, list[AskCoverage]]:
-        """The template letter made of cited corpus sentences, one paragraph per ask."""
+        """The template letter made of cited corpus sentences, one sub-point per ask in the proposal's order
+        (an ask without material keeps its place, with a blank for the drafter)."""
         retriever = self.assistant.services.retriever
         cities = retriever.known_values("city")
         lex = retriever.lexical()
         done: list[tuple[str, list[str]]] = []
         nxt: list[str] = []
-        coverage: list[AskCoverage] = []
         used: set[str] = set()
         overview = ""
+
+        def sentence(text: str, hit: Hit) -> str:
+            return f"{lift(text, hit, req.office).rstrip('。;,；，:：')}[{passages.index(hit) + 1}]。"
+
         info = analyze(req.proposal.title, cities, lex)
         for c in candidate_sentences(info, passages):  # the headline figure on the proposal's topic
             if c.has_number and cite.is_claim(c.text) and not c.heading and not _is_next_step(passages[c.hit], c.text):
-                overview = f"{c.text.rstrip('。;,；，:：')}[{c.hit + 1}]。"
+                overview = sentence(c.text, passages[c.hit])
                 used.add(re.sub(r"\W", "", c.text))
                 break
-        for i, ask in enumerate([*asks, ""]):
-            if not ask:  # last round: what will be done next, from the next-step sections
-                hits = [h for h in passages if _is_next_step(h, "")]
-                info = analyze(req.proposal.title, cities, lex)
-                for c in candidate_sentences(info, hits):
-                    key = re.sub(r"\W", "", c.text)
-                    if len(nxt) < 4 and key not in used and cite.is_claim(c.text) and not c.heading:
-                        nxt.append(f"{c.text.rstrip('。;,；，:：')}[{passages.index(hits[c.hit]) + 1}]。")
-                        used.add(key)
-                break
+        for i, ask in enumerate(asks):
             hits = [passages[n - 1] for n in per_ask.get(i, [])]
             info = analyze(ask, cities, lex)
             cands = [c for c in candidate_sentences(info, hits) if cite.is_claim(c.text) and not c.heading
                      and c.coverage >= 0.15]
             lines: list[str] = []
-            cited: list[int] = []
             for c in cands:
                 key = re.sub(r"\W", "", c.text)
                 if key in used:
                     continue
                 hit = hits[c.hit]
-                n = passages.index(hit) + 1
-                sentence = f"{c.text.rstrip('。;,；，:：')}[{n}]。"
                 if _is_next_step(hit, c.text):
                     if len(nxt) < 6:
-                        nxt.append(sentence)
+                        nxt.append(sentence(c.text, hit))
                         used.add(key)
                     continue
                 if len(lines) < 3:
-                    lines.append(sentence)
-                    cited.append(n)
+                    lines.append(sentence(c.text, hit))
                     used.add(key)
-            coverage.append(AskCoverage(ask, cited, bool(lines)))
             done.append((ask, lines))
-        return self._assemble(req, done, nxt, overview), coverage
+        # what will be done next, from the next-step sections
+        hits = [h for h in passages if _is_next_step(h, "")]
+        info = analyze(req.proposal.title, cities, lex)
+        for c in candidate_sentences(info, hits):
+            key = re.sub(r"\W", "", c.text)
+            if len(nxt) < 4 and key not in used and cite.is_claim(c.text) and not c.heading:
+                nxt.append(sentence(c.text, hits[c.hit]))
+                used.add(key)
+        # an ask with no work done but a next step on it is pointed there, not reported as uncovered
+        later = {i for i, (ask, lines) in enumerate(done)
+                 if not lines and any(_covers(ask, s, cities, lex) for s in nxt)}
+        text = self._assemble(req, done, nxt, overview, later)
+        return text, ask_coverage(text, asks, cities, lex)
 
-    def _assemble(self, req: DraftRequest, done: list[tuple[str, list[str]]], nxt: list[str], overview: str) -> str:
+    def _assemble(self, req: DraftRequest, done: list[tuple[str, list[str]]], nxt: list[str], overview: str,
+                  later: set[int] | None = None) -> str:
         cn = "一二三四五六七八九十"
+        words = profile().section("compose")
         out = [salutation(req.proposal, req.role, req.lead_office), acknowledgement(req.proposal, req.role),
                "一、工作开展情况"]
         if overview:
             out.append(overview)
-        k = 0
-        missing = []
-        for ask, lines in done:
-            if not lines:
-                missing.append(ask)
-                continue
-            out.append(f"（{cn[k] if k < 10 else k + 1}）关于{ask.rstrip('。')}")
-            out += lines
-            k += 1
-        if missing:
-            out.append(f"（{cn[k] if k < 10 else k + 1}）关于{'、'.join(m.rstrip('。') for m in missing)}")
-            out.append(f"【资料库中未找到相关材料，请承办人补充：{'；'.join(missing)}】")
+        for k, (ask, lines) in enumerate(done):  # the proposal's order; a blank stays in its place
+            label = to_fullwidth(ask.rstrip("。；;"))
+            out.append(f"（{cn[k] if k < 10 else k + 1}）" + str(words["sub_heading"]).format(ask=label))
+            if lines:
+                out += lines
+            else:
+                out.append(str(words["no_done_material" if k in (later or set()) else "no_material"]))
         out.append("二、下一步工作计划")
         if nxt:
             for j, s in enumerate(nxt):
                 out.append(f"（{cn[j]}）{s}")
         else:
-            out.append("（一）【资料库中未找到下一步工作计划的材料，请承办人补充】")
+            out.append(str(words["no_next_material"]))
         out.append("感谢您对我们工作的关心和支持，欢迎继续提出宝贵意见和建议。" if req.role == "lead"
                    else "以上意见，供参考。")
         out.append("此复" if req.role == "lead" else "特此函复")
         out.append(req.office)
         out.append(req.date or "【日期待填写】")
-        contact = req.fields.contact or f"联系人：{BLANK}，联系电话：{BLANK}"
+        contact = to_fullwidth(req.fields.contact) or f"联系人：{BLANK}，联系电话：{BLANK}"
         out.append(f"（{contact}）")
         return "\n".join(out)
 

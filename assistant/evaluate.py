@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ingest.clean import collapse_ws, normalize_text
+from core.text import collapse_ws, normalize_text
 
 KINDS = ("fact", "list", "compare", "negative", "draft")
 SUMMARY_KEYS = (

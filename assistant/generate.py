@@ -11,8 +11,8 @@ from typing import Any
 from assistant.cite import is_claim
 from assistant.question import Candidate, QuestionInfo
 from assistant.retrieve import Hit
-from assistant.settings import Settings
-from ingest.metadata import KIND_LABELS
+from core.profile import profile
+from core.settings import Settings
 
 
 class GenerationError(Exception):
@@ -27,7 +27,7 @@ class GenerationError(Exception):
 # -- offline, extractive ------------------------------------------------------------------------------
 def source_line(hit: Hit) -> str:
     m = hit.metadata
-    parts = [str(m.get("office") or m.get("city", "")), KIND_LABELS.get(str(m.get("kind", "")), ""), str(m.get("date", ""))]
+    parts = [str(m.get("office") or m.get("city", "")), profile().kind_labels.get(str(m.get("kind", "")), ""), str(m.get("date", ""))]
     return "【" + " · ".join(p for p in parts if p) + "】"
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from assistant import prompts
 from assistant.generate import ChatConfig, ChatModel, GenerationError
-from assistant.settings import Settings
+from core.settings import Settings
 
 
 class Judge:

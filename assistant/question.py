@@ -9,7 +9,7 @@ from typing import Literal
 from assistant.cite import gazetteer
 from assistant.lexical import LexicalIndex, tokenize
 from assistant.retrieve import Hit
-from ingest.clean import normalize_text
+from core.text import normalize_text
 
 Kind = Literal["fact", "list", "compare", "other"]
 

@@ -11,11 +11,10 @@ from typing import Any, Literal
 import numpy as np
 
 from assistant.lexical import LexicalIndex, TokenCache, init_jieba, tokenize
-from assistant.settings import Settings
-from ingest.embed import Embedder
+from core.embed import Embedder
+from core.settings import Settings
+from core.store import Store, context_header
 from ingest.metadata import city_of as city_of_office
-from ingest.pipeline import context_header
-from ingest.store import Store
 
 Mode = Literal["hybrid", "dense", "bm25"]
 

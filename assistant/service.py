@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.retrieve import Filters, Hit, HybridRetriever, Mode
-from assistant.settings import Settings
-from ingest.embed import Embedder, make_embedder
-from ingest.store import Store
+from core.embed import Embedder, make_embedder
+from core.settings import Settings
+from core.store import Store
 
 
 @dataclass

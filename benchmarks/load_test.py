@@ -45,7 +45,7 @@ if str(ROOT) not in sys.path:  # `python benchmarks/load_test.py` from anywhere
 
 from assistant.answer import Assistant  # noqa: E402
 from assistant.service import Services, build_services  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
+from core.settings import Settings  # noqa: E402
 from ingest.pipeline import discover, ingest_paths  # noqa: E402
 
 DOC_PREFIX = "loadtest-doc-"

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from core.text import normalize_text
 
 # Whole lines that are page chrome on government portals (menus, font switches, counters, footers).
 _CHROME_LINE = re.compile(
@@ -20,21 +21,6 @@ _INDEX_ROW = re.compile(rf"^({_INDEX_LABELS})\s*[:：]?\s*\S.*$")
 _INDEX_BARE = re.compile(rf"^({_INDEX_LABELS})\s*[:：]?$")
 # A row of an index table carries two or more labels, or a label followed by a short value.
 _LABEL_ANYWHERE = re.compile(rf"(?:^|\s)({_INDEX_LABELS})\s*[:：]?\s")
-
-
-def normalize_text(text: str) -> str:
-    """NFKC (full-width ASCII and punctuation to half-width) and uniform line ends.
-
-    The evaluator applies the same function to evidence strings, so matching is exact.
-    """
-    text = re.sub(r"[\u200b-\u200f\ufeff]", "", text)  # before NFKC, so cleaning twice changes nothing
-    text = unicodedata.normalize("NFKC", text)
-    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\u3000", " ").replace("\xa0", " ")
-
-
-def collapse_ws(text: str) -> str:
-    """Collapse whitespace runs to one space (how evidence strings are compared)."""
-    return re.sub(r"\s+", " ", text).strip()
 
 
 def is_chrome(line: str) -> bool:

@@ -8,17 +8,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ingest.clean import normalize_text
+from core.profile import profile
+from core.text import normalize_text
 from ingest.sections import Part, valid_date
 
-KIND_LABELS = {
-    "proposal": "提案/建议",
-    "reply": "答复",
-    "co_handling": "会办意见",
-    "notice": "印发通知",
-    "implementation_plan": "实施方案",
-    "other": "其他",
-}
 _CITY = re.compile(r"^([\u4e00-\u9fff]{2,4}?)市")
 _OFFICE_SUFFIX = re.compile(r"(局|委员会|委|办公室|办|政府|厅|院|中心|署)$")
 _DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,10}〔\d{4}〕\d{1,4}号")
@@ -164,7 +157,7 @@ def part_meta(doc: DocMeta, part: Part) -> dict[str, str | int]:
     date = part.signature_date
     if not date and (part.kind == "implementation_plan" or (part.kind == "reply" and not part.signature_office)):
         date = doc.date  # an unsigned web reply or a plan is dated by its document
-    label = KIND_LABELS.get(part.kind, part.kind) + (f"·{office}" if office else "")
+    label = profile().kind_labels.get(part.kind, part.kind) + (f"·{office}" if office else "")
     meta: dict[str, str | int] = {
         "doc_id": doc.doc_id,
         "title": doc.title,

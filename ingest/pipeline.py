@@ -8,16 +8,15 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from assistant.settings import Settings
-from assistant.tokens import count_tokens
+from core.settings import Settings
+from core.store import ChunkRecord, DocRecord, Store, context_header, pipeline_key
+from core.tokens import count_tokens
 from ingest.chunk import plan_chunks
 from ingest.clean import clean_text
 from ingest.load import SUPPORTED_SUFFIXES, LoadError, load_file
-from ingest.metadata import KIND_LABELS, DocMeta, extract_doc_meta, part_meta
+from ingest.metadata import DocMeta, extract_doc_meta, part_meta
 from ingest.sections import Section, split_parts, split_sections
-from ingest.store import ChunkRecord, DocRecord, Store, pipeline_key
 
 
 @dataclass
@@ -62,13 +61,6 @@ def discover(root: Path) -> list[Path]:
         p for p in root.rglob("*")
         if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not any(x.startswith(".") for x in p.parts)
     )
-
-
-def context_header(meta: dict[str, Any]) -> str:
-    """The document context put before a chunk when embedding and indexing it (not stored as its text)."""
-    who = " ".join(x for x in (str(meta.get("city", "")) + "市" if meta.get("city") else "", meta.get("office", ""),
-                               KIND_LABELS.get(str(meta.get("kind", "")), "")) if x)
-    return "\n".join(x for x in (who, str(meta.get("title", "")), str(meta.get("heading_path", ""))) if x)
 
 
 def parse_text(doc_id: str, raw: str, file_sha: str, max_tokens: int, file_name: str = "") -> ParsedDoc:

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.settings import Settings
-from ingest.store import Store
+from core.settings import Settings
+from core.store import Store
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

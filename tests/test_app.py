@@ -168,8 +168,8 @@ def upload_store(corpus_store: Path, tmp_path_factory: pytest.TempPathFactory) -
 
 def test_ingest_uploads_reports_bad_files_and_keeps_good_ones(upload_store: Path) -> None:
     from assistant.service import build_services
-    from assistant.settings import Settings
     from assistant.ui import ingest_uploads
+    from core.settings import Settings
 
     svc = build_services(Settings(data_dir=upload_store, max_file_mb=0.01))
     calls: list[tuple[int, int, str]] = []

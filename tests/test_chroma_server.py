@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from assistant.retrieve import HybridRetriever
-from assistant.settings import Settings
+from core.settings import Settings
+from core.store import Store, StoreError
 from ingest.pipeline import discover, ingest_paths
-from ingest.store import Store, StoreError
 
 pytestmark = pytest.mark.integration
 CHROMA = Path(sys.executable).parent / "chroma"

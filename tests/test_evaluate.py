@@ -89,7 +89,7 @@ def test_draft_query_includes_the_proposal() -> None:
 
 
 def test_project_question_set_is_valid_and_grounded() -> None:
-    from ingest.clean import collapse_ws, normalize_text
+    from core.text import collapse_ws, normalize_text
 
     repo = Path(__file__).resolve().parent.parent
     items = load_questions(repo / "eval" / "questions.jsonl")

@@ -25,9 +25,9 @@ from assistant.answer import Assistant
 from assistant.cli import main as cli_main
 from assistant.retrieve import HybridRetriever, Mode
 from assistant.service import Services
-from assistant.settings import Settings
+from core.settings import Settings
+from core.store import Store, StoreError
 from ingest.pipeline import discover, ingest_paths
-from ingest.store import Store, StoreError
 from tests.conftest import REPO_ROOT, FakeEmbedder
 
 CHROMA = Path(sys.executable).parent / "chroma"
@@ -41,9 +41,9 @@ import os, signal, sys, time
 sys.path.insert(0, sys.argv[1])
 from pathlib import Path
 from tests.conftest import FakeEmbedder
-from assistant.settings import Settings
+from core.settings import Settings
 from ingest.pipeline import ingest_paths
-from ingest.store import VERSION_ID, Store
+from core.store import VERSION_ID, Store
 
 data_dir, kill, files = Path(sys.argv[3]), sys.argv[2], [Path(p) for p in sys.argv[4:]]
 what, _, n = kill.partition(":")

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from assistant import cite
-from assistant.tokens import count_tokens
+from core.tokens import count_tokens
 from ingest.clean import clean_lines, clean_text
 from ingest.pipeline import parse_text
 from ingest.sections import split_parts, split_sections

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from assistant.settings import Settings
-from assistant.tokens import count_tokens
+from core.settings import Settings
+from core.store import ChunkRecord
+from core.tokens import count_tokens
 from ingest.load import load_file
 from ingest.metadata import part_meta
 from ingest.pipeline import ParsedDoc, discover, parse_file
 from ingest.sections import split_parts
-from ingest.store import ChunkRecord
 
 DONGGUAN = "dongguan-2023-zx20230368-proposal-and-replies"
 GUANGZHOU = "guangzhou-2024-rd20242679-reply"

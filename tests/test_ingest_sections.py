@@ -7,9 +7,10 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
-from assistant.tokens import count_tokens
+from core.text import normalize_text
+from core.tokens import count_tokens
 from ingest.chunk import split_span
-from ingest.clean import clean_lines, clean_text, drop_repeated_blocks, is_chrome, normalize_text
+from ingest.clean import clean_lines, clean_text, drop_repeated_blocks, is_chrome
 from ingest.pipeline import parse_text
 from ingest.sections import (
     Section,

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.settings import Settings
+from core.settings import Settings
+from core.store import Store, StoreError
 from ingest.pipeline import IngestReport, discover, ingest_paths, parse_file
-from ingest.store import Store, StoreError
 from tests.conftest import REPO_ROOT, FakeEmbedder
 
 GUANGZHOU = "guangzhou-2024-rd20242679-reply"
@@ -316,7 +316,7 @@ def test_file_that_turns_bad_keeps_its_stored_version(
 
 
 def test_changing_chunk_tokens_rebuilds_chunks(store: Store, settings: Settings, corpus_dir: Path) -> None:
-    from assistant.tokens import count_tokens
+    from core.tokens import count_tokens
 
     paths = [corpus_dir / f"{GUANGZHOU}.txt", corpus_dir / f"{JIEYANG}.txt"]
     ingest(paths, store, settings)

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.settings import Settings
-from ingest.embed import OpenAIEmbedder, make_embedder
+from core.embed import OpenAIEmbedder, make_embedder
+from core.settings import Settings
+from core.store import Store, StoreError
 from ingest.pipeline import discover, ingest_paths
-from ingest.store import Store, StoreError
 from tests.fake_openai import FakeOpenAI
 
 

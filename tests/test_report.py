@@ -78,7 +78,7 @@ def test_committed_baseline_is_a_full_offline_run() -> None:
 def test_judge_verdicts_are_cached(tmp_path: Path) -> None:
     from assistant.cite import check
     from assistant.judge import Judge
-    from assistant.settings import Settings
+    from core.settings import Settings
     from tests.fake_openai import FakeOpenAI
 
     with FakeOpenAI() as srv:
@@ -101,7 +101,7 @@ def test_judge_verdicts_are_cached(tmp_path: Path) -> None:
 def test_judge_failure_is_not_a_verdict(tmp_path: Path) -> None:
     from assistant.cite import check
     from assistant.judge import Judge
-    from assistant.settings import Settings
+    from core.settings import Settings
     from tests.fake_openai import FakeOpenAI, Reply
 
     with FakeOpenAI() as srv:

@@ -14,9 +14,9 @@ import pytest
 from assistant.answer import Assistant, passage_block
 from assistant.retrieve import Hit, HybridRetriever
 from assistant.service import Services
-from assistant.settings import Settings
+from core.settings import Settings
+from core.store import Store
 from ingest.pipeline import discover, ingest_paths
-from ingest.store import Store
 from tests.conftest import REPO_ROOT, FakeEmbedder
 from tests.fake_openai import FakeOpenAI
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from assistant.settings import Settings
+from core.settings import Settings
 
 
 def test_env_prefix_and_types(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -44,10 +44,10 @@ def test_secret_is_not_printed() -> None:
 
 
 def test_env_example_lists_every_setting() -> None:
-    from assistant.settings import env_example
+    from core.settings import env_example
 
     text = (Path(__file__).resolve().parent.parent / ".env.example").read_text(encoding="utf-8")
-    assert text == env_example(), "regenerate with: python -m assistant.settings > .env.example"
+    assert text == env_example(), "regenerate with: python -m core.settings > .env.example"
     for name in Settings.model_fields:
         assert f"ASSISTANT_{name.upper()}=" in text, name
 
@@ -56,7 +56,7 @@ def test_token_counting_works_offline(tmp_path: Path) -> None:
     """A fresh cache dir and a dead proxy: tiktoken must not need the network."""
     env = {**os.environ, "TIKTOKEN_CACHE_DIR": str(tmp_path / "tk"), "HTTPS_PROXY": "http://127.0.0.1:9",
            "HTTP_PROXY": "http://127.0.0.1:9"}
-    code = ("from assistant.tokens import count_tokens, encoding; import tiktoken;"
+    code = ("from core.tokens import count_tokens, encoding; import tiktoken;"
             "n = count_tokens('全市累计已培育专精特新“小巨人”企业248家');"
             "assert tiktoken.get_encoding('cl100k_base').encode('hello') == encoding().encode('hello');"
             "print(n)")

@@ -98,8 +98,8 @@ def test_citation_label_and_stream_escape() -> None:
 def test_upload_type_limit_comes_from_settings(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from types import SimpleNamespace
 
-    from assistant.settings import Settings
     from assistant.ui import ingest_uploads
+    from core.settings import Settings
 
     settings = Settings(data_dir=tmp_path / "d", upload_types="txt")
     result = ingest_uploads([("报告.pdf", b"%PDF-1.4"), ("../../x.exe", b"MZ")], SimpleNamespace(settings=settings))

@@ -8,7 +8,7 @@ from typing import Protocol
 
 import numpy as np
 
-from assistant.settings import Settings
+from core.settings import Settings
 
 
 class Embedder(Protocol):

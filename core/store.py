@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from assistant.settings import Settings
-from ingest.embed import Embedder
+from core.embed import Embedder
+from core.profile import profile
+from core.settings import Settings
 
 VERSION_ID = "__store_version__"
 PIPELINE_VERSION = "6"  # bump when cleaning/sectioning/chunking changes, so re-ingest rebuilds
@@ -28,6 +29,13 @@ def pipeline_key(settings: Settings) -> str:
 
 class StoreError(Exception):
     """The store cannot be used as configured; the message says what to do."""
+
+
+def context_header(meta: dict[str, Any]) -> str:
+    """The document context put before a chunk when embedding and indexing it (not stored as its text)."""
+    who = " ".join(x for x in (str(meta.get("city", "")) + "市" if meta.get("city") else "", meta.get("office", ""),
+                               profile().kind_labels.get(str(meta.get("kind", "")), "")) if x)
+    return "\n".join(x for x in (who, str(meta.get("title", "")), str(meta.get("heading_path", ""))) if x)
 
 
 @dataclass

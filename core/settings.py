@@ -127,5 +127,5 @@ def env_example() -> str:
     return "\n".join(lines)
 
 
-if __name__ == "__main__":  # python -m assistant.settings > .env.example
+if __name__ == "__main__":  # python -m core.settings > .env.example
     print(env_example(), end="")

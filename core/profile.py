@@ -1,0 +1,163 @@
+"""The domain profile: everything a domain expert reviews (heading schemes, page chrome, kinds, office
+names, letter formulas, question cues), kept as data in `core/domain/*.toml` and loaded once.
+
+Stages receive the `Profile` (or call `profile()`); none keeps its own copy of a list.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from importlib import resources
+from typing import Any
+
+
+def _alt(words: list[str]) -> str:
+    """A regex alternation of literal words, longest first (so 办公室 wins over 办)."""
+    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+
+
+@dataclass(frozen=True)
+class HeadingScheme:
+    rank: int
+    pattern: re.Pattern[str]
+    example: str
+
+
+class Profile:
+    """Typed, compiled view of the domain data. Built once; cheap to pass around."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+
+    # -- raw sections ---------------------------------------------------------------------------------
+    def section(self, name: str) -> dict[str, Any]:
+        return dict(self.data.get(name, {}))
+
+    def words(self, section: str, key: str) -> list[str]:
+        return [str(x) for x in self.data.get(section, {}).get(key, [])]
+
+    # -- documents ------------------------------------------------------------------------------------
+    @cached_property
+    def kind_labels(self) -> dict[str, str]:
+        return {str(k): str(v) for k, v in self.data["kinds"].items()}
+
+    @cached_property
+    def doc_kinds(self) -> dict[str, list[str]]:
+        return {str(k): [str(x) for x in v] for k, v in self.data["doc_kinds"].items()}
+
+    @cached_property
+    def title_cues(self) -> list[tuple[str, list[str]]]:
+        return [(str(k), [str(x) for x in v]) for k, v in self.data["title_cues"].items()]
+
+    @cached_property
+    def cn_numerals(self) -> str:
+        return str(self.data["headings"]["cn_numerals"])
+
+    def _cn(self, pattern: str) -> str:
+        return pattern.replace("{CN}", self.cn_numerals)
+
+    @cached_property
+    def heading_schemes(self) -> list[HeadingScheme]:
+        return [HeadingScheme(int(s["rank"]), re.compile(self._cn(s["pattern"])), str(s["example"]))
+                for s in self.data["headings"]["schemes"]]
+
+    @cached_property
+    def shi_marker(self) -> re.Pattern[str]:
+        return re.compile(self._cn(self.data["headings"]["shi_marker"]))
+
+    @cached_property
+    def chrome_line(self) -> re.Pattern[str]:
+        return re.compile("^(?:" + "|".join(f"(?:{p})" for p in self.data["chrome"]["line_patterns"]) + ")$",
+                          re.IGNORECASE)
+
+    @cached_property
+    def index_labels(self) -> str:
+        return _alt(self.words("chrome", "index_labels"))
+
+    @cached_property
+    def salutation(self) -> re.Pattern[str]:
+        return re.compile(rf"^[^。;]{{2,80}}?(?:{_alt(self.words('letters', 'salutation_suffixes'))})(们)?:$")
+
+    @cached_property
+    def proposer_suffix(self) -> re.Pattern[str]:
+        return re.compile(rf"(?:{_alt(self.words('letters', 'proposer_suffixes'))})$")
+
+    @cached_property
+    def closings(self) -> tuple[str, ...]:
+        return tuple(self.words("letters", "closings"))
+
+    @cached_property
+    def closing_line(self) -> re.Pattern[str]:
+        return re.compile(self.data["letters"]["closing_line"])
+
+    @cached_property
+    def contact_line(self) -> re.Pattern[str]:
+        return re.compile(self.data["letters"]["contact_line"])
+
+    @cached_property
+    def date_line(self) -> re.Pattern[str]:
+        return re.compile(self.data["letters"]["date_line"])
+
+    @cached_property
+    def number_patterns(self) -> list[re.Pattern[str]]:
+        return [re.compile(p, re.M) for p in self.data["letters"]["number_patterns"]]
+
+    @cached_property
+    def doc_number(self) -> re.Pattern[str]:
+        return re.compile(self.data["letters"]["doc_number"])
+
+    # -- offices --------------------------------------------------------------------------------------
+    @cached_property
+    def office_suffix(self) -> str:
+        return _alt(self.words("offices", "suffixes"))
+
+    @cached_property
+    def office_line(self) -> re.Pattern[str]:
+        """A signature line that is an office name: "重庆市巴南区交通局", "隆尧县科工局"."""
+        return re.compile(rf"^[\u4e00-\u9fff()·]{{2,40}}(?:{self.office_suffix})$")
+
+    @cached_property
+    def agency_aliases(self) -> dict[str, list[str]]:
+        """Short name → the words of full names it stands for (工信局 → 工业和信息化局, 经济和信息化局…)."""
+        out: dict[str, list[str]] = {}
+        for short, full in self.data["offices"]["aliases"].items():
+            out[str(short)] = [str(f) for f in (full if isinstance(full, list) else [full])]
+        return out
+
+    # -- questions ------------------------------------------------------------------------------------
+    def cue(self, name: str) -> re.Pattern[str]:
+        return _cue(self, name)
+
+
+@lru_cache(maxsize=64)
+def _cue_cached(pid: int, name: str, words: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(_alt(list(words)))
+
+
+def _cue(p: Profile, name: str) -> re.Pattern[str]:
+    return _cue_cached(id(p), name, tuple(p.words("questions", name)))
+
+
+def load_profile(extra: dict[str, Any] | None = None) -> Profile:
+    """Read every `core/domain/*.toml`; a table may appear in one file only (so nothing is shadowed)."""
+    data: dict[str, Any] = {}
+    root = resources.files("core").joinpath("domain")
+    for entry in sorted(root.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".toml"):
+            continue
+        part = tomllib.loads(entry.read_text(encoding="utf-8"))
+        clash = set(part) & set(data)
+        if clash:
+            raise ValueError(f"domain profile: table(s) {sorted(clash)} defined twice ({entry.name})")
+        data.update(part)
+    data.update(extra or {})
+    return Profile(data)
+
+
+@lru_cache(maxsize=1)
+def profile() -> Profile:
+    """The profile shipped with the product, loaded once per process."""
+    return load_profile()

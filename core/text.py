@@ -1,0 +1,72 @@
+"""Text normalisation shared by ingest, retrieval, citation checks and evaluation."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+
+def normalize_text(text: str) -> str:
+    """NFKC (full-width ASCII and punctuation to half-width) and uniform line ends.
+
+    Used for matching, indexing and checks; the evaluator applies the same function to evidence strings.
+    """
+    text = re.sub(r"[\u200b-\u200f\ufeff]", "", text)  # before NFKC, so cleaning twice changes nothing
+    text = unicodedata.normalize("NFKC", text)
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\u3000", " ").replace("\xa0", " ")
+
+
+def collapse_ws(text: str) -> str:
+    """Collapse whitespace runs to one space (how evidence strings are compared)."""
+    return re.sub(r"\s+", " ", text).strip()
+
+
+_FULLWIDTH = {",": "，", ";": "；", ":": "：", "(": "（", ")": "）", "?": "？", "!": "！"}
+_CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef\u2018-\u201d\u2026\u2014《》“”]")
+
+
+def _is_cjk(c: str) -> bool:
+    return bool(c) and bool(_CJK.match(c))
+
+
+def to_fullwidth(text: str) -> str:
+    """ASCII punctuation in Chinese context as the full-width marks a letter uses (GB/T 15834).
+
+    A 1:1 character mapping (`,`→`，`, `;`→`；`, `:`→`：`, `(`/`)`→`（`/`）`, `?`→`？`, `!`→`！`), so every
+    offset into the text stays valid and `normalize_text` (NFKC) maps the result back for matching. A mark
+    is converted when the nearest non-space character on either side is Chinese; a comma or colon between
+    digits (1,000 · 10:30) and marks in Latin text are left alone; a bracket pair is converted as a pair.
+    """
+    chars = list(text)
+    n = len(chars)
+
+    def neighbour(i: int, step: int) -> str:
+        j = i + step
+        while 0 <= j < n and chars[j] in " \t":
+            j += step
+        return text[j] if 0 <= j < n and text[j] != "\n" else ""
+
+    def chinese_context(i: int) -> bool:
+        left, right = neighbour(i, -1), neighbour(i, 1)
+        if text[i] in ",:" and left.isdigit() and right.isdigit():
+            return False  # 1,000 · 10:30
+        return _is_cjk(left) or _is_cjk(right) or (text[i] in ",;:?!" and right == "" and _is_cjk(left))
+
+    stack: list[int] = []
+    pairs: list[tuple[int, int]] = []
+    for i, c in enumerate(text):
+        if c == "(":
+            stack.append(i)
+        elif c == ")" and stack:
+            pairs.append((stack.pop(), i))
+    paired = {i for p in pairs for i in p}
+    for a, b in pairs:
+        inner = text[a + 1 : b]
+        if chinese_context(a) or chinese_context(b) or any(_is_cjk(c) for c in inner):
+            chars[a], chars[b] = "（", "）"
+    for i, c in enumerate(text):
+        if c in _FULLWIDTH and c not in "()" and chinese_context(i):
+            chars[i] = _FULLWIDTH[c]
+        elif c in "()" and i not in paired and chinese_context(i):
+            chars[i] = _FULLWIDTH[c]
+    return "".join(chars)

@@ -1,0 +1,169 @@
+"""What every loader shares: the error type, the loaded-document shape, and small helpers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_MAX_REASON_CHARS = 300
+
+
+class LoadError(Exception):
+    """A file that cannot be ingested, named with the reason so a batch run can report it and move on."""
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path = str(path)
+        self.reason = one_line(reason)
+        # args mirror the constructor so the error survives pickling into and out of worker processes.
+        super().__init__(self.path, self.reason)
+
+    def __str__(self) -> str:
+        shown = self.path.replace("\r", "\\r").replace("\n", "\\n")
+        return f"{shown}: {self.reason}"
+
+
+def one_line(message: str) -> str:
+    """Keep reasons to one short line so log lines and UI messages stay readable."""
+    text = " ".join(message.split())
+    if len(text) > _MAX_REASON_CHARS:
+        text = text[: _MAX_REASON_CHARS - 3] + "..."
+    return text
+
+
+def short(exc: BaseException) -> str:
+    """Describe a library exception briefly; some (KeyError, bare asserts) have no useful message alone."""
+    message = str(exc).strip().strip("\"'")
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
+def normalise_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+@dataclass
+class Page:
+    """One page (or the whole text of a format without pages): paragraphs as \\n-separated lines."""
+
+    number: int
+    text: str
+    ocr: bool = False
+    confidence: float | None = None  # mean recognition confidence of an OCR page, 0..1
+
+
+@dataclass
+class Document:
+    """A loaded file: its pages in order, the detected format, and what the loader wants to say."""
+
+    pages: list[Page]
+    kind: str  # the detected format: txt, html, docx, doc, wps, ofd, pdf, image
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """All pages' paragraphs, one per \\n-separated line, ready for cleaning and chunking."""
+        return "\n".join(p.text.strip("\n") for p in self.pages if p.text.strip())
+
+    @property
+    def ocr_pages(self) -> list[Page]:
+        return [p for p in self.pages if p.ocr]
+
+    def low_confidence_pages(self, floor: float) -> list[int]:
+        """Numbers of OCR pages whose mean confidence is under the floor."""
+        return [p.number for p in self.pages if p.ocr and p.confidence is not None and p.confidence < floor]
+
+
+# Opening markers of Chinese official-document headings and list items: 一、 （一） 1. （1） 第一条 一是
+HEADING_START = re.compile(
+    r"^\s*(?:[一二三四五六七八九十百]+[、.．]|[（(][一二三四五六七八九十\d]+[)）]|\d{1,2}[.．、](?!\d)"
+    r"|第[一二三四五六七八九十百\d]+[章节条款部分]|[一二三四五六七八九十]是)"
+)
+_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
+
+
+def join_cjk(left: str, right: str) -> str:
+    """Join two pieces of one paragraph: no space where Chinese text meets, one space between words."""
+    if not left:
+        return right
+    if not right:
+        return left
+    if _CJK.match(left[-1]) or _CJK.match(right[0]):
+        return left + right
+    if left.endswith("-") and left[-2:-1].isalpha():
+        return left[:-1] + right  # a word hyphenated at the line end
+    return left + " " + right
+
+
+@dataclass
+class Line:
+    """A line of text on a page with its box (any unit, y growing downwards)."""
+
+    text: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+    @property
+    def height(self) -> float:
+        return max(self.y1 - self.y0, 1e-6)
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))]
+
+
+def lines_to_paragraphs(lines: list[Line]) -> list[str]:
+    """Group positioned lines into rows, then rows into paragraphs the way Chinese text flows.
+
+    A new paragraph starts where a row is indented (first-line indent, centred titles), where the previous
+    row stopped well short of the right margin, after a vertical gap, or at a heading marker (一、 （一） 1.).
+    Inside a paragraph rows are joined without spaces between Chinese characters.
+    """
+    lines = [ln for ln in lines if ln.text.strip()]
+    if not lines:
+        return []
+    # Rows: lines whose vertical centres are close (a line split in two boxes, table cells side by side).
+    lines.sort(key=lambda ln: ((ln.y0 + ln.y1) / 2, ln.x0))
+    rows: list[list[Line]] = []
+    for ln in lines:
+        centre = (ln.y0 + ln.y1) / 2
+        if rows:
+            last = rows[-1]
+            last_centre = sum((x.y0 + x.y1) / 2 for x in last) / len(last)
+            if abs(centre - last_centre) < 0.5 * min(ln.height, last[0].height):
+                last.append(ln)
+                continue
+        rows.append([ln])
+    merged: list[Line] = []
+    for row in rows:
+        row.sort(key=lambda ln: ln.x0)
+        text = row[0].text.strip()
+        for prev, ln in zip(row, row[1:], strict=False):
+            gap = ln.x0 - prev.x1
+            piece = ln.text.strip()
+            # Far-apart pieces on one row are cells or columns: keep them apart.
+            text = f"{text} | {piece}" if gap > 3 * ln.height else join_cjk(text, piece)
+        merged.append(Line(text, row[0].x0, min(x.y0 for x in row), max(x.x1 for x in row), max(x.y1 for x in row)))
+    height = _percentile([ln.height for ln in merged], 0.5)
+    left = _percentile([ln.x0 for ln in merged], 0.1)
+    right = _percentile([ln.x1 for ln in merged], 0.9)
+    paragraphs: list[str] = []
+    prev: Line | None = None
+    for ln in merged:
+        new = (
+            prev is None
+            or ln.x0 > left + 1.2 * height  # indented first line, centred title, right-aligned signature
+            or prev.x1 < right - 1.5 * height  # the previous row ended short: its paragraph ended there
+            or ln.y0 - prev.y1 > 0.9 * height  # a blank line between
+            or " | " in ln.text
+            or " | " in prev.text
+            or bool(HEADING_START.match(ln.text))
+        )
+        if new:
+            paragraphs.append(ln.text)
+        else:
+            paragraphs[-1] = join_cjk(paragraphs[-1], ln.text)
+        prev = ln
+    return paragraphs
