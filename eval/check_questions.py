@@ -11,8 +11,14 @@ every evidence string (>= 8 chars) is an exact substring of at least one of
 its source documents after collapsing whitespace runs (regex \\s+) to one space,
 must_include strings occur in at least one source document, negative items
 have answerable false and empty sources/evidence,
-draft items carry a proposal with title/number/proposer/body.
-Prints a summary (counts by kind and by document); exits 1 on any problem.
+draft items carry a proposal with title/number/proposer/body, and no
+evidence string is mere boilerplate (现答复如下, 收悉, 感谢…支持 …).
+Extra keys (e.g. "split") are allowed by the format and only listed.
+The corpus is every readable .txt/.md/.markdown/.html/.htm file in DIR except
+README* and dot-files (so a corpus folder may carry README.md and truth.json).
+Notes (not problems): evidence strings that occur in several corpus documents,
+documents without any question.
+Prints a summary (counts by kind, split and document); exits 1 on any problem.
 """
 from __future__ import annotations
 
@@ -28,6 +34,12 @@ REQUIRED = {"id": str, "kind": str, "question": str, "sources": list, "evidence"
 OPTIONAL = {"must_include": list, "answerable": bool, "reference": str, "proposal": dict}
 PROPOSAL_KEYS = ("title", "number", "proposer", "body")
 MIN_EVIDENCE = 8
+DOC_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
+# Phrases every reply letter has; evidence made only of these (plus punctuation,
+# spaces and a few characters) supports nothing.
+BOILERPLATE = ("现答复如下", "现将办理情况答复如下", "收悉", "已收悉", "感谢您", "感谢你", "关心和支持",
+               "关心与支持", "高度重视", "下一步", "此致", "敬礼", "特此函复", "答复如下", "的建议", "的提案")
+MIN_CONTENT = 6  # characters left after removing boilerplate and punctuation
 _WS = re.compile(r"\s+")
 
 HERE = Path(__file__).resolve().parent
@@ -50,6 +62,8 @@ def load_corpus(directory: Path) -> dict[str, str]:
     for path in sorted(directory.iterdir()):
         if not path.is_file() or path.name.startswith("."):
             continue
+        if path.suffix.lower() not in DOC_SUFFIXES or path.name.upper().startswith("README"):
+            continue  # metadata beside the documents (truth.json, README.md)
         try:
             text = path.read_text(encoding="utf-8")
         except (UnicodeDecodeError, OSError):
@@ -96,6 +110,10 @@ def check(questions: Path, corpus_dir: Path) -> int:
     by_doc: Counter = Counter()
     by_doc_kind: dict[str, Counter] = {}
     n_evidence = 0
+    extra_keys: Counter = Counter()
+    by_split: Counter = Counter()
+    by_split_kind: Counter = Counter()
+    shared_evidence: list[str] = []
 
     for lineno, q in items:
         qid = q.get("id", f"<line {lineno}>")
@@ -109,9 +127,8 @@ def check(questions: Path, corpus_dir: Path) -> int:
         for key, typ in OPTIONAL.items():
             if key in q and not isinstance(q[key], typ):
                 problems.append(f"{where}: field '{key}' must be {typ.__name__}")
-        unknown = set(q) - set(REQUIRED) - set(OPTIONAL)
-        if unknown:
-            problems.append(f"{where}: unknown field(s) {sorted(unknown)}")
+        for key in set(q) - set(REQUIRED) - set(OPTIONAL):
+            extra_keys[key] += 1
 
         if isinstance(q.get("id"), str):
             if not q["id"].strip():
@@ -128,6 +145,9 @@ def check(questions: Path, corpus_dir: Path) -> int:
             problems.append(f"{where}: invalid kind {kind!r}")
         else:
             by_kind[kind] += 1
+        if isinstance(q.get("split"), str):
+            by_split[q["split"]] += 1
+            by_split_kind[(q["split"], kind)] += 1
 
         sources = q.get("sources") if isinstance(q.get("sources"), list) else []
         evidence = q.get("evidence") if isinstance(q.get("evidence"), list) else []
@@ -189,6 +209,14 @@ def check(questions: Path, corpus_dir: Path) -> int:
             if not hits:
                 problems.append(f"{where}: evidence not found in sources: {ev!r}")
             doc_hits.update(hits)
+            content = ev
+            for phrase in BOILERPLATE:
+                content = content.replace(phrase, "")
+            if len(re.sub(r"[\W_]", "", content)) < MIN_CONTENT:
+                problems.append(f"{where}: evidence is boilerplate, not specific: {ev!r}")
+            elsewhere = [d for d, text in docs.items() if collapse(ev) in text]
+            if len(elsewhere) > 1:
+                shared_evidence.append(f"{qid}: {ev!r} in {len(elsewhere)} documents")
         if kind == "compare" and src_docs and len(doc_hits) < len(src_docs):
             problems.append(f"{where}: some compare source has no evidence string")
 
@@ -211,6 +239,13 @@ def check(questions: Path, corpus_dir: Path) -> int:
     print("by kind:")
     for k in sorted(KINDS):
         print(f"  {k:9s} {by_kind.get(k, 0):3d}")
+    if extra_keys:
+        print("extra keys (allowed): " + ", ".join(f"{k} ×{c}" for k, c in sorted(extra_keys.items())))
+    if by_split:
+        print("by split:")
+        for sp in sorted(by_split):
+            detail = ", ".join(f"{k} {by_split_kind[(sp, k)]}" for k in sorted(KINDS) if by_split_kind[(sp, k)])
+            print(f"  {sp:9s} {by_split[sp]:3d}  ({detail})")
     print("by document (items naming it as a source; per kind):")
     for d in sorted(docs):
         detail = ", ".join(f"{k} {c}" for k, c in sorted(by_doc_kind.get(d, Counter()).items()))
@@ -218,6 +253,10 @@ def check(questions: Path, corpus_dir: Path) -> int:
     uncovered = [d for d in sorted(docs) if by_doc.get(d, 0) == 0]
     if uncovered:
         print(f"note: documents without any question: {uncovered}")
+    if shared_evidence:
+        print(f"note: {len(shared_evidence)} evidence string(s) occur in more than one corpus document:")
+        for line in shared_evidence:
+            print(f"  {line}")
 
     if problems:
         print(f"\n{len(problems)} problem(s):", file=sys.stderr)
