@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import time
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -14,7 +16,8 @@ from assistant.answer import Assistant, pack, passage_block, support_texts
 from assistant.generate import GenerationError
 from assistant.question import analyze, candidate_sentences
 from assistant.retrieve import Filters, Hit
-from core.text import normalize_text
+from core.profile import profile
+from core.text import normalize_text, to_fullwidth
 from ingest.metadata import city_of
 
 BLANK = "【待填写】"
@@ -81,6 +84,7 @@ class AskCoverage:
     ask: str
     cited: list[int]  # passages used for it
     found: bool
+    where: str = ""  # "" its own sub-point; "next" only the next steps speak of it; "elsewhere" another part
 
 
 @dataclass
@@ -101,6 +105,11 @@ class Draft:
     def complete(self) -> bool:
         return all(self.structure.values())
 
+    @property
+    def blanks(self) -> list[str]:
+        """What the drafter still has to fill in (【待填写】 and 【…请承办人补充…】 left in the letter)."""
+        return blanks(self.text)
+
     def sources(self) -> list[dict[str, Any]]:
         used = sorted({n for s in self.report.sentences for n in s.cited})
         out = []
@@ -114,6 +123,7 @@ class Draft:
     def to_dict(self) -> dict[str, Any]:
         return {"title": self.title, "text": self.text, "request": asdict(self.request),
                 "asks": [asdict(a) for a in self.asks], "structure": self.structure, "complete": self.complete,
+                "blanks": self.blanks,
                 "sources": self.sources(), "unsupported": [s.text for s in self.report.unsupported],
                 "notice": self.notice, "generator": self.generator,
                 "markers": {"total": self.report.markers_total, "valid": self.report.markers_valid,
@@ -194,6 +204,141 @@ def check_structure(text: str, req: DraftRequest) -> dict[str, bool]:
                     for ln in lines[-4:]),
         "contact": "联系人" in body,
     }
+
+
+_BLANK_RE = re.compile(r"【[^】]*(?:待填写|请承办人补充)[^】]*】")
+
+
+def blanks(text: str) -> list[str]:
+    """The blanks left in a letter, each named by what it stands for (日期, 联系人, an ask without material)."""
+    labels = [(str(a), str(b)) for a, b in profile().section("compose").get("blank_labels", [])]
+    out: list[str] = []
+    for line in text.split("\n"):
+        for m in _BLANK_RE.finditer(line):
+            inner, before = m.group(0), line[: m.start()]
+            name = next((lb for cue, lb in labels if cue in inner), "")
+            if not name:  # "联系人：【待填写】，联系电话：【待填写】": the label just before the blank
+                near = re.split(r"[，,；;（(]", before)[-1].strip("：: ")
+                name = next((lb for cue, lb in labels if cue in near), near or "其他")
+            out.append(name)
+    return out
+
+
+def _enumerators() -> list[re.Pattern[str]]:
+    return _compiled(tuple(profile().words("compose", "enumerators")))
+
+
+@lru_cache(maxsize=4)
+def _compiled(patterns: tuple[str, ...]) -> list[re.Pattern[str]]:
+    return [re.compile(p) for p in patterns]
+
+
+def drop_enumerator(sentence: str) -> str:
+    """A sentence without the list enumerator it opened with in its source (三是…, 首先，…, (2)…)."""
+    s = sentence.strip()
+    for _ in range(3):  # "(三)一是…" carries two
+        norm = normalize_text(s)
+        m = next((m for p in _enumerators() if (m := p.match(norm)) and m.end() < len(norm)), None)
+        if m is None or len(norm) != len(s):
+            break
+        s = s[m.end():].lstrip()
+    return s
+
+
+def self_subject(office: str) -> str:
+    """How the replying office names itself: 我局, 我委, 我办…"""
+    words = profile().section("compose")
+    for suffix, subject in words.get("self_subjects", []):
+        if office.endswith(str(suffix)):
+            return str(subject)
+    return str(words.get("self_subject_default", "我单位"))
+
+
+def subject_of(hit: Hit, office: str) -> str:
+    """The subject a sentence of this passage implies: the replying office itself (我局), another office of
+    the same city (市人力资源和社会保障局), or a policy document by its title (《…》)."""
+    m = hit.metadata
+    kind, src = str(m.get("kind", "")), str(m.get("office", "")).strip()
+    if kind in ("notice", "implementation_plan") and m.get("title"):
+        return f"《{str(m['title']).strip('《》')}》"
+    if not src or src == office:
+        return self_subject(office)
+    k = office.find("市")
+    if 0 < k < len(office) - 1 and src.startswith(office[: k + 1]) and len(src) > k + 2:
+        return src[k:]  # 广州市人力资源和社会保障局 in a letter of 广州市工业和信息化局: 市人力资源和社会保障局
+    return src
+
+
+def lift(sentence: str, hit: Hit, office: str) -> str:
+    """A source sentence as it stands in a letter: its enumerator dropped, a subjectless start given the
+    subject its source implies, full-width punctuation. No word of the fact itself changes."""
+    s = drop_enumerator(sentence)
+    words = profile().section("compose")
+    starts = tuple(str(w) for w in words.get("subjectless_starts", []))
+    if s.startswith(starts):
+        subject = subject_of(hit, office)
+        verbs = tuple(str(w) for w in words.get("policy_verbs", []))
+        k = hit.text.find(sentence.strip())
+        before = hit.text[max(0, k - 150):k].split("\n")[-1] if k > 0 else ""
+        titles = re.findall(r"《[^《》]{4,80}》", before)
+        if s.startswith(verbs) and titles:  # "印发《若干措施》，提出…": the document just named says it
+            subject = titles[-1]
+        if subject.startswith("《") and not s.startswith(tuple(str(w) for w in words.get("policy_verbs", []))):
+            subject += "提出"
+        s = subject + s
+    return to_fullwidth(s)
+
+
+def _covers(ask: str, sentence: str, cities: list[str], lex: Any, need: float = 0.6) -> bool:
+    """A sentence speaks to an ask: it holds most of the ask's key terms (IDF-weighted)."""
+    terms = [(t, max(w, 0.1)) for t, w in analyze(ask, cities, lex).terms]
+    total = sum(w for _, w in terms)
+    text = normalize_text(cite.strip_markers(sentence))
+    return total > 0 and sum(w for t, w in terms if t in text) / total >= need
+
+
+def ask_coverage(text: str, asks: list[str], cities: list[str], lex: Any) -> list[AskCoverage]:
+    """Which asks the letter answers, read from the whole letter: an ask's own sub-point with a cited
+    sentence, else any cited sentence elsewhere (a next step, the overview) that speaks to it."""
+    lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
+    heads = [i for i, ln in enumerate(lines) if re.match(r"^[（(][一二三四五六七八九十\d]+[)）]", ln)]
+    nxt = next((i for i, ln in enumerate(lines) if re.match(r"^二、", ln)), len(lines))
+    cited_lines = [(i, ln) for i, ln in enumerate(lines) if cite._CANON.search(ln)]
+    out = []
+    for ask in asks:
+        label = normalize_text(ask.rstrip("。；;"))[:20]
+        own = next((i for i in heads if i < nxt and label and label in normalize_text(lines[i])), None)
+        if own is not None:
+            end = next((i for i in [*heads, nxt] if i > own), len(lines))
+            mine = [ln for i, ln in cited_lines if own <= i < end]
+            if mine:
+                out.append(AskCoverage(ask, _numbers_in(mine), True))
+                continue
+        other = [(i, ln) for i, ln in cited_lines if _covers(ask, ln, cities, lex)]
+        if other:
+            where = "next" if all(i > nxt for i, _ in other) else "elsewhere"
+            out.append(AskCoverage(ask, _numbers_in([ln for _, ln in other]), True, where))
+        else:
+            out.append(AskCoverage(ask, [], False))
+    return out
+
+
+def _numbers_in(lines: list[str]) -> list[int]:
+    return list(dict.fromkeys(int(n) for ln in lines for n in cite._CANON.findall(ln)))
+
+
+def renumber(text: str, passages: list[Hit]) -> tuple[str, list[Hit]]:
+    """Citations numbered 1, 2, 3… in order of first use; the passages reordered to match (the ones not
+    cited follow in their old order)."""
+    order: list[int] = []
+    for m in cite._CANON.finditer(text):
+        n = int(m.group(1))
+        if 1 <= n <= len(passages) and n not in order:
+            order.append(n)
+    order += [n for n in range(1, len(passages) + 1) if n not in order]
+    new = {old: i + 1 for i, old in enumerate(order)}
+    out = cite._CANON.sub(lambda m: f"[{new.get(int(m.group(1)), int(m.group(1)))}]", text)
+    return out, [passages[old - 1] for old in order]
 
 
 ESSENTIAL = ("salutation", "acknowledgement", "done_section", "closing")
@@ -333,7 +478,6 @@ class Drafter:
         t1 = time.perf_counter()
         gen = generator or self.settings.generator
         notice, used, text = "", "offline", ""
-        coverage: list[AskCoverage] = []
         if gen == "llm" and passages:
             try:
                 model = self.assistant.chat_model()
@@ -353,12 +497,14 @@ class Drafter:
             except GenerationError as exc:
                 notice = f"{exc.cause}，以下为离线生成的草稿。"
         if not text:
-            text, coverage = self.offline_letter(req, asks, passages, per_ask)
-        report = cite.check(text, support_texts(passages), self.settings.support_threshold, attribute=used != "offline")
-        if not coverage:  # LLM letter: an ask is covered when a cited sentence shares its terms
-            coverage = [AskCoverage(a, per_ask.get(i, []), any(
-                s.cited and len(cite.bigrams(a) & cite.bigrams(s.text)) >= 2 for s in report.sentences))
-                for i, a in enumerate(asks)]
+            text, _ = self.offline_letter(req, asks, passages, per_ask)
+        first = cite.check(text, support_texts(passages), self.settings.support_threshold, attribute=used != "offline")
+        text, passages = renumber(first.text, passages)  # [1], [2], [3]… in order of first use
+        report = cite.check(text, support_texts(passages), self.settings.support_threshold)
+        report = dataclasses.replace(report, markers_total=first.markers_total, markers_valid=first.markers_valid,
+                                     markers_removed=first.markers_removed)
+        retriever = self.assistant.services.retriever
+        coverage = ask_coverage(report.text, asks, retriever.known_values("city"), retriever.lexical())
         return Draft(req, letter_title(req), report.text, passages, report, coverage,
                      check_structure(report.text, req), notice, used, (t1 - t0) * 1000,
                      (time.perf_counter() - t1) * 1000)

@@ -24,6 +24,7 @@ from docx.text.paragraph import Paragraph
 
 from assistant import cite
 from assistant.draft import BLANK, CLOSINGS, Draft
+from core.text import to_fullwidth
 
 __all__ = ["to_markdown", "to_docx", "suggested_filename", "field_items", "md_escape"]
 
@@ -63,7 +64,8 @@ def field_items(draft: Draft) -> list[tuple[str, str]]:
 
 
 def _letter_text(draft: Draft, keep_markers: bool) -> str:
-    text = _clean(draft.text)
+    """The letter as sent: full-width punctuation (GB/T 15834); markers only in a review copy."""
+    text = to_fullwidth(_clean(draft.text))
     return text if keep_markers else cite.strip_markers(text)
 
 
@@ -108,26 +110,38 @@ def _md_letter_line(line: str) -> str:
 
 
 def _source_heading(src: dict[str, Any]) -> str:
-    bits = [f"《{src['title']}》" if src.get("title") else "", src.get("office", ""), src.get("date", ""),
-            src.get("heading_path", "")]
+    path = " › ".join(to_fullwidth(h.strip()) for h in str(src.get("heading_path", "")).split(" > ") if h.strip())
+    bits = [f"《{src['title']}》" if src.get("title") else "", src.get("office", ""), src.get("date", ""), path]
     return " ".join(_clean(str(b)).strip() for b in bits if str(b).strip())
 
 
-def to_markdown(draft: Draft, include_sources: bool = True, keep_markers: bool = True) -> str:
-    """The letter as Markdown: title, fields, the letter's paragraphs, and the cited passages quoted."""
-    out = [f"# {md_escape(_clean(draft.title))}", ""]
-    out += [f"- {k}：{md_escape(v)}" for k, v in field_items(draft)]
+_NO_ENTITIES = {"&amp;": "\\&", "&lt;": "\\<", "&gt;": "\\>"}
+
+
+def _plain(md: str) -> str:
+    """An exported file is read as text as often as it is rendered: backslash escapes, no HTML entities
+    (CommonMark treats \\< \\> \\& as the literal characters, so nothing becomes HTML either way)."""
+    return re.sub("&(?:amp|lt|gt);", lambda m: _NO_ENTITIES[m.group(0)], md)
+
+
+def to_markdown(draft: Draft, include_sources: bool = True, keep_markers: bool | None = None) -> str:
+    """The letter as Markdown: title, fields, the letter's paragraphs, and the cited passages quoted.
+    Markers stay only when the sources are appended (a review copy); the letter to send has none."""
+    keep = include_sources if keep_markers is None else keep_markers
+    out = [f"# {_plain(md_escape(_clean(draft.title)))}", ""]
+    out += [f"- {k}：{_plain(md_escape(v))}" for k, v in field_items(draft)]
     out.append("")
-    for line in _letter_text(draft, keep_markers).split("\n"):
+    for line in _letter_text(draft, keep).split("\n"):
         if line.strip():
-            out += [_md_letter_line(line), ""]
+            out += [_plain(_md_letter_line(line)), ""]
     if include_sources:
         sources = draft.sources()
         if sources:
             out += ["---", "", "## 引用来源", ""]
             for src in sources:
-                out += [f"[{src['n']}] {md_escape(_source_heading(src))}", ""]
-                lines = [md_escape(ln) for ln in _clean(str(src.get("text", ""))).split("\n") if ln.strip()]
+                out += [f"[{src['n']}] {_plain(md_escape(_source_heading(src)))}", ""]
+                lines = [_plain(md_escape(to_fullwidth(ln)))
+                         for ln in _clean(str(src.get("text", ""))).split("\n") if ln.strip()]
                 quoted: list[str] = []
                 for ln in lines:
                     quoted += [">", f"> {ln}"] if quoted else [f"> {ln}"]
@@ -283,8 +297,10 @@ def _tail_roles(lines: list[str], office: str) -> dict[int, str]:
     return roles
 
 
-def to_docx(draft: Draft, include_sources: bool = True, keep_markers: bool = True) -> bytes:
-    """The letter as a .docx in official-document layout, returned as bytes."""
+def to_docx(draft: Draft, include_sources: bool = True, keep_markers: bool | None = None) -> bytes:
+    """The letter as a .docx in official-document layout, returned as bytes. Markers stay only when the
+    sources are appended (a review copy); the letter to send has none."""
+    keep_markers = include_sources if keep_markers is None else keep_markers
     doc = Document()
     title = _clean(draft.title).replace("\n", " ").strip()
     _setup(doc, title)
@@ -307,6 +323,7 @@ def to_docx(draft: Draft, include_sources: bool = True, keep_markers: bool = Tru
     roles = _tail_roles(lines, draft.request.office)
     date_idx = next((i for i, r in roles.items() if r == "date"), None)
     date_w = _width(cite.strip_markers(lines[date_idx])) if date_idx is not None else 0.0
+    closing = max((i for i, ln in enumerate(lines) if cite.strip_markers(ln).rstrip("。.") in CLOSINGS), default=-1)
     for i, line in enumerate(lines):
         role = roles.get(i)
         if i == 0 and line.endswith(("：", ":")):  # salutation, flush left
@@ -331,6 +348,10 @@ def to_docx(draft: Draft, include_sources: bool = True, keep_markers: bool = Tru
             _runs(p, rest, BODY_FONT, SIZE_3)
         else:  # acknowledgement, body, closing formula, contact line
             _runs(_para(doc), line, BODY_FONT, SIZE_3)
+        if closing >= 0 and i >= closing - 1 and role != "contact":
+            # the closing formula, office and date are kept on one page (with the sentence before them)
+            doc.paragraphs[-1].paragraph_format.keep_with_next = True
+            doc.paragraphs[-1].paragraph_format.keep_together = True
 
     # 版记: 抄送 and 签发人 between two thin rules, 四号, one character in from either side
     _para(doc, indent=False)
@@ -356,7 +377,7 @@ def to_docx(draft: Draft, include_sources: bool = True, keep_markers: bool = Tru
                 if ln.strip():
                     q = _para(doc, line=Pt(24), first_line=Pt(28))
                     q.paragraph_format.left_indent = Pt(28)
-                    _run(q, ln.strip(), BODY_FONT, SIZE_4)
+                    _run(q, to_fullwidth(ln.strip()), BODY_FONT, SIZE_4)
 
     buf = io.BytesIO()
     doc.save(buf)

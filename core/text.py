@@ -65,8 +65,6 @@ def to_fullwidth(text: str) -> str:
         if chinese_context(a) or chinese_context(b) or any(_is_cjk(c) for c in inner):
             chars[a], chars[b] = "（", "）"
     for i, c in enumerate(text):
-        if c in _FULLWIDTH and c not in "()" and chinese_context(i):
-            chars[i] = _FULLWIDTH[c]
-        elif c in "()" and i not in paired and chinese_context(i):
+        if c in _FULLWIDTH and (c not in "()" or i not in paired) and chinese_context(i):
             chars[i] = _FULLWIDTH[c]
     return "".join(chars)

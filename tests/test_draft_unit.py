@@ -12,6 +12,7 @@ from assistant.draft import (
     LetterFields,
     Proposal,
     acknowledgement,
+    blanks,
     check_structure,
     extract_asks,
     letter_title,
@@ -19,6 +20,7 @@ from assistant.draft import (
     short_ask,
 )
 from assistant.evaluate import office_from_instruction
+from assistant.retrieve import Hit
 
 OFFICE = "广州市工业和信息化局"
 ASKS = ["加大财政资金支持力度", "完善人才引进政策", "搭建产学研合作平台"]
@@ -255,7 +257,10 @@ def test_offline_letter_layout_is_complete() -> None:
     assert all(check_structure(text, REQ).values())
     assert text.splitlines()[0] == "魏朗代表："
     assert "（一）关于加大资金支持" in text and "（二）关于完善人才政策" in text
-    assert "请承办人补充：完善人才政策" in text
+    lines = text.splitlines()
+    # the ask without material keeps its place, with the blank right under its sub-heading
+    assert lines[lines.index("（二）关于完善人才政策") + 1] == "【资料库中未找到相关材料，请承办人补充】"
+    assert blanks(text) == ["未找到材料的诉求", "联系人", "联系电话"]
 
 
 # -- office from an instruction ---------------------------------------------------------------------------
@@ -270,3 +275,80 @@ def test_offline_letter_layout_is_complete() -> None:
 )
 def test_office_from_instruction(instruction: str, office: str) -> None:
     assert office_from_instruction(instruction) == office
+
+
+# -- letters ready to send: punctuation, enumerators, subjects, order of citations -----------------------------
+def test_to_fullwidth_is_one_to_one_and_reverses_under_nfkc() -> None:
+    from core.text import normalize_text, to_fullwidth
+
+    cases = {
+        "全市共有企业3193家,专精特新企业2040家;小巨人企业110家": "全市共有企业3193家，专精特新企业2040家；小巨人企业110家",
+        "(一)加强惠企政策宣贯": "（一）加强惠企政策宣贯",
+        "建议:扩大投资?": "建议：扩大投资？",
+        "共1,000家,时间10:30": "共1,000家，时间10:30",  # digits keep their separators
+        "see (a, b) here": "see (a, b) here",  # Latin text is left alone
+        "穗工信(2023)97号": "穗工信（2023）97号",
+        "[1][2]": "[1][2]",
+    }
+    for raw, want in cases.items():
+        got = to_fullwidth(raw)
+        assert got == want and len(got) == len(raw) and normalize_text(got) == normalize_text(raw)
+
+
+def test_drop_enumerator() -> None:
+    from assistant.draft import drop_enumerator
+
+    assert drop_enumerator("三是持续实施专精特新企业培育工程") == "持续实施专精特新企业培育工程"
+    assert drop_enumerator("首先,加强组织领导") == "加强组织领导"
+    assert drop_enumerator("(2)落实奖补政策") == "落实奖补政策"
+    assert drop_enumerator("一是") == "一是"  # nothing would be left
+    assert drop_enumerator("全市共认定高层次人才9361人") == "全市共认定高层次人才9361人"
+
+
+def _hit(text: str, **meta: str) -> Hit:
+    return Hit("d#0", "d:1", text, dict(meta), 1.0)
+
+
+def test_lift_gives_a_subject_and_keeps_the_facts() -> None:
+    from assistant.draft import lift
+
+    own = _hit("四是印发《若干措施》,提出强化银行信贷供给等13条具体措施。", kind="reply", office=OFFICE)
+    assert lift("四是印发《若干措施》,提出强化银行信贷供给等13条具体措施", own, OFFICE) == \
+        "我局印发《若干措施》，提出强化银行信贷供给等13条具体措施"
+    # the document just named is the subject of a sentence that starts with 提出
+    assert lift("提出强化银行信贷供给等13条具体措施", own, OFFICE) == "《若干措施》提出强化银行信贷供给等13条具体措施"
+    policy = _hit("深入推进拿地即开工模式。", kind="implementation_plan", title="清远市专精特新企业培育方案")
+    assert lift("深入推进拿地即开工模式", policy, OFFICE) == "《清远市专精特新企业培育方案》提出深入推进拿地即开工模式"
+    other = _hit("给予每人每年最高100万元奖励。", kind="reply", office="广州市人力资源和社会保障局")
+    assert lift("给予每人每年最高100万元奖励", other, OFFICE) == "市人力资源和社会保障局给予每人每年最高100万元奖励"
+    assert lift("全市共认定高层次人才9361人", own, OFFICE) == "全市共认定高层次人才9361人"
+
+
+def test_renumber_in_order_of_first_use() -> None:
+    from assistant.draft import renumber
+
+    hits = [_hit(f"p{i}") for i in range(1, 8)]
+    text, passages = renumber("甲[3]。乙[1][3]。丙[7]。丁[5]。穗工信[2023]97号", hits)
+    assert text == "甲[1]。乙[2][1]。丙[3]。丁[4]。穗工信[2023]97号"
+    assert [p.text for p in passages] == ["p3", "p1", "p7", "p5", "p2", "p4", "p6"]
+
+
+class _Lex:
+    def idf(self, tok: str) -> float:
+        return 1.0
+
+    def knows(self, tok: str) -> bool:
+        return True
+
+
+def test_ask_coverage_reads_the_whole_letter(monkeypatch: pytest.MonkeyPatch) -> None:
+    import assistant.question as question
+    from assistant.draft import ask_coverage
+
+    monkeypatch.setattr(question, "tokenize", lambda q: [w for w in ("知识产权", "质押", "融资", "人才", "奖励") if w in q])
+    letter = "\n".join(["一、工作开展情况", "（一）关于完善知识产权质押融资", "【资料库中未找到相关材料，请承办人补充】",
+                        "（二）关于设立人才奖励", "【资料库中未找到相关材料，请承办人补充】", "二、下一步工作计划",
+                        "（一）我局设立知识产权质押融资风险补偿基金[2]。"])
+    cov = ask_coverage(letter, ["完善知识产权质押融资", "设立人才奖励"], [], _Lex())
+    assert (cov[0].found, cov[0].where, cov[0].cited) == (True, "next", [2])
+    assert (cov[1].found, cov[1].cited) == (False, [])

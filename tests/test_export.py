@@ -75,7 +75,7 @@ def test_markdown_title_fields_body_and_sources(draft: Draft) -> None:
     assert "魏朗代表：" in md and "此复" in md and "一、工作开展情况" in md
     assert "安排专项资金5亿元支持企业研发[1]。" in md  # our markers stay unescaped
     appendix = md.split("## 引用来源", 1)[1]
-    assert f"[1] 《广州市人工智能工作报告1》 {OFFICE} 2024-03-01 一、工作开展情况 &gt; （一）政策" in appendix
+    assert f"[1] 《广州市人工智能工作报告1》 {OFFICE} 2024-03-01 一、工作开展情况 › （一）政策" in appendix
     assert f"[2] 《广州市人工智能工作报告2》 {OFFICE} 2024-03-02 二、下一步工作计划" in appendix
     assert "> 下一步，我们将建设人工智能公共算力平台，新增算力规模1000P。" in appendix
     assert "报告3" not in md and "未被引用的段落" not in md  # only cited passages are listed
@@ -86,7 +86,8 @@ def test_markdown_without_sources(draft: Draft) -> None:
     assert "引用来源" not in md
     assert "建设人工智能公共算力平台" in md  # the letter itself is still there
     assert "下一步，我们将" not in md  # the passage text only appears in the appendix
-    assert "[1]" in md
+    assert "[1]" not in md  # the letter to send has no markers
+    assert "研发[1]。" in to_markdown(draft, include_sources=False, keep_markers=True)
 
 
 def test_markdown_without_markers(draft: Draft) -> None:
@@ -107,7 +108,8 @@ def test_markdown_no_appendix_when_nothing_cited() -> None:
 def test_markdown_neutralises_corpus_html_and_links(draft: Draft) -> None:
     md = to_markdown(draft)
     assert "<script>" not in md and "</script>" not in md
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in md
+    assert "&lt;" not in md and "&gt;" not in md and "&amp;" not in md  # no HTML entities in the file
+    assert "\\<script\\>alert(1)\\</script\\>" in md
     assert "[链接](http://x)" not in md and not re.search(r"(?<!\\)\]\(", md)
     assert "\\[链接\\]" in md
     markdown_it = pytest.importorskip("markdown_it")
@@ -115,17 +117,17 @@ def test_markdown_neutralises_corpus_html_and_links(draft: Draft) -> None:
     assert "<script" not in html
     assert "<a " not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # shown as text, not dropped
-    assert "[链接](http://x)" in html
+    assert "[链接]（http://x）" in html
     assert "<h1>" + TITLE + "</h1>" in html
 
 
 def test_markdown_escape_hostile_letter_and_line_starts() -> None:
     evil = LETTER.replace("支持企业研发[1]。", "支持企业研发[1](http://evil)。<b>x</b>")
-    md = to_markdown(make_draft(text=evil), include_sources=False)
+    md = to_markdown(make_draft(text=evil), include_sources=False, keep_markers=True)
     markdown_it = pytest.importorskip("markdown_it")
     html = markdown_it.MarkdownIt("commonmark").render(md)
     assert "<a " not in html and "<b>" not in html
-    assert "[1](http://evil)" in html  # the text is kept, the link is not made
+    assert "[1]（http://evil）" in html  # the text is kept (full-width in Chinese text), the link is not made
     for line in ("# 标题", "- 列表", "1. 编号", "> 引用", "    代码", "**粗体**"):
         rendered = markdown_it.MarkdownIt("commonmark").render(md_escape(line))
         assert rendered.startswith("<p>"), (line, rendered)
@@ -226,7 +228,9 @@ def test_docx_sources_flag(draft: Draft) -> None:
 
 
 def test_docx_markers_flag(draft: Draft) -> None:
-    doc = _open(to_docx(draft, include_sources=False))
+    clean = _open(to_docx(draft, include_sources=False))  # the letter to send: no markers
+    assert not re.search(r"\[\d+\]", _text(clean))
+    doc = _open(to_docx(draft, include_sources=False, keep_markers=True))
     para = _para(doc, "2023年我市出台")
     assert para.text.endswith("支持企业研发[1]。")
     marker = [r for r in para.runs if r.text == "[1]"]
@@ -259,3 +263,17 @@ def test_suggested_filename(draft: Draft) -> None:
     assert len(suggested_filename(long, "docx").encode("utf-8")) <= 255
     assert suggested_filename(replace(draft, title="CON"), "docx").upper() != "CON.DOCX"
     assert suggested_filename(replace(draft, title=""), "docx") == "答复函.docx"
+
+
+def test_docx_keeps_the_signature_block_on_one_page(draft: Draft) -> None:
+    doc = _open(to_docx(draft, include_sources=False))
+    for start in ("感谢您对我们工作", "此复", OFFICE, "2024年4月29日"):
+        assert _para(doc, start).paragraph_format.keep_with_next, start
+
+
+def test_export_uses_full_width_punctuation_in_chinese_text() -> None:
+    text = LETTER.replace("安排专项资金5亿元支持企业研发[1]。", "安排专项资金5亿元,支持企业研发(含中试)[1]。")
+    d = make_draft(text=text)
+    md = to_markdown(d, include_sources=False)
+    assert "安排专项资金5亿元，支持企业研发（含中试）。" in md
+    assert "安排专项资金5亿元，支持企业研发（含中试）。" in _text(_open(to_docx(d, include_sources=False)))
