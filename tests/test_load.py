@@ -14,8 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader, PdfWriter
 
-from ingest import load
 from ingest.load import SUPPORTED_SUFFIXES, LoadError, decode_bytes, load_file
+from ingest.loaders import html as html_loader
+from ingest.loaders import text as text_loader
 
 REPLY = "广州市工业和信息化局关于第20242679号建议的答复\n一、主要工作"
 PNG_HEADER = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000100000001008060000001ff3ff61")
@@ -148,7 +149,7 @@ def test_many_control_characters_are_binary() -> None:
 
 
 def test_undecodable_bytes_raise_value_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(load, "_guess_encoding", lambda data: None)
+    monkeypatch.setattr(text_loader, "_guess_encoding", lambda data: None)
     with pytest.raises(ValueError, match=r"undecodable text \(tried utf-8, utf-16, gb18030\)"):
         decode_bytes(b"\xff\xfe\xfd\x80 abc \x80\xff")
 
@@ -239,7 +240,8 @@ def test_load_error_shape_and_pickling() -> None:
 
 
 def test_supported_suffixes() -> None:
-    assert {".txt", ".md", ".markdown", ".html", ".htm", ".docx", ".pdf"} == SUPPORTED_SUFFIXES
+    assert {".txt", ".md", ".markdown", ".html", ".htm", ".docx", ".pdf", ".doc", ".wps", ".ofd", ".png", ".jpg",
+            ".jpeg", ".tif", ".tiff", ".bmp"} == SUPPORTED_SUFFIXES
 
 
 def test_str_path_is_accepted(tmp_path: Path) -> None:
@@ -300,7 +302,7 @@ def test_html_stdlib_fallback_matches_beautifulsoup(tmp_path: Path, monkeypatch:
     def explode(markup: str) -> str:
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr(load, "_html_text_bs4", explode)
+    monkeypatch.setattr(html_loader, "_html_text_bs4", explode)
     text = load_file(write(tmp_path, "reply.htm", PAGE.encode("gbk")))
     assert text.split("\n") == PAGE_LINES
 
@@ -333,7 +335,7 @@ def test_html_preformatted_keeps_lines(tmp_path: Path) -> None:
 def test_html_deeply_nested_loads(tmp_path: Path) -> None:
     page = "<html><body>" + "<div>" * 5000 + "深层文本" + "</div>" * 5000 + "<p>结尾</p></body></html>"
     assert load_file(write(tmp_path, "deep.html", page.encode())) == "深层文本\n结尾"
-    assert load._html_text_fallback(page) == "深层文本\n结尾"
+    assert html_loader._html_text_fallback(page) == "深层文本\n结尾"
 
 
 def test_html_with_only_chrome_has_no_text(tmp_path: Path) -> None:
@@ -350,8 +352,8 @@ def test_docx_paragraphs_and_table_in_body_order(tmp_path: Path) -> None:
     assert text.split("\n") == [
         "关于第20242679号建议的答复",
         "尊敬的代表：您提出的建议收悉。",
-        "序号 事项 责任单位",
-        "1 产业扶持 市工信局",
+        "序号 | 事项 | 责任单位",
+        "1 | 产业扶持 | 市工信局",
         "二、下一步工作计划",
     ]
 
@@ -365,7 +367,7 @@ def test_docx_merged_cells_are_not_repeated(tmp_path: Path) -> None:
     buffer = io.BytesIO()
     document.save(buffer)
     text = load_file(write(tmp_path, "merged.docx", buffer.getvalue()))
-    assert text.split("\n") == ["合并标题", "甲 乙 丙"]
+    assert text.split("\n") == ["合并标题", "甲 | 乙 | 丙"]
 
 
 def test_docx_random_bytes_is_corrupt(tmp_path: Path) -> None:
@@ -434,7 +436,7 @@ def test_blank_pdf_has_no_extractable_text(tmp_path: Path) -> None:
     writer.write(buffer)
     with pytest.raises(LoadError) as info:
         load_file(write(tmp_path, "scan.pdf", buffer.getvalue()))
-    assert info.value.reason == "no extractable text (scanned PDF?)"
+    assert info.value.reason.startswith("no extractable text")
 
 
 def _encrypted_pdf(user_password: str) -> bytes:

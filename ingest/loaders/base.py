@@ -62,6 +62,8 @@ class Document:
     @property
     def text(self) -> str:
         """All pages' paragraphs, one per \\n-separated line, ready for cleaning and chunking."""
+        if len(self.pages) == 1:
+            return self.pages[0].text
         return "\n".join(p.text.strip("\n") for p in self.pages if p.text.strip())
 
     @property
@@ -89,9 +91,23 @@ def join_cjk(left: str, right: str) -> str:
         return left
     if _CJK.match(left[-1]) or _CJK.match(right[0]):
         return left + right
+    if left[-1].isdigit() and right[0].isdigit() and _CJK.search(left):
+        return left + right  # a number of a Chinese sentence broken at the line end (第202401 / 17号)
     if left.endswith("-") and left[-2:-1].isalpha():
         return left[:-1] + right  # a word hyphenated at the line end
     return left + " " + right
+
+
+_SPACE_NEAR_CJK = re.compile(r"(?<=[\u2e80-\u9fff\uff00-\uffef\u3000-\u303f]) +| +(?=[\u2e80-\u9fff\uff00-\uffef\u3000-\u303f])")
+_SPACE_IN_NUMBER = re.compile(r"(?<=\d) (?=\d)")
+
+
+def tidy_ocr_text(text: str) -> str:
+    """Drop the spaces OCR puts into Chinese text (between characters, inside numbers of a Chinese line)."""
+    text = _SPACE_NEAR_CJK.sub("", " ".join(text.split()))
+    if len(_CJK.findall(text)) * 2 > len(text):
+        text = _SPACE_IN_NUMBER.sub("", text)
+    return text
 
 
 @dataclass
@@ -114,12 +130,13 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))]
 
 
-def lines_to_paragraphs(lines: list[Line]) -> list[str]:
+def lines_to_paragraphs(lines: list[Line], page_width: float | None = None) -> list[str]:
     """Group positioned lines into rows, then rows into paragraphs the way Chinese text flows.
 
     A new paragraph starts where a row is indented (first-line indent, centred titles), where the previous
     row stopped well short of the right margin, after a vertical gap, or at a heading marker (一、 （一） 1.).
-    Inside a paragraph rows are joined without spaces between Chinese characters.
+    Inside a paragraph rows are joined without spaces between Chinese characters. `page_width` (same
+    unit) helps on pages with few rows, whose right margin cannot be read from the rows themselves.
     """
     lines = [ln for ln in lines if ln.text.strip()]
     if not lines:
@@ -140,8 +157,8 @@ def lines_to_paragraphs(lines: list[Line]) -> list[str]:
     for row in rows:
         row.sort(key=lambda ln: ln.x0)
         text = row[0].text.strip()
-        for prev, ln in zip(row, row[1:], strict=False):
-            gap = ln.x0 - prev.x1
+        for before, ln in zip(row, row[1:], strict=False):
+            gap = ln.x0 - before.x1
             piece = ln.text.strip()
             # Far-apart pieces on one row are cells or columns: keep them apart.
             text = f"{text} | {piece}" if gap > 3 * ln.height else join_cjk(text, piece)
@@ -149,10 +166,21 @@ def lines_to_paragraphs(lines: list[Line]) -> list[str]:
     height = _percentile([ln.height for ln in merged], 0.5)
     left = _percentile([ln.x0 for ln in merged], 0.1)
     right = _percentile([ln.x1 for ln in merged], 0.9)
+    if page_width and len(merged) < 6:  # too few rows to see the right margin: assume it mirrors the left
+        right = max(right, page_width - left)
+    def centred(ln: Line) -> bool:
+        return ln.x0 > left + 1.2 * height and abs((ln.x0 - left) - (right - ln.x1)) < 2 * height
+
     paragraphs: list[str] = []
     prev: Line | None = None
     for ln in merged:
-        new = (
+        title_goes_on = (  # a title set in two centred lines, the first one as wide as the text
+            prev is not None and centred(ln) and ln.y0 - prev.y1 < 0.9 * height
+            and abs((prev.x0 - left) - (right - prev.x1)) < 2 * height
+            and (prev.x1 - prev.x0) > (ln.x1 - ln.x0) and not HEADING_START.match(ln.text)
+            and not prev.text.endswith(("。", "：", ":", "；", "！", "？"))
+        )
+        new = not title_goes_on and (
             prev is None
             or ln.x0 > left + 1.2 * height  # indented first line, centred title, right-aligned signature
             or prev.x1 < right - 1.5 * height  # the previous row ended short: its paragraph ended there
