@@ -5,7 +5,7 @@ PORT ?= 8501
 HOST ?= 127.0.0.1
 STAMP := $(VENV)/.installed
 
-.PHONY: install run ingest test lint eval bench bench-app load clean browser
+.PHONY: install run ingest test lint eval bench bench-app bench-formats load clean browser fonts
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -31,7 +31,14 @@ browser:
 		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; } \
 		|| echo "chromium is not installed: the browser test will be skipped"
 
-test: lint browser
+# Debian's Noto CJK fonts render the scanned-letter fixtures of the OCR tests (skipped without them); the
+# product reads every format without any system package.
+fonts:
+	@[ -e /usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc ] || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null; } \
+		|| echo "fonts-noto-cjk is not installed: the OCR tests and bench-formats need it (apt-get install fonts-noto-cjk)"
+
+test: lint browser fonts
 	$(PY) -m pytest -q
 
 eval: ingest
@@ -39,6 +46,9 @@ eval: ingest
 
 bench: install
 	$(PY) benchmarks/bench_retrieval.py
+
+bench-formats: install fonts
+	$(PY) benchmarks/bench_formats.py
 
 bench-app: ingest browser
 	$(PY) benchmarks/bench_app.py

@@ -11,6 +11,7 @@ from typing import Any, cast
 
 from assistant.retrieve import Mode
 from core.settings import Settings
+from ingest.loaders.base import ocr_low_pages
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -39,6 +40,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     report = ingest_paths(paths, services.store, settings, prune=args.prune, progress=not args.quiet)
     for path, reason in report.failed:
         print(f"FAILED {path}: {reason}", file=sys.stderr)
+    for path, note in report.duplicates:
+        print(f"SAME TEXT {path}: {note}", file=sys.stderr)
+    for path, pages in report.low_confidence:
+        print(f"CHECK OCR {path}: {pages} under confidence {settings.ocr_min_confidence:g}", file=sys.stderr)
     print(report.summary())
     return 1 if report.failed else 0
 
@@ -76,6 +81,12 @@ def cmd_docs(args: argparse.Namespace) -> int:
     for doc_id, m in sorted(records.items()):
         print(f"{doc_id}\n    {m.get('title', '')}\n    {m.get('city', '')} | {m.get('office', '')} | "
               f"{m.get('kind', '')} | {m.get('date', '')} | chunks {m.get('n_chunks', 0)}\n    parts: {m.get('parts', '')}")
+        if m.get("source_format") not in (None, "", "txt"):
+            print(f"    format: {m.get('source_format')}, pages {m.get('n_pages', '')}"
+                  + (f", OCR pages {m.get('ocr_pages')} (confidence {m.get('ocr_confidence', '')})" if m.get("ocr_pages") else ""))
+        low = ocr_low_pages(m, services.settings.ocr_min_confidence)
+        if low:
+            print(f"    OCR CHECK: pages {', '.join(map(str, low))} under confidence {services.settings.ocr_min_confidence:g}")
     print(f"{len(records)} documents, {services.store.count()} chunks")
     return 0
 

@@ -160,7 +160,21 @@ _REASONS = (
     ("store error", "写入存储失败"),
     ("cannot read", "无法读取文件"),
     ("file not found", "文件不存在"),
+    ("damaged", "文件已损坏"),
+    ("encrypted", "文件已加密，无法读取"),
+    ("image too large", "图片过大"),
+    ("OCR failed", "文字识别失败"),
+    ("no text found", "没有识别出文字"),
+    ("same text as", "与另一格式的同名文件内容相同，只保存一份"),
 )
+
+
+def ocr_check_rows(records: dict[str, dict[str, Any]], floor: float) -> list[str]:
+    """Documents with OCR pages under the confidence floor, one line each, for the documents page."""
+    from ingest.loaders.base import ocr_low_pages
+
+    return [f"{doc_id}：第 {'、'.join(map(str, low))} 页识别置信度低于 {floor:g}，请对照原件核对"
+            for doc_id, m in sorted(records.items()) if (low := ocr_low_pages(m, floor))]
 
 
 def reason_zh(reason: str) -> str:

@@ -49,7 +49,12 @@ class Settings(BaseSettings):
     )
     max_file_mb: float = Field(20.0, gt=0, description="Files larger than this are refused at ingest and upload.")
     upload_types: str = Field(
-        "txt,md,html,htm,docx,pdf", description="File types the browser app accepts for upload (comma-separated)."
+        "txt,md,html,htm,docx,pdf,doc,wps,ofd,png,jpg,jpeg,tif,tiff,bmp",
+        description="File types the browser app accepts for upload (comma-separated).",
+    )
+    ocr_min_confidence: float = Field(
+        0.85, ge=0, le=1, description="OCR pages whose mean recognition confidence is below this are flagged "
+        "(assistant docs, the documents page) as needing a check against the paper original.",
     )
 
     hnsw_ef_search: int = Field(128, ge=10, description="HNSW ef at query time (set at collection creation).")

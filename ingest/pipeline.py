@@ -11,10 +11,11 @@ from pathlib import Path
 
 from core.settings import Settings
 from core.store import ChunkRecord, DocRecord, Store, context_header, pipeline_key
+from core.text import collapse_ws, normalize_text
 from core.tokens import count_tokens
 from ingest.chunk import plan_chunks
 from ingest.clean import clean_text
-from ingest.load import SUPPORTED_SUFFIXES, LoadError, load_file
+from ingest.load import Document, LoadError, load_document
 from ingest.metadata import DocMeta, extract_doc_meta, part_meta
 from ingest.sections import Section, split_parts, split_sections
 
@@ -38,13 +39,20 @@ class IngestReport:
     embedded: int = 0
     characters: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
+    # (path, note): read but not stored again, e.g. 答复.pdf whose text is that of 答复.doc
+    duplicates: list[tuple[str, str]] = field(default_factory=list)
+    ocr_pages: int = 0
+    low_confidence: list[tuple[str, str]] = field(default_factory=list)  # (path, "pages 2, 3")
     seconds: float = 0.0
 
     def summary(self) -> str:
         return (
             f"documents {self.documents} (added {self.added}, updated {self.updated}, unchanged "
             f"{self.unchanged}, pruned {self.pruned}), sections {self.sections}, chunks {self.chunks} "
-            f"(embedded {self.embedded}), failed {len(self.failed)}, {self.seconds:.1f} s"
+            f"(embedded {self.embedded}), failed {len(self.failed)}"
+            + (f", same text in another format {len(self.duplicates)}" if self.duplicates else "")
+            + (f", OCR pages {self.ocr_pages}" if self.ocr_pages else "")
+            + f", {self.seconds:.1f} s"
         )
 
 
@@ -54,17 +62,53 @@ def doc_id_for(path: Path) -> str:
 
 
 def discover(root: Path) -> list[Path]:
-    """Supported files under a folder (or the file itself), sorted, hidden files skipped."""
+    """Every file under a folder (or the file itself), sorted, hidden files skipped.
+
+    Files of unsupported types are included so that the ingest names them with their reason instead of
+    skipping them silently; the format of each is read from its content when it is loaded.
+    """
     if root.is_file():
         return [root]
     return sorted(
         p for p in root.rglob("*")
-        if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not any(x.startswith(".") for x in p.parts)
+        if p.is_file() and not any(x.startswith(".") for x in p.relative_to(root).parts)
     )
 
 
-def parse_text(doc_id: str, raw: str, file_sha: str, max_tokens: int, file_name: str = "") -> ParsedDoc:
-    """Everything but embedding: pure and fast, so re-ingest can compare before spending time."""
+def text_key(text: str) -> str:
+    """The same document in two formats (答复.doc, 答复.pdf) has the same key: cleaned text, no whitespace."""
+    return hashlib.sha256("".join(text.split()).replace("|", "").encode()).hexdigest()[:32]
+
+
+def _format_meta(document: Document, floor: float) -> tuple[dict[str, str | int | float], set[str]]:
+    """Document metadata about its format and OCR, and the lines of pages whose OCR is under the floor."""
+    ocr = document.ocr_pages
+    low = document.low_confidence_pages(floor)
+    meta: dict[str, str | int | float] = {"source_format": document.kind, "n_pages": len(document.pages)}
+    if ocr:
+        meta.update(
+            ocr_pages=",".join(str(p.number) for p in ocr),
+            ocr_confidence=" ".join(f"{p.number}:{p.confidence:.3f}" for p in ocr if p.confidence is not None),
+            ocr_low_pages=",".join(str(n) for n in low),
+        )
+    if document.notes:
+        meta["load_notes"] = "; ".join(document.notes)
+    low_lines = {
+        collapse_ws(normalize_text(line))
+        for page in document.pages if page.number in low
+        for line in page.text.split("\n") if len(line.strip()) >= 4
+    }
+    return meta, low_lines
+
+
+def parse_text(doc_id: str, raw: str, file_sha: str, max_tokens: int, file_name: str = "",
+               extra_meta: dict[str, str | int | float] | None = None,
+               low_lines: set[str] | None = None) -> ParsedDoc:
+    """Everything but embedding: pure and fast, so re-ingest can compare before spending time.
+
+    `extra_meta` goes into the document's metadata (format, OCR pages and confidences); a chunk holding one
+    of `low_lines` (from OCR pages under the confidence floor) is flagged `ocr_low_confidence`.
+    """
     text = clean_text(raw)
     if not text.strip():
         raise ValueError("no text left after removing page chrome")
@@ -83,9 +127,12 @@ def parse_text(doc_id: str, raw: str, file_sha: str, max_tokens: int, file_name:
         md = {**part_metas[pc.part], "heading_path": path, "role": pc.role, "start": pc.start, "end": pc.end,
               "chunk_index": len(chunks), "label": f"{doc_id}:{len(chunks)}", "file_sha": file_sha,
               "file_name": file_name}
+        if low_lines:
+            md["ocr_low_confidence"] = any(line in collapse_ws(pc.text) for line in low_lines)
         chunks.append(ChunkRecord(cid, pc.text, f"{context_header(md)}\n{pc.text}", md))
     doc_md = {k: v for k, v in vars(meta).items() if k != "doc_id"}
-    doc_md.update(file_name=file_name, n_sections=len(sections), n_parts=len(parts),
+    doc_md.update(extra_meta or {})
+    doc_md.update(file_name=file_name, n_sections=len(sections), n_parts=len(parts), text_key=text_key(text),
                   parts=" | ".join(f"{p.index}:{part_metas[p.index]['sub_doc_label']}" for p in parts))
     return ParsedDoc(DocRecord(doc_id, file_sha, text, doc_md, chunks), meta, sections)
 
@@ -93,9 +140,11 @@ def parse_text(doc_id: str, raw: str, file_sha: str, max_tokens: int, file_name:
 def parse_file(path: Path, settings: Settings, file_sha: str | None = None) -> ParsedDoc:
     """Load and parse one file; `file_sha` when the caller has already hashed its bytes."""
     data_sha = file_sha or hashlib.sha256(path.read_bytes()).hexdigest()
-    raw = load_file(path, max_bytes=settings.max_file_bytes)
+    document = load_document(path, max_bytes=settings.max_file_bytes)
+    extra, low_lines = _format_meta(document, settings.ocr_min_confidence)
     try:
-        return parse_text(doc_id_for(path), raw, data_sha, settings.chunk_tokens, path.name)
+        return parse_text(doc_id_for(path), document.text, data_sha, settings.chunk_tokens, path.name, extra,
+                          low_lines)
     except ValueError as exc:
         raise LoadError(path, str(exc)) from exc
 
@@ -113,19 +162,23 @@ def ingest_paths(
     pending: list[ParsedDoc] = []
     ids_seen: dict[str, Path] = {}
     shas_seen: dict[str, Path] = {}
+    keys_seen: dict[str, str] = {}  # doc_id -> text key of the file taken for it
+    present: set[str] = set()  # every doc id found, read or not: a file that fails now keeps its stored copy
     for path in paths:
         doc_id = doc_id_for(path)
-        if doc_id in ids_seen:
-            report.failed.append((str(path), f"same document id {doc_id!r} as {ids_seen[doc_id].name}; rename one"))
-            continue
-        ids_seen[doc_id] = path
+        present.add(doc_id)
+        first = ids_seen.get(doc_id)
         try:
             sha = hashlib.sha256(path.read_bytes()).hexdigest()
             if sha in shas_seen:  # the same bytes under two names would be retrieved and cited twice
-                report.failed.append((str(path), f"same content as {shas_seen[sha].name}; not ingested twice"))
+                same = f"same document id {doc_id!r} as {first.name}; rename one" if first else \
+                    f"same content as {shas_seen[sha].name}; not ingested twice"
+                report.failed.append((str(path), same))
                 continue
             shas_seen[sha] = path
-            if store.is_current(doc_id, sha, key, stored):
+            if first is None and store.is_current(doc_id, sha, key, stored):
+                ids_seen[doc_id] = path
+                keys_seen[doc_id] = str(stored[doc_id].get("text_key", ""))
                 report.unchanged += 1
                 report.sections += int(stored[doc_id].get("n_sections", 0))
                 report.chunks += int(stored[doc_id].get("n_chunks", 0))
@@ -137,6 +190,19 @@ def ingest_paths(
         except OSError as exc:
             report.failed.append((str(path), f"cannot read: {exc.strerror or exc}"))
             continue
+        text_key_ = str(parsed.record.metadata.get("text_key", ""))
+        if first is not None:  # 答复.doc and 答复.pdf: one document when their text is the same
+            if text_key_ and text_key_ == keys_seen.get(doc_id):
+                report.duplicates.append((str(path), f"same text as {first.name}; stored once"))
+            else:
+                report.failed.append((str(path), f"same document id {doc_id!r} as {first.name} but different text; "
+                                                 "rename one"))
+            continue
+        ids_seen[doc_id] = path
+        keys_seen[doc_id] = text_key_
+        report.ocr_pages += len([p for p in str(parsed.record.metadata.get("ocr_pages", "")).split(",") if p])
+        if parsed.record.metadata.get("ocr_low_pages"):
+            report.low_confidence.append((str(path), f"pages {parsed.record.metadata['ocr_low_pages']}"))
         pending.append(parsed)
     existing_chunks = {p.record.doc_id: store.chunk_ids(p.record.doc_id) for p in pending}
     to_embed = sum(
@@ -160,7 +226,7 @@ def ingest_paths(
             report.chunks += len(rec.chunks)
             report.characters += len(rec.text)
     if prune:
-        for doc_id in sorted((set(stored) | store.chunk_doc_ids()) - set(ids_seen)):
+        for doc_id in sorted((set(stored) | store.chunk_doc_ids()) - present):
             store.delete_document(doc_id)
             report.pruned += 1
             changed = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 _MAX_REASON_CHARS = 300
 
@@ -73,6 +74,19 @@ class Document:
     def low_confidence_pages(self, floor: float) -> list[int]:
         """Numbers of OCR pages whose mean confidence is under the floor."""
         return [p.number for p in self.pages if p.ocr and p.confidence is not None and p.confidence < floor]
+
+
+def ocr_low_pages(doc_meta: dict[str, Any], floor: float) -> list[int]:
+    """OCR pages of a stored document (its metadata's "ocr_confidence": "1:0.982 2:0.640") under the floor."""
+    low = []
+    for item in str(doc_meta.get("ocr_confidence", "") or "").split():
+        number, _, value = item.partition(":")
+        try:
+            if float(value) < floor:
+                low.append(int(number))
+        except ValueError:
+            continue
+    return low
 
 
 # Opening markers of Chinese official-document headings and list items: 一、 （一） 1. （1） 第一条 一是

@@ -24,7 +24,7 @@ INSTALL_HINT = "OCR needs the rapidocr package: pip install 'rapidocr==3.10.0'"
 _engine: Any = None
 _engine_lock = threading.Lock()
 # Called with (page number, page count, file name) before each OCR page: the app's progress bar.
-_progress: ContextVar[Callable[[int, int, str], None] | None] = ContextVar("ocr_progress", default=None)
+_progress: ContextVar[Callable[[int, int, str], object] | None] = ContextVar("ocr_progress", default=None)
 
 
 class OCRUnavailable(RuntimeError):
@@ -32,7 +32,7 @@ class OCRUnavailable(RuntimeError):
 
 
 @contextmanager
-def progress_callback(callback: Callable[[int, int, str], None] | None) -> Iterator[None]:
+def progress_callback(callback: Callable[[int, int, str], object] | None) -> Iterator[None]:
     """Report OCR pages to `callback(done, total, name)` while the block runs (e.g. a Streamlit bar)."""
     token = _progress.set(callback)
     try:

