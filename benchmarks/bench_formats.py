@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import tempfile
 import time
@@ -89,8 +88,8 @@ def bench_archive(files: dict[str, Path], n: int, ocr_files: int, work: Path) ->
     scan_keys = ["png", "jpg", "tif"]
     for i in range(n):
         if i < ocr_files:
-            key = scan_keys[i % len(scan_keys)]
-            shutil.copy(files[key], archive / f"scan-{i:03d}{files[key].suffix}")
+            key = scan_keys[i % len(scan_keys)]  # trailing bytes: distinct files, the same image
+            (archive / f"scan-{i:03d}{files[key].suffix}").write_bytes(files[key].read_bytes() + bytes([i]) * 8)
             continue
         key = text_keys[i % len(text_keys)]
         target = archive / f"letter-{i:03d}{files[key].suffix}"
