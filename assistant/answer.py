@@ -202,8 +202,14 @@ class Assistant:
                 lines.append(f"文档中没有找到{city or '这个问题'}的相关材料。")
                 continue
             hs = [p.passages[i] for i in idx]
-            chosen = pick_sentences(p.info, candidate_sentences(p.info, hs))
-            lines += compose_group(chosen, hs, number_of)
+            # -- facts that stay true (assistant/facts.py): newest figure first, as-of dates, superseded sources
+            from assistant import facts
+
+            cands = candidate_sentences(p.info, hs)
+            chosen = pick_sentences(p.info, cands)
+            lines += facts.compose_dated(p.info, chosen, cands, hs, number_of,
+                                         facts.superseded_notes(self.services.store), compose=compose_group)
+            # -- end facts
         return "\n".join(lines)
 
     def refusal(self, p: Prepared, generator: str, notice: str = "") -> Answer:

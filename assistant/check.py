@@ -128,7 +128,7 @@ def draft_document(text: str) -> ArchiveDoc:
     meta.update({k: v for k, v in {"title": m.title, "office": m.office, "proposer": m.proposer, "number": m.number,
                                    "proposal_title": m.proposal_title, "city": m.city, "province": m.province,
                                    "district": m.district, "place": m.place}.items() if v and not meta.get(k)})
-    meta["date"] = meta.get("date") or m.date
+    meta["date"] = meta.get("date") or m.date or m.published
     if not doc.passages:
         doc.passages = [(normalize_text(text), dict(meta))]
     return doc
@@ -321,26 +321,31 @@ def check_wording(draft: ArchiveDoc, material: list[str]) -> list[Flag]:
     words = {k: [str(x) for x in w.get(k, [])] for k in w}
     flags: list[Flag] = []
     office = str(draft.meta.get("office", ""))
-    suffix = profile().office_suffix
-    office_rx = re.compile(rf"((?:[\u4e00-\u9fff]{{0,8}}?)(?:{suffix}))")
+    # another government office named at the head of a clause: 市财政局将…, 东莞市人社局负责…
+    office_rx = re.compile(r"(?:^|[,，;；。、:：由请])((?:[\u4e00-\u9fff]{2,4}(?:省|市|县|区))?(?:省|市|县|区|州)"
+                           r"[\u4e00-\u9fff]{1,12}?(?:局|厅|委员会|委))")
     verbs = "|".join(re.escape(v) for v in words.get("commit_verbs", []))
     for s in _claims(draft):
-        n = normalize_text(s)
+        # a quotation (“口粮绝对安全”) is not the letter's own wording
+        n = re.sub(r"“[^”]{0,40}”|\"[^\"]{0,40}\"", lambda m: "＂" * len(m[0]), normalize_text(s))
         if p := _first(n, words.get("opinion", [])):
             flags.append(Flag("opinion", s, f"“{p}”是个人意见的说法，答复函应陈述政策和工作", phrase=p))
         if p := _first(n, words.get("colloquial", [])):
             flags.append(Flag("colloquial", s, f"“{p}”是口语或网络用语，不宜用于公文", phrase=p))
         if p := _first(n, words.get("absolute", [])):
             flags.append(Flag("absolute", s, f"“{p}”是绝对化表述，公文应留有余地", phrase=p))
-        p = _first(n, words.get("promise", []), words.get("promise_exceptions", []))
-        scope = _first(n, words.get("scope", []))
-        sets = _SETS.search(n)
-        if p and (sets or scope):
+        for clause in re.split(r"[,，;；。]", n):
+            p = _first(clause, words.get("promise", []), words.get("promise_exceptions", []))
+            scope = _first(clause, words.get("scope", []))
+            sets = _SETS.search(clause)
+            if not p or not (sets or scope):
+                continue
             support = cite.supporting_passage(s, material, 0.5) if material else None
             held = support is not None and (not scope or scope in normalize_text(material[support - 1]))
             if not held:
                 what = sets.group(0) if sets else scope
                 flags.append(Flag("promise", s, f"“{p}”作出的承诺（{what}）在资料中没有依据", phrase=p))
+                break
         for m in office_rx.finditer(n):
             name = m[1]
             after = n[m.end():m.end() + 4]
@@ -348,8 +353,7 @@ def check_wording(draft: ArchiveDoc, material: list[str]) -> list[Flag]:
                 continue
             if re.match(r"^(我|本|各|该|贵|你|您)", name) or len(name) < 3:
                 continue
-            core = re.sub(r"^(?:市|县|区|省|州|镇|乡)", "", name)
-            if core and (core in office or name in office):
+            if name[-3:] in office or name in office:
                 continue
             before = n[max(0, m.start() - 6):m.start()]
             if any(x in before for x in words.get("shared_work", [])):
@@ -361,10 +365,13 @@ def check_wording(draft: ArchiveDoc, material: list[str]) -> list[Flag]:
 
 
 # -- the whole check -------------------------------------------------------------------------------------------------------
-def check_text(text: str, chunks: Iterable[tuple[str, dict[str, Any]]]) -> CheckReport:
-    """Check a draft's text against an archive given as chunks (text, metadata) — the store's or parsed files'."""
+def check_text(text: str, chunks: Iterable[tuple[str, dict[str, Any]]], date: str = "") -> CheckReport:
+    """Check a draft's text against an archive given as chunks (text, metadata) — the store's or parsed files'.
+    `date` (ISO) overrides the date read from the draft (its signature date)."""
     validate(text)
     draft = draft_document(text)
+    if date:
+        draft.meta["date"] = date
     docs = archive_docs(chunks)
     eligible = {k: d for k, d in docs.items() if _eligible(d, draft)}
     report = CheckReport(draft={k: draft.meta.get(k, "") for k in ("title", "office", "date", "proposer", "number",

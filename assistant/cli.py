@@ -300,6 +300,21 @@ def cmd_draft(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    """Check a draft against the archive and its wording; exit 0 when nothing is flagged, 1 otherwise."""
+    from assistant.check import DraftError, check_store, read_draft
+    from assistant.service import build_services
+
+    try:
+        text = read_draft(Path(args.draft))
+    except DraftError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    report = check_store(text, build_services(_settings(args)).store)
+    print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if args.json else report.text())
+    return 0 if report.ok else 1
+
+
 def add_filters(s: argparse.ArgumentParser) -> None:
     s.add_argument("--k", type=int)
     s.add_argument("--city")
@@ -350,6 +365,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--no-sources", action="store_true", help="leave the sources appendix out of the export")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_draft)
+
+    s = sub.add_parser("check", help="check a draft against earlier replies and its wording (exit 1 when flagged)")
+    s.add_argument("draft", help="the draft letter (.txt .md .docx .pdf …)")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_check)
 
     s = sub.add_parser("eval", help="evaluate on a question set (QUESTION_SET.md format)")
     s.add_argument("file", nargs="?", default="eval/questions.jsonl")

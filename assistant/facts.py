@@ -12,7 +12,7 @@ thing when they share place, unit and subject (the words before the number, comp
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -280,6 +280,9 @@ def same_measure(a: Figure, b: Figure, threshold: float | None = None) -> bool:
         return False
     if a.place and b.place and a.place != b.place:
         return False
+    la, lb = re.findall(r"[A-Za-z]+", a.subject), re.findall(r"[A-Za-z]+", b.subject)
+    if la and lb and la != lb:
+        return False  # A类人才 and B类人才 are two measures
     t = float(profile().section("facts").get("same_subject", 0.6)) if threshold is None else threshold
     return dice(a.grams(), b.grams()) >= t
 
@@ -483,14 +486,16 @@ def _fig_terms_cover(f: Figure, terms: Sequence[tuple[str, float]]) -> float:
 
 
 def compose_dated(info: Any, chosen: list[Any], cands: list[Any], hits: list[Any], number_of: dict[str, int],
-                  notes: dict[str, str] | None = None) -> list[str]:
+                  notes: dict[str, str] | None = None, compose: Callable[..., list[str]] | None = None) -> list[str]:
     """The offline composer's lines with facts that stay true: for a figure question the newest value of the
     measure (or the named year's) is quoted first, the earlier values listed after it with their dates; every
     quoted figure gets its as-of (【截至…】, a target its year) and a superseded source is marked.
 
     `info` is a `QuestionInfo`, `chosen` / `cands` `Candidate`s over `hits` (as in `assistant.generate`)."""
-    from assistant.generate import compose_group
+    if compose is None:
+        from assistant.generate import compose_group
 
+        compose = compose_group
     earlier: list[tuple[Figure, Any]] = []
     if getattr(info, "numeric", False) and chosen:
         owner: dict[int, Any] = {}
@@ -517,7 +522,7 @@ def compose_dated(info: Any, chosen: list[Any], cands: list[Any], hits: list[Any
                 if c.text not in shown:
                     shown.add(c.text)
                     earlier.append((f, c))
-    lines = compose_group(chosen, hits, number_of)
+    lines = compose(chosen, hits, number_of)
     by_n = {number_of[h.id]: h for h in hits if h.id in number_of}
     out: list[str] = []
     for i, line in enumerate(lines):
