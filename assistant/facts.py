@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -283,12 +283,30 @@ def same_measure(a: Figure, b: Figure, threshold: float | None = None) -> bool:
     la, lb = re.findall(r"[A-Za-z]+", a.subject), re.findall(r"[A-Za-z]+", b.subject)
     if la and lb and la != lb:
         return False  # A类人才 and B类人才 are two measures
+    flow = profile().words("facts", "flow_words")
+    if any((w in a.subject) != (w in b.subject) for w in flow):
+        return False  # 新增 (this period's flow) and 累计 (a stock) are two measures
     t = float(profile().section("facts").get("same_subject", 0.6)) if threshold is None else threshold
     return dice(a.grams(), b.grams()) >= t
 
 
 def sentences(text: str) -> list[str]:
     return [m.group(0).strip() for m in _SENT.finditer(text) if len(m.group(0).strip()) >= 4]
+
+
+def fragment_figures(fragment: str, passage: str, meta: dict[str, Any]) -> list[Figure]:
+    """Figures of a sentence fragment (cut at ；) read within its whole sentence of the passage, so that a
+    date stated at the head of the sentence (截至2025年2月底,…;…6420家) still dates the later figures."""
+    frag = normalize_text(fragment).strip()
+    text = normalize_text(passage)
+    k = text.find(frag) if frag else -1
+    if k < 0:
+        return figures(fragment, meta)
+    start = max(text.rfind(c, 0, k) for c in "。!?\n") + 1
+    end = min((x for x in (text.find(c, k + len(frag)) for c in "。!?\n") if x >= 0), default=len(text))
+    whole = text[start:end + 1]
+    lo, hi = k - start, k - start + len(frag)
+    return [replace(f, sentence=fragment.strip()) for f in figures(whole, meta) if lo <= f.start < hi]
 
 
 def passage_figures(text: str, meta: dict[str, Any]) -> list[Figure]:
@@ -503,7 +521,7 @@ def compose_dated(info: Any, chosen: list[Any], cands: list[Any], hits: list[Any
         for c in cands:
             if not c.has_number:
                 continue
-            for f in figures(c.text, hits[c.hit].metadata):
+            for f in fragment_figures(c.text, hits[c.hit].text, hits[c.hit].metadata):
                 owner[id(f)] = c
                 pool.append(f)
         first = [f for f in pool if owner[id(f)] is chosen[0] and not f.is_target]
@@ -549,7 +567,8 @@ def _as_of_trailer(line: str, by_n: dict[int, Any]) -> str:
     m = re.search(r"\[(\d+)\]。?$", line)
     if not line.startswith("- ") or not m or int(m[1]) not in by_n:
         return ""
-    figs = figures(line[2:m.start()], by_n[int(m[1])].metadata)
+    hit = by_n[int(m[1])]
+    figs = fragment_figures(line[2:m.start()], hit.text, hit.metadata)
     if not figs:
         return ""
     f = figs[0]
