@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources
 
+from core.places import gazetteer
 from core.text import normalize_text
 
 # [2]  [2][3]  [2,3]  [2, 3]  [2、3]  【2】  [^2]  [编号:2]  [来源 2]  (after NFKC, full-width brackets stay)
@@ -22,17 +21,15 @@ _DOCNO = re.compile(r"〔\d{4}〕\d+号")  # the year-and-serial core of a 文�
 _CJK_OR_DIGIT = re.compile(r"[\u4e00-\u9fff0-9a-zA-Z]")
 
 
-@lru_cache(maxsize=1)
-def gazetteer() -> tuple[str, ...]:
-    """City names (without 市) known to the project, longest first so 连云港 wins over shorter names."""
-    text = resources.files("assistant").joinpath("data/cities.txt").read_text(encoding="utf-8")
-    names = {ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")}
-    return tuple(sorted(names, key=len, reverse=True))
-
-
 def places(sentence: str) -> list[str]:
-    """The cities a sentence names: a figure stated for 杭州 must come from a passage about 杭州."""
-    return [c for c in gazetteer() if c in sentence]
+    """The places a sentence names, in their shortest form: a figure stated for 杭州 must come from a
+    passage about 杭州 (the gazetteer reads full and short names)."""
+    out = []
+    gz = gazetteer()
+    for m in gz.mentions(sentence, short=True):
+        shorts = [s for p in m.places for s in gz.short_names(p)]
+        out.append(min(shorts, key=len) if shorts and min(shorts, key=len) in m.text else m.text)
+    return list(dict.fromkeys(out))
 
 
 @dataclass

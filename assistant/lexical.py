@@ -59,7 +59,7 @@ def tokenize(text: str) -> list[str]:
     return out
 
 
-FILTER_FIELDS = ("city", "year", "kind", "office", "doc_id")
+FILTER_FIELDS = ("province", "city", "district", "place", "year", "kind", "office", "doc_id")
 
 
 class LexicalIndex:

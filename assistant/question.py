@@ -6,23 +6,49 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from assistant.cite import gazetteer
 from assistant.lexical import LexicalIndex, tokenize
 from assistant.retrieve import Hit
+from core.places import gazetteer, named_places
+from core.profile import profile
 from core.text import normalize_text
 
 Kind = Literal["fact", "list", "compare", "other"]
 
-_COMPARE = re.compile(r"分别|各自|各是|各有|对比|比较|相比|异同|两地|三地|四地|各地|几个城市|哪些城市|哪几个城市")
-_LIST = re.compile(r"哪些|哪几|几个方面|几方面|什么措施|措施有|什么做法|做法有|主要任务|列举|列了|包括什么|包括哪")
-_NUMERIC = re.compile(r"多少|几家|几个|几场|几项|几名|几次|几批|几年|比例|占比|哪天|哪一天|何时|什么时候|哪一年|哪年|"
-                      r"金额|规模|文号|编号|几号|第几|上限|最高|多高|多大|几成|几倍")
-_CURRENT = re.compile(r"目前|现在|现有|已经|已有|截至目前|至今|当前")
-_TARGET = re.compile(r"到20\d\d年|力争|计划|预计|目标|将")
+_P = profile()
+_COMPARE = _P.cue("compare")
+_LIST = _P.cue("list")
+_NUMERIC = _P.cue("numeric")
+_FACT = _P.cue("fact")
+_CURRENT = _P.cue("current")
+_TARGET = _P.cue("target")
+_TITLES = _P.cue("titles")
 _YEAR = re.compile(r"(20\d\d)\s*年?")
 # what a passage is about, besides its own words: the question may name the document, not the fact
 _ABOUT_KEYS = ("heading_path", "title", "proposer", "number", "doc_number", "office", "proposal_title", "addressee")
 _SENT_SPLIT = re.compile(r"(?<=[。!?;])|\n")
+
+
+@dataclass(frozen=True)
+class Slot:
+    """What a question asks for (amount, count, date, 文号…) and what an answer to it looks like."""
+
+    slot: str
+    name: str
+    cues: tuple[str, ...]
+    answer: re.Pattern[str]
+
+
+def slots() -> list[Slot]:
+    return [Slot(str(x["slot"]), str(x["name"]), tuple(x["cues"]), re.compile(x["answer"]))
+            for x in _P.data["questions"]["slots"]]
+
+
+_SLOTS = slots()
+
+
+def asked_slot(q: str) -> Slot | None:
+    """The slot a question asks for, by its cue words (the first slot of the profile that matches)."""
+    return next((s for s in _SLOTS if any(c in q for c in s.cues)), None)
 
 
 @dataclass
@@ -37,43 +63,38 @@ class QuestionInfo:
     wants_current: bool
     answer_shape: re.Pattern[str] | None = None  # what the answer looks like: "248家", "16.23%", "4月27日"
     wants_titles: bool = False  # asks for documents or policies by name (《…》)
-
-
-_UNIT = re.compile(r"(?:多少|几)(亿元|万元|千元|元|家|个|场次|场|项|名|人次|人|次|批|亩|条|倍|台套|台|套|户|平方米|天|年)")
+    slot: Slot | None = None  # what it asks for, when it asks for something specific
 
 
 def answer_shape(q: str) -> re.Pattern[str] | None:
-    if m := _UNIT.search(q):
-        return re.compile(rf"\d[\d.,]*\s*{re.escape(m.group(1))}")
-    if re.search(r"数量|多少家|几家", q):
-        return re.compile(r"\d[\d.,]*\s*(家|个|项|名|人)")
-    if re.search(r"比例|占比|比重|率是|率达|百分之", q):
-        return re.compile(r"\d[\d.]*%")
-    if re.search(r"哪天|哪一天|日期|何时|什么时候", q):
-        return re.compile(r"\d{1,2}月\d{1,2}日|\d{4}年\d{1,2}月|\d{4}-\d{2}")
-    if re.search(r"文号|编号", q):
-        return re.compile(r"〔\d{4}〕\d+号|第\d+号")
-    return None
+    slot = asked_slot(q)
+    return slot.answer if slot else None
 
 
-def analyze(question: str, store_cities: list[str], lex: LexicalIndex) -> QuestionInfo:
+def in_scope(name: str, lex: LexicalIndex) -> bool:
+    """A place the store does not hold as a document's place, but which lies inside one that it does and
+    which the documents write about (台江县 in a 黔东南州 letter): a topic, not a place the store lacks."""
+    gz = gazetteer()
+    doc_places = set(lex.values.get("place", []))
+    for p in gz.lookup(name):
+        if {p.province, p.city} & doc_places - {p.name, ""} and any(
+                lex.knows(n) for n in (p.name, *gz.official_forms(p), *gz.short_names(p))):
+            return True
+    return False
+
+
+def analyze(question: str, store_places: list[str], lex: LexicalIndex) -> QuestionInfo:
+    """Kind, places (stored and not), years, weighted key terms, and the slot a question asks for."""
     q = normalize_text(question)
-    named = []
-    rest = q
-    for name in (*sorted(store_cities, key=len, reverse=True), *gazetteer()):
-        if name and name in rest:
-            named.append((q.find(name), name))
-            rest = rest.replace(name, " ")
-    named.sort()
-    cities = [c for _, c in named if c in store_cities]
-    unknown = [c for _, c in named if c not in store_cities]
-    places = [f"{c}市" for c in cities + unknown]
-    drop = set(cities) | set(unknown) | set(places)
+    cities, unknown = named_places(q, frozenset(store_places))
+    gz = gazetteer()
+    unknown = [u for u in unknown if not in_scope(u, lex)]
+    place_words = {m.text for m in gz.mentions(q, short=True)}
     seen: dict[str, float] = {}
     for tok in tokenize(q):
-        if any(tok in p for p in places):  # 州市 from 广州市 is a fragment of the place, not a topic
+        if any(tok in p for p in place_words):  # 州市 from 广州市 is a fragment of the place, not a topic
             continue
-        if tok not in drop and not tok.isdigit() and len(tok) > 1 or (tok.isdigit() and len(tok) == 4):
+        if not tok.isdigit() and len(tok) > 1 or (tok.isdigit() and len(tok) == 4):
             # a word the documents never use is the asker's paraphrase, not evidence of a topic gap
             seen.setdefault(tok, lex.idf(tok) if lex.knows(tok) else 0.0)
     kind: Kind = "other"
@@ -81,11 +102,12 @@ def analyze(question: str, store_cities: list[str], lex: LexicalIndex) -> Questi
         kind = "compare"
     elif _LIST.search(q):
         kind = "list"
-    elif _NUMERIC.search(q) or re.search(r"是什么|是哪|什么时候|谁", q):
+    elif _NUMERIC.search(q) or _FACT.search(q):
         kind = "fact"
+    slot = asked_slot(q)
     return QuestionInfo(q, kind, bool(_NUMERIC.search(q)), cities, unknown, sorted(set(_YEAR.findall(q))),
-                        list(seen.items()), bool(_CURRENT.search(q)), answer_shape(q),
-                        bool(re.search(r"文件|政策名称|哪些办法|哪些方案|哪些规定|哪些意见", q)))
+                        list(seen.items()), bool(_CURRENT.search(q)), slot.answer if slot else None,
+                        bool(_TITLES.search(q)), slot)
 
 
 @dataclass
@@ -178,4 +200,11 @@ def decide(info: QuestionInfo, hits: list[Hit], cands: list[Candidate], min_cove
     best = max((c.coverage for c in pool), default=0.0)
     if best < min_coverage:
         return Scope(False, "检索到的段落没有直接回答这个问题。", best)
+    if info.slot is not None:
+        # right place and topic, but is the asked amount / count / date / 文号 there at all?
+        with_slot = [c for c in cands if info.slot.answer.search(normalize_text(c.text))]
+        if max((c.coverage for c in with_slot), default=0.0) < min_coverage:
+            said = max(cands, key=lambda c: c.coverage).text.strip()
+            said = said if len(said) <= 60 else said[:60] + "…"
+            return Scope(False, f"资料提到“{said}”，但没有给出所问的{info.slot.name}。", best)
     return Scope(True, "", best)

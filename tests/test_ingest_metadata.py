@@ -30,7 +30,7 @@ EXPECTED_META: dict[str, dict[str, str]] = {
     DONGGUAN: {
         "title": DONGGUAN_TITLE,  # "案由:(20230368)" prefix removed
         "kind": "reply",
-        "city": "东莞",
+        "city": "东莞市",
         "body": "政协",
         "number": "20230368",
         "doc_number": "",  # the 东府办函〔2023〕168号 in a co-handling opinion is a cited document
@@ -43,7 +43,7 @@ EXPECTED_META: dict[str, dict[str, str]] = {
     GUANGZHOU: {
         "title": "广州市工业和信息化局关于市第十六届人民代表大会第四次会议第20242679号建议的答复",
         "kind": "reply",
-        "city": "广州",
+        "city": "广州市",
         "body": "人大",
         "number": "20242679",
         "doc_number": "",
@@ -51,12 +51,12 @@ EXPECTED_META: dict[str, dict[str, str]] = {
         "proposal_title": "关于培育“专精特新”铸基的世界一流企业群的建议",
         "office": "广州市工业和信息化局",
         "published": "2024-04-30",  # "信息来源:创业创新服务处 时间:2024-04-30"
-        "date": "2024-04-30",  # DocMeta.date prefers the header date; the letter itself is signed 2024-04-29
+        "date": "2024-04-29",  # the signature date; the page header's 2024-04-30 is its publication date
     },
     HANGZHOU: {
         "title": "市经信局关于市政协十二届二次会议第117号提案的答复",
         "kind": "reply",
-        "city": "杭州",
+        "city": "杭州市",
         "body": "政协",
         "number": "117",
         "doc_number": "杭经信提〔2023〕097号",
@@ -64,12 +64,12 @@ EXPECTED_META: dict[str, dict[str, str]] = {
         "proposal_title": "关于切实解决我市“专精特新”中小企业高质量发展面临困难的建议",
         "office": "杭州市经济和信息化局",
         "published": "2023-11-09",  # 成文日期 in the index table; the letter is signed 2023-06-09
-        "date": "2023-11-09",
+        "date": "2023-06-09",  # signed; the page was published 2023-11-09
     },
     JIEYANG: {
         "title": "揭阳市工业和信息化局关于对揭阳市政协七届二次会议第7号提案的答复",
         "kind": "reply",
-        "city": "揭阳",
+        "city": "揭阳市",
         "body": "政协",
         "number": "7",
         "doc_number": "",
@@ -77,13 +77,13 @@ EXPECTED_META: dict[str, dict[str, str]] = {
         "proposal_title": "关于壮大“专精特新”企业群体,加快制造业转型升级、创新驱动的建议提案",
         "office": "揭阳市工业和信息化局",  # unsigned: taken from the title
         "published": "2023-11-15",
-        "date": "2023-11-15",
+        "date": "",  # no signature and no 成文日期: the publication date is not the letter's date
     },
     QINGYUAN: {
         "title": "清远市人民政府办公室关于印发《清远市贯彻落实〈广东省推动专精特新企业高质量发展的指导意见〉"
         "实施方案》的通知",  # wrapped over two lines in the source, joined while 《 is open
-        "kind": "implementation_plan",
-        "city": "清远",
+        "kind": "policy",
+        "city": "清远市",
         "body": "",
         "number": "",
         "doc_number": "清府办函〔2024〕24号",
@@ -108,7 +108,7 @@ EXPECTED_PARTS: dict[str, list[tuple[str, str, str, str]]] = {
     GUANGZHOU: [("reply", "广州市工业和信息化局", "2024-04-29", "魏朗代表")],
     HANGZHOU: [("reply", "杭州市经济和信息化局", "2023-06-09", "艾冬玉委员")],
     # no signature block: office from the title, date from the page header
-    JIEYANG: [("reply", "揭阳市工业和信息化局", "2023-11-15", "柳楷斌委员")],
+    JIEYANG: [("reply", "揭阳市工业和信息化局", "", "柳楷斌委员")],
     QINGYUAN: [
         (
             "notice",

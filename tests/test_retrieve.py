@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from assistant.lexical import tokenize
-from assistant.retrieve import Filters, HybridRetriever, normalize_office
+from assistant.retrieve import Filters, HybridRetriever, office_words
 from ingest.pipeline import discover, ingest_paths
 
 
@@ -25,8 +25,8 @@ def test_tokenize_keeps_domain_terms_and_drops_stopwords() -> None:
 
 
 def test_office_aliases() -> None:
-    assert normalize_office("东莞工信局") == normalize_office("东莞工业和信息化局")
-    assert "人力资源和社会保障局" in normalize_office("人社局")
+    assert "东莞工业和信息化局" in office_words("东莞工信局")
+    assert "人力资源和社会保障局" in office_words("人社局")
 
 
 def test_hits_carry_text_metadata_score_and_label(retriever: HybridRetriever) -> None:
@@ -35,7 +35,7 @@ def test_hits_carry_text_metadata_score_and_label(retriever: HybridRetriever) ->
     assert [h.rank for h in hits] == [1, 2, 3, 4, 5]
     assert all(hits[i].score >= hits[i + 1].score for i in range(4))
     top = hits[0]
-    assert top.metadata["city"] == "揭阳"
+    assert top.metadata["city"] == "揭阳市"
     assert "3.21亿元" in top.text
     assert top.label == f"{top.metadata['doc_id']}:{top.metadata['chunk_index']}"
 
@@ -52,11 +52,11 @@ def test_each_mode_returns_ranked_hits(retriever: HybridRetriever, mode: str) ->
 
 def test_filters_restrict_every_hit(retriever: HybridRetriever) -> None:
     cases = [
-        (Filters(city="杭州"), lambda m: m["city"] == "杭州"),
+        (Filters(city="杭州"), lambda m: m["city"] == "杭州市"),
         (Filters(year=2024), lambda m: m.get("year") == 2024),
         (Filters(kind="co_handling"), lambda m: m["kind"] == "co_handling"),
         (Filters(office="人社局"), lambda m: m["office"] == "东莞市人力资源和社会保障局"),
-        (Filters(city="东莞", kind="proposal"), lambda m: m["city"] == "东莞" and m["kind"] == "proposal"),
+        (Filters(city="东莞", kind="proposal"), lambda m: m["city"] == "东莞市" and m["kind"] == "proposal"),
     ]
     for filters, ok in cases:
         for mode in ("dense", "bm25", "hybrid"):
@@ -71,14 +71,14 @@ def test_filter_matching_nothing_returns_nothing(retriever: HybridRetriever) -> 
 
 def test_one_named_city_keeps_results_to_that_city(retriever: HybridRetriever) -> None:
     res = retriever.search("广州累计培育小巨人企业多少家", k=8)
-    assert res.filters.city == "广州"
-    assert {h.metadata["city"] for h in res.hits} == {"广州"}
+    assert res.filters.city == "广州市"
+    assert {h.metadata["city"] for h in res.hits} == {"广州市"}
 
 
 def test_several_cities_are_searched_each_and_interleaved(retriever: HybridRetriever) -> None:
     res = retriever.search("广州和杭州分别如何支持专精特新企业融资", k=6)
-    assert [f.city for _, f in res.sub_queries] == ["广州", "杭州"]
-    assert [h.metadata["city"] for h in res.hits[:2]] == ["广州", "杭州"]
+    assert [f.city for _, f in res.sub_queries] == ["广州市", "杭州市"]
+    assert [h.metadata["city"] for h in res.hits[:2]] == ["广州市", "杭州市"]
     assert len({h.id for h in res.hits}) == len(res.hits) == 6
 
 
@@ -107,4 +107,4 @@ def test_langchain_retriever_returns_documents(retriever: HybridRetriever) -> No
     lc = HybridLangChainRetriever(retriever=retriever, k=3, filters=Filters(city="清远"))
     docs = lc.invoke("专精特新企业用地保障")
     assert len(docs) == 3 and all(isinstance(d, Document) for d in docs)
-    assert all(d.metadata["city"] == "清远" and d.metadata["label"] and d.id for d in docs)
+    assert all(d.metadata["city"] == "清远市" and d.metadata["label"] and d.id for d in docs)

