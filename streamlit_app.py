@@ -17,9 +17,13 @@ from typing import Any
 import streamlit as st
 import streamlit.components.v1 as components
 
-from assistant import report, ui
-from assistant.answer import Answer, Assistant, Turn
-from assistant.draft import (
+st.set_page_config(page_title="答复函助手", page_icon="📄", layout="wide")
+_starting = st.empty()
+_starting.info("正在启动答复函助手，首次打开需要十几秒…", icon=":material/hourglass_top:")
+
+from assistant import report, ui  # noqa: E402  (after the first message: these imports take seconds)
+from assistant.answer import Answer, Assistant, Turn  # noqa: E402
+from assistant.draft import (  # noqa: E402
     CATEGORIES,
     DISCLOSURES,
     STRUCTURE_NAMES,
@@ -28,22 +32,24 @@ from assistant.draft import (
     LetterFields,
     Proposal,
 )
-from assistant.export import md_escape, suggested_filename, to_docx, to_markdown
-from assistant.report import LABELS as METRIC_LABELS
-from assistant.report import LOWER_IS_BETTER
-from assistant.retrieve import Filters
-from assistant.service import Services, build_services
-from core.profile import profile
-from core.settings import Settings
+from assistant.export import md_escape, suggested_filename, to_docx, to_markdown  # noqa: E402
+from assistant.report import LOWER_IS_BETTER  # noqa: E402
+from assistant.retrieve import Filters  # noqa: E402
+from assistant.service import Services, build_services  # noqa: E402
+from core.profile import profile  # noqa: E402
+from core.settings import Settings  # noqa: E402
+from core.text import to_fullwidth  # noqa: E402
+from ingest.loaders.ocr import progress_callback  # noqa: E402
 
-st.set_page_config(page_title="答复函助手", page_icon="📄", layout="wide")
+st.markdown(ui.APP_CSS, unsafe_allow_html=True)  # our own stylesheet only: Chinese labels for Streamlit's parts
 
+METRIC_LABELS = ui.APP_LABELS
 PAGES = ("问答", "起草答复函", "文档", "评测")
 REPO = Path(__file__).resolve().parent
 ANY = "全部"
 
 
-@st.cache_resource(show_spinner="正在加载向量模型和检索索引…")
+@st.cache_resource(show_spinner=False)
 def _services(_settings: Settings, key: str) -> Services:
     """One embedder, store client and BM25 index per server process and store, shared by all sessions."""
     return build_services(_settings)
@@ -66,9 +72,9 @@ def call_services(svc: Services, gen: dict[str, Any]) -> Services:
 # -- shared rendering ---------------------------------------------------------------------------------------
 def render_citation(c: dict[str, Any]) -> None:
     with st.expander(ui.citation_label(c)):
-        meta = " · ".join(str(x) for x in (c.get("kind"), c.get("heading_path"), c.get("label")) if x)
+        meta = ui.citation_meta(c)
         if meta:
-            st.caption(md_escape(meta))
+            st.caption(meta)
         st.markdown(ui.highlight(str(c.get("text", "")), c.get("span")))
 
 
@@ -88,20 +94,21 @@ def render_answer(ans: Answer) -> None:
                 for h in ans.related:
                     m = h.metadata
                     st.caption(md_escape(" · ".join(str(x) for x in (m.get("title"), m.get("office"), m.get("date"),
-                                                                      m.get("heading_path")) if x)))
+                                                                      m.get("heading_path")) if x).replace(" > ", " › ")))
                     st.markdown(ui.escape_block(h.text))
         return
-    st.markdown(ui.answer_markdown(ans.text))
+    text, cits = ui.renumbered(ans.text, ui.answer_citations(ans))
+    st.markdown(ui.answer_markdown(text))
     if ans.missing:
         st.caption("没有材料的城市：" + md_escape("、".join(ans.missing)))
     render_unsupported(ans.report.unsupported)
-    numbers = ui.cited_numbers(ans.report)
-    if numbers:
-        st.caption("引用来源（点击展开原文，高亮为所引内容）")
-        for n in numbers:
-            render_citation(ans.citation(n))
-    gen = "离线（抽取式）" if ans.generator == "offline" else f"大模型 {ans.generator.removeprefix('llm:')}"
-    st.caption(md_escape(f"生成方式：{gen} · 检索 {ans.retrieval_ms:.0f} ms · 生成 {ans.generation_ms:.0f} ms"))
+    if cits:
+        st.caption("引用来源（点击展开原文，加粗高亮处为所引内容）")
+        for c in cits:
+            render_citation(c)
+    gen = "离线（抽取式）" if ans.generator == "offline" else "大模型"
+    st.caption(md_escape(f"生成方式：{gen} · 检索用时 {ans.retrieval_ms / 1000:.1f} 秒 · "
+                         f"生成用时 {ans.generation_ms / 1000:.1f} 秒"))
 
 
 # -- sidebar -----------------------------------------------------------------------------------------------
@@ -110,11 +117,11 @@ def sidebar_generator(svc: Services) -> dict[str, Any]:
     choice = st.sidebar.radio("生成方式", ["离线", "大模型"], key="gen_choice", horizontal=True,
                               label_visibility="collapsed",
                               index=1 if svc.settings.generator == "llm" else 0,
-                              help="离线：从文档中抽取原句并标注出处，无需密钥。大模型：调用兼容 OpenAI 接口的模型。")
+                              help="离线：从文档中抽取原句并标注出处，无需密钥。大模型：调用单位配置的大模型服务，需填写接口地址和密钥。")
     gen: dict[str, Any] = {"generator": "llm" if choice == "大模型" else "offline",
                            "base_url": "", "model": "", "api_key": ""}
     if gen["generator"] == "llm":
-        gen["base_url"] = st.sidebar.text_input("接口地址 base URL", value=svc.settings.llm_base_url or "",
+        gen["base_url"] = st.sidebar.text_input("接口地址", value=svc.settings.llm_base_url or "",
                                                 key="llm_base_url", placeholder="https://api.deepseek.com/v1")
         gen["model"] = st.sidebar.text_input("模型名称", value=svc.settings.llm_model, key="llm_model")
         gen["api_key"] = st.sidebar.text_input("API 密钥", type="password", key="llm_api_key",
@@ -126,7 +133,7 @@ def generator_caption(svc: Services, gen: dict[str, Any]) -> str:
     if gen["generator"] == "llm":
         model = gen["model"] or svc.settings.llm_model
         where = gen["base_url"] or svc.settings.llm_base_url or "默认地址"
-        g = f"大模型 {model}（{where}）"
+        g = f"大模型（{model}，{where}）"
     else:
         g = "离线（抽取式，无需密钥）"
     return g
@@ -135,18 +142,24 @@ def generator_caption(svc: Services, gen: dict[str, Any]) -> str:
 def sidebar_filters(svc: Services) -> tuple[Filters, int]:
     st.sidebar.subheader("筛选")
     r = svc.retriever
-    city = st.sidebar.selectbox("城市", [ANY, *r.known_values("city")], key="f_city")
+    city = st.sidebar.selectbox("地区", [ANY, *sorted(r.store_places())], key="f_city")
     years = sorted({str(m.get("year")) for m in r.lexical().metadatas if m.get("year")})
     year = st.sidebar.selectbox("年份", [ANY, *years], key="f_year")
     kinds = [ANY, *r.known_values("kind")]
     kind = st.sidebar.selectbox("类型", kinds, key="f_kind", format_func=lambda k: profile().kind_labels.get(k, k))
     office = st.sidebar.text_input("办理单位（可简称，如 工信局）", key="f_office")
-    k = st.sidebar.slider("返回段落数 top-k", 1, 20, svc.settings.top_k, key="f_k")
+    k = st.sidebar.slider("返回段落数", 1, 20, svc.settings.top_k, key="f_k")
     return Filters(city="" if city == ANY else city, year=None if year == ANY else int(year),
                    kind="" if kind == ANY else kind, office=office.strip()), k
 
 
 # -- 问答 ----------------------------------------------------------------------------------------------------
+@st.cache_data(show_spinner=False)
+def _examples(version: str, _svc: Services) -> list[str]:
+    lex = _svc.retriever.lexical()
+    return ui.example_questions(_svc.store.doc_records(), lex.documents, lex.metadatas)
+
+
 def page_chat(svc: Services, gen: dict[str, Any]) -> None:
     filters, k = sidebar_filters(svc)
     head, button = st.columns([5, 1], vertical_alignment="bottom")
@@ -154,16 +167,25 @@ def page_chat(svc: Services, gen: dict[str, Any]) -> None:
     if button.button("新对话", icon=":material/add_comment:", width="stretch"):
         st.session_state.messages = []
     messages: list[dict[str, Any]] = st.session_state.setdefault("messages", [])
+    picked = ""
     if not messages:
-        st.caption("就已入库的答复函和政策文件提问，回答逐句标注出处 [n]，并核对引用。可以继续追问，例如“那杭州呢？”。")
+        st.caption("就已入库的答复函和政策文件提问，回答逐句标注出处，并核对引用。可以继续追问，例如“那揭阳呢？”。")
+        examples = _examples(svc.store.version(), svc)
+        if examples:
+            st.markdown("**可以这样问（点击即可提问）：**")
+            cols = st.columns(2)
+            for i, q in enumerate(examples):
+                if cols[i % 2].button(q, key=f"example_{i}", icon=":material/help:", width="stretch"):
+                    picked = q
     for msg in messages:
         with st.chat_message(msg["role"]):
             if msg["role"] == "user":
                 st.markdown(md_escape(msg["content"]))
             else:
                 render_answer(msg["answer"])
-    question = st.chat_input("输入问题，例如：揭阳到2023年6月底认定了多少名高层次人才？")
-    if not question or not question.strip():
+    typed = st.chat_input("输入问题，例如：揭阳到2023年6月底认定了多少名高层次人才？")
+    question = (typed or picked or "").strip()
+    if not question:
         return
     history = [Turn("user", m["content"]) if m["role"] == "user" else Turn("assistant", m["answer"].text)
                for m in messages]
@@ -174,6 +196,9 @@ def page_chat(svc: Services, gen: dict[str, Any]) -> None:
         box = st.empty()
         final: list[Answer] = []
         assistant = Assistant(call_services(svc, gen))
+        timeout = call_services(svc, gen).settings.llm_timeout_s
+        wait_text = (f"正在检索资料并等待大模型回复（最长约 {timeout:.0f} 秒，超时将改用离线回答；点击“新对话”可中止）…"
+                     if gen["generator"] == "llm" else "正在检索资料并整理回答…")
 
         def deltas() -> Iterator[str]:
             for item in assistant.stream(question, filters, k, history, gen["generator"]):
@@ -182,13 +207,15 @@ def page_chat(svc: Services, gen: dict[str, Any]) -> None:
                 else:
                     yield ui.stream_escape(item)
 
-        with box.container():
+        with box.container(), st.spinner(wait_text, show_time=True):
             st.write_stream(deltas())
         with box.container():
             if final:
                 render_answer(final[0])
     if final:
         messages.append({"role": "assistant", "answer": final[0]})
+    if picked:
+        st.rerun()  # the example buttons go; the conversation stays
 
 
 # -- 起草答复函 ------------------------------------------------------------------------------------------------
@@ -203,7 +230,7 @@ def page_draft(svc: Services, gen: dict[str, Any]) -> None:
         proposer = c1.text_input("提出人", placeholder="陈晓代表 / 王芳委员 / 民建市委会")
         kind = c2.selectbox("类型", ["建议", "提案"])
         body = st.text_area("正文或主要建议", height=160,
-                            placeholder="可粘贴来文全文；“一是…二是…”、“1. 2.”等分项会被识别为各项诉求。")
+                            placeholder="可粘贴来文全文；“一是…二是…”“1. 2.”等分项会被识别为各项诉求。")
         c1, c2, c3 = st.columns([2, 1, 1])
         office = c1.text_input("答复单位", placeholder=offices[0] if offices else "某市工业和信息化局")
         date = c2.text_input("日期", placeholder="2024年4月29日（可留空）")
@@ -241,14 +268,17 @@ def page_draft(svc: Services, gen: dict[str, Any]) -> None:
         st.warning(md_escape(edited.notice))
     left, right = st.columns([3, 2])
     with left, st.container(border=True):
-        st.markdown(ui.answer_markdown(edited.text))
+        st.markdown(ui.answer_markdown(edited.text, headings=False))
     with right:
-        st.markdown("**诉求覆盖**")
-        st.markdown("\n".join(f"- {'✓' if a.found else '✗'} {md_escape(a.ask)}"
-                              + ("" if a.found else " — :red[未找到材料，请补充]") for a in edited.asks))
-        st.markdown("**结构检查**" + ("（完整）" if edited.complete else "（有缺项）"))
+        st.markdown("**诉求覆盖**（按来文顺序）")
+        st.markdown("\n".join(f"- {'✓' if a.found else '✗'} {md_escape(to_fullwidth(a.ask))}"
+                              + ui.coverage_note(a) for a in edited.asks))
+        todo = ui.blanks_summary(edited.blanks)
+        st.markdown("**结构检查**" + ("（各部分齐全）" if edited.complete else "（有缺项）"))
         st.markdown("\n".join(f"- {'✓' if ok else '✗'} {STRUCTURE_NAMES.get(k, k)}"
                               for k, ok in edited.structure.items()))
+        if todo:
+            st.warning(md_escape(todo), icon=":material/edit_note:")
     render_unsupported(edited.report.unsupported)
     cits = ui.draft_citations(edited)
     if cits:
@@ -256,9 +286,19 @@ def page_draft(svc: Services, gen: dict[str, Any]) -> None:
         for c in cits:
             render_citation(c)
     st.text_area("修改草稿（修改后引用会重新核对，下载使用修改后的文本）", key="draft_text", height=360)
-    include = st.checkbox("附引用来源", value=True)
+    # -- facts (assistant/check.py): the draft checked against earlier replies and for its wording
+    with st.expander("一致性与措辞检查（与档案中的前次答复核对）"):
+        from assistant.check import DraftError, check_store
+
+        try:
+            checked = check_store(st.session_state.get("draft_text", ""), svc.store)
+            (st.success if checked.ok else st.warning)(checked.text())
+        except DraftError as exc:
+            st.info(str(exc))
+    # -- end facts
+    include = st.checkbox("核对稿：保留 [n] 标注并附引用来源（对外印发请不勾选）", value=False)
     c1, c2 = st.columns(2)
-    c1.download_button("下载 Word（.docx）", to_docx(edited, include), suggested_filename(edited, "docx"),
+    c1.download_button("下载 Word 文档（.docx）", to_docx(edited, include), suggested_filename(edited, "docx"),
                        mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                        icon=":material/description:", width="stretch")
     c2.download_button("下载 Markdown（.md）", to_markdown(edited, include).encode("utf-8"),
@@ -271,41 +311,52 @@ def page_docs(svc: Services) -> None:
     records = svc.store.doc_records()
     rows = ui.doc_rows(records, profile().kind_labels)
     if rows:
-        st.dataframe(rows, hide_index=True, width="stretch")
+        st.dataframe(rows, hide_index=True, width="stretch", column_config={"_id": None, "标题": st.column_config.TextColumn(
+            "标题", width="large")})
     else:
-        st.info("库中还没有文档。可以在下方上传，或运行 `assistant ingest`。")
+        st.info("库中还没有文档，请在下方上传。")
+    for line in ui.ocr_check_rows(records, svc.settings.ocr_min_confidence):
+        st.warning(md_escape(line), icon=":material/document_scanner:")
     with st.container(border=True):
         st.markdown("**上传文档**")
         types = svc.settings.upload_suffixes
-        files = st.file_uploader(f"支持 {'、'.join(types)}，单个文件不超过 {svc.settings.max_file_mb:g} MB",
-                                 type=types, accept_multiple_files=True, key="uploads")
+        st.caption(f"支持的格式：{'、'.join(t.upper() for t in types)}；单个文件不超过 {svc.settings.max_file_mb:g} MB。"
+                   "可一次选择多个文件。")
+        # no type filter in the widget: its own refusal is an English tooltip; every file is checked below
+        files = st.file_uploader("选择文件", accept_multiple_files=True, key="uploads", label_visibility="collapsed")
+        bad = [f.name for f in files or [] if ui.upload_suffix(f.name) not in types]
+        for name in bad:
+            st.error(f"{md_escape(name)}：不支持的文件类型（支持 {'、'.join(t.upper() for t in types)}）",
+                     icon=":material/error:")
         if files and st.button("导入上传的文件", type="primary"):
             bar = st.progress(0.0, text="准备导入…")
 
             def progress(i: int, n: int, name: str) -> None:
                 bar.progress(i / n if n else 1.0, text=f"正在导入（{i + 1}/{n}）：{name}" if name else "导入完成")
 
-            result = ui.ingest_uploads([(f.name, f.getvalue()) for f in files], svc, progress)
+            with progress_callback(lambda d, n, name: bar.progress(d / n if n else 1.0, text=f"文字识别 {name}：{d}/{n} 页")):
+                result = ui.ingest_uploads([(f.name, f.getvalue()) for f in files], svc, progress)
             for name, reason in result.failed:
                 st.error(f"{md_escape(name)}：{md_escape(reason)}")
             (st.success if not result.failed else st.warning)(md_escape(result.summary()))
+            svc.store.bump_version()
             records = svc.store.doc_records()
             rows = ui.doc_rows(records, profile().kind_labels)
     if not records:
         return
-    ids = [r["文档"] for r in rows]
-    doc_id = st.selectbox("查看文档", ids, format_func=lambda d: f"{records[d].get('title') or d}（{d}）")
+    ids = [r["_id"] for r in rows]
+    doc_id = st.selectbox("查看文档", ids, format_func=lambda d: ui.doc_choice_label(records, d))
     if not doc_id:
         return
     rec = records[doc_id]
     head, action = st.columns([5, 1], vertical_alignment="bottom")
-    head.caption(md_escape(" · ".join(str(x) for x in (rec.get("city"), rec.get("office"), rec.get("date"),
-                                                        rec.get("file_name")) if x)))
+    head.caption(md_escape(" · ".join(str(x) for x in (rec.get("office"), rec.get("date"),
+                                                        f"原文件：{rec.get('file_name')}" if rec.get("file_name") else "")
+                                      if x)))
     with action.popover("删除此文档", icon=":material/delete:", width="stretch"):
-        st.markdown("删除后将不再参与检索。")
+        st.markdown("删除后将不再参与检索；通过本页上传的原文件也一并删除。")
         if st.button("确认删除", key=f"del_{doc_id}", type="primary"):
-            svc.store.delete_document(doc_id)
-            svc.store.bump_version()
+            ui.delete_document(svc, doc_id)
             st.toast("已删除：" + md_escape(str(rec.get("title") or doc_id)))
             st.rerun()
     got = svc.store.chunks.get(where={"doc_id": doc_id}, include=["metadatas"])
@@ -338,14 +389,14 @@ def page_eval(svc: Services, gen: dict[str, Any]) -> None:
     from assistant.evaluate import QuestionSetError, load_questions
 
     st.subheader("评测")
-    source = st.radio("题集", ["项目题集 eval/questions.jsonl", "上传题集（JSON Lines）"], horizontal=True)
+    source = st.radio("题集", ["项目自带题集", "上传题集（每行一题的 JSON 文件）"], horizontal=True)
     items: list[dict[str, Any]] = []
     name = "eval/questions.jsonl"
     try:
         if source.startswith("项目"):
             items = load_questions(REPO / "eval" / "questions.jsonl")
         else:
-            up = st.file_uploader("题集文件", type=["jsonl", "json", "txt"], key="eval_upload")
+            up = st.file_uploader("题集文件", key="eval_upload")
             if up is not None:
                 name = up.name
                 with tempfile.TemporaryDirectory() as tmp:
@@ -354,7 +405,7 @@ def page_eval(svc: Services, gen: dict[str, Any]) -> None:
                     items = load_questions(path)
     except QuestionSetError as exc:
         st.error("题集格式有误：" + md_escape(str(exc).split("/")[-1]))
-    k = st.slider("top-k", 1, 20, svc.settings.top_k, key="eval_k")
+    k = st.slider("每题检索段落数", 1, 20, svc.settings.top_k, key="eval_k")
     st.caption(f"共 {len(items)} 题 · 生成方式：{md_escape(generator_caption(svc, gen))}")
     if items and st.button("开始评测", type="primary"):
         assistant = Assistant(call_services(svc, gen))
@@ -363,7 +414,7 @@ def page_eval(svc: Services, gen: dict[str, Any]) -> None:
         rows = []
         t0 = time.perf_counter()
         for i, item in enumerate(items):
-            bar.progress(i / len(items), text=f"（{i + 1}/{len(items)}）{item['id']}")
+            bar.progress(i / len(items), text=md_escape(f"（{i + 1}/{len(items)}）{item.get('question', '')[:40]}"))
             rows.append(evaluate.eval_item(item, assistant, drafter, k, gen["generator"]))
         bar.progress(1.0, text="评测完成")
         config = {"question_set": name, "generator": gen["generator"], "embedder": svc.embedder.name, "k": k,
@@ -388,7 +439,7 @@ def page_eval(svc: Services, gen: dict[str, Any]) -> None:
                        delta=None if d is None else f"{d:+.3f}",
                        delta_color="inverse" if key in LOWER_IS_BETTER else "normal")
     if prev:
-        st.caption("增减相对于上一次评测" + ("（eval/out/run.json）" if not st.session_state.get("eval_prev") else ""))
+        st.caption("增减相对于上一次评测")
     st.markdown("**各题结果**")
     st.dataframe(ui.question_rows(run), hide_index=True, width="stretch")
     chart = ui.kind_chart_rows(run)
@@ -396,32 +447,43 @@ def page_eval(svc: Services, gen: dict[str, Any]) -> None:
         st.markdown("**按题型的指标**")
         import pandas as pd
 
-        st.bar_chart(pd.DataFrame(chart), stack=False)
+        st.bar_chart(pd.DataFrame(chart), stack=False, x_label="题型", y_label="得分（0–1）")
     c1, c2, c3 = st.columns(3)
-    c1.download_button("下载 run.json", json.dumps(run, ensure_ascii=False, indent=2).encode("utf-8"), "run.json",
+    c1.download_button("下载评测数据（JSON）", json.dumps(run, ensure_ascii=False, indent=2).encode("utf-8"), "run.json",
                        mime="application/json", width="stretch")
     page = report.render_html(run, prev)
-    c2.download_button("下载 report.html", page.encode("utf-8"), "report.html", mime="text/html", width="stretch")
-    c3.download_button("下载 report.md", report.render_markdown(run, prev).encode("utf-8"), "report.md",
+    c2.download_button("下载评测报告（网页）", page.encode("utf-8"), "report.html", mime="text/html", width="stretch")
+    c3.download_button("下载评测报告（Markdown）", report.render_markdown(run, prev).encode("utf-8"), "report.md",
                        mime="text/markdown", width="stretch")
-    with st.expander("完整报告（与 report.html 相同）"):
+    with st.expander("完整报告（与下载的网页报告相同）"):
         # our own renderer's page, every string in it escaped; shown in Streamlit's sandboxed iframe
         components.html(page, height=900, scrolling=True)
 
 
 # -- main ------------------------------------------------------------------------------------------------------
+def system_info(svc: Services, gen: dict[str, Any], n_docs: int) -> None:
+    """Where the data lives and which models answer: one place, in the sidebar, folded."""
+    with st.sidebar.expander("系统信息", icon=":material/info:"):
+        st.caption(md_escape(f"文档 {n_docs} 篇 · 段落 {svc.store.count()} 个"))
+        st.caption(md_escape(f"生成方式：{generator_caption(svc, gen)}"))
+        st.caption(md_escape(f"存储位置：{ui.store_label(svc.settings)}"))
+        st.caption(md_escape(f"向量模型：{svc.embedder.name}"))
+
+
 def main() -> None:
-    svc = base_services()
+    with st.spinner("正在加载向量模型和检索索引…", show_time=True):
+        svc = base_services()
+    _starting.empty()
     st.sidebar.title("答复函助手")
     page = st.sidebar.radio("页面", PAGES, key="page", label_visibility="collapsed")
     gen = sidebar_generator(svc)
     n_docs = len(svc.store.doc_records())
-    st.caption(md_escape(f"生成：{generator_caption(svc, gen)} · 存储：{ui.store_label(svc.settings)} · "
-                         f"文档 {n_docs} 篇 · 段落 {svc.store.count()} 个 · 向量模型：{svc.embedder.name}"))
-    if gen["generator"] == "llm" and not (gen["api_key"] or svc.settings.llm_api_key):
-        st.sidebar.caption("未填写密钥时使用环境变量 OPENAI_API_KEY；模型不可用时自动改用离线回答。")
+    if gen["generator"] == "llm" and not (gen["api_key"] or gen["base_url"] or svc.settings.llm_api_key
+                                          or svc.settings.llm_base_url):
+        st.sidebar.warning("请在上方填写“接口地址”和“API 密钥”后使用大模型；未填写时自动使用离线回答。")
+    system_info(svc, gen, n_docs)
     if n_docs == 0 and page in ("问答", "起草答复函"):
-        st.warning("库中还没有文档。请到“文档”页上传，或运行 `assistant ingest`（`make run` 会自动完成）。")
+        st.warning("库中还没有文档。请先到“文档”页上传答复函或政策文件。")
         return
     if page == "问答":
         page_chat(svc, gen)

@@ -14,10 +14,10 @@ from assistant.question import QuestionInfo, Scope, analyze, candidate_sentences
 from assistant.retrieve import Filters, Hit
 from assistant.service import Services
 from core.profile import profile
+from core.text import normalize_text
 from core.tokens import count_tokens
 
 GeneratorName = Literal["offline", "llm"]
-_FOLLOW_UP = re.compile(r"^(那|那么|还有|另外|其中|它|它们|这些|上述|以上|此外|再|同样|相应)")
 
 
 @dataclass
@@ -119,12 +119,66 @@ def history_text(history: list[Turn], budget: int) -> str:
     return "\n".join(reversed(lines))
 
 
-def condense(question: str, history: list[Turn]) -> str:
-    """A follow-up ("那杭州呢？") is searched together with the previous question."""
-    prev = next((t.content for t in reversed(history) if t.role == "user"), "")
-    if prev and (len(question) <= 12 or _FOLLOW_UP.match(question)):
+def _chat_words(key: str) -> tuple[str, ...]:
+    return tuple(sorted(profile().words("chat", key), key=len, reverse=True))
+
+
+def question_parts(question: str) -> tuple[list[str], str, bool, bool]:
+    """(places, subject, has a slot, opens with a follow-up cue) of a question: what it names on its own."""
+    q = normalize_text(question).strip()
+    named = cite.places(q)
+    cue = q.startswith(_chat_words("follow_up_starts"))
+    rest = q
+    for name in named:
+        rest = rest.replace(f"{name}市", " ").replace(name, " ")
+    rest = re.sub(r"[^\u4e00-\u9fffA-Za-z0-9]", " ", rest)
+    slot = any(w in rest for w in _chat_words("slot_words"))
+    for w in (*_chat_words("follow_up_starts"), *_chat_words("slot_words"), *_chat_words("follow_up_ends")):
+        rest = rest.replace(w, " ")
+    words = [w for w in rest.split() if w not in _chat_words("fillers")]
+    subject = "".join(words)
+    for w in _chat_words("fillers"):
+        if len(w) == 1 and subject.startswith(w):
+            subject = subject[1:]
+    return named, subject, slot, cue
+
+
+def stands_alone(question: str) -> bool:
+    """A question with its own subject and its own slot (what it asks for), not opened by a word that points
+    back ("那…", "其中…"), stands on its own, however short: "深圳有多少家小巨人企业？" does, "那揭阳呢？" does not."""
+    _named, subject, slot, cue = question_parts(question)
+    need = int(profile().section("chat").get("min_subject_chars", 4))
+    return not cue and slot and len(subject) >= need
+
+
+def _follow(question: str, prev: str) -> str:
+    """A follow-up made whole from the question before it: a new place takes the old place's spot, so
+    "那揭阳呢？" after "深圳对小巨人企业奖励多少？" asks "揭阳对小巨人企业奖励多少？" (not a comparison)."""
+    named, subject, _slot, _cue = question_parts(question)
+    if not named:
         return f"{prev} {question}"
-    return question
+    old = cite.places(prev)
+    new = "和".join(named)
+    if old:
+        out = prev.replace(old[0], new, 1)
+        for o in old[1:]:
+            out = out.replace(f"{o}市", "").replace(o, "")
+    else:
+        out = f"{new} {prev}"
+    return f"{out} {subject}" if subject else out
+
+
+def condense(question: str, history: list[Turn]) -> str:
+    """What to search for a question in a conversation: the question itself when it stands on its own,
+    else the previous question (itself made whole) with this one's place or words carried in."""
+    prev = ""
+    for turn in history:
+        if turn.role == "user" and turn.content.strip():
+            q = turn.content.strip()
+            prev = q if not prev or stands_alone(q) else _follow(q, prev)
+    if not prev or stands_alone(question):
+        return question
+    return _follow(question, prev)
 
 
 @dataclass
@@ -167,12 +221,12 @@ class Assistant:
         query = condense(question, history or [])
         result = retriever.search(query, k or self.settings.top_k, filters)
         lex = retriever.lexical()
-        cities = retriever.known_values("city")
+        cities = sorted(retriever.store_places())
         info = analyze(question if query == question else query, cities, lex)
         budget = self.settings.context_tokens - (self.settings.context_tokens // 4 if history else 0)
         passages = pack(result.hits, budget)
         if len(result.sub_queries) >= 2:
-            groups = [(f.city, [i for i, h in enumerate(passages) if h.metadata.get("city") == f.city])
+            groups = [(f.city, [i for i, h in enumerate(passages) if f.city in (h.metadata.get("province"), h.metadata.get("city"), h.metadata.get("district"))])
                       for _, f in result.sub_queries]
         else:
             groups = [("", list(range(len(passages))))]

@@ -16,9 +16,9 @@ from assistant.answer import Assistant, pack, passage_block, support_texts
 from assistant.generate import GenerationError
 from assistant.question import analyze, candidate_sentences
 from assistant.retrieve import Filters, Hit
+from core.places import Place, gazetteer
 from core.profile import profile
 from core.text import normalize_text, to_fullwidth
-from ingest.metadata import city_of
 
 BLANK = "【待填写】"
 CLOSINGS = ("此复", "专此答复", "特此函复", "专此函复", "特此答复")
@@ -309,7 +309,7 @@ def ask_coverage(text: str, asks: list[str], cities: list[str], lex: Any) -> lis
         label = normalize_text(ask.rstrip("。；;"))[:20]
         own = next((i for i in heads if i < nxt and label and label in normalize_text(lines[i])), None)
         if own is not None:
-            end = next((i for i in [*heads, nxt] if i > own), len(lines))
+            end = min((i for i in [*heads, nxt] if i > own), default=len(lines))
             mine = [ln for i, ln in cited_lines if own <= i < end]
             if mine:
                 out.append(AskCoverage(ask, _numbers_in(mine), True))
@@ -353,6 +353,18 @@ def _is_next_step(hit: Hit, sentence: str) -> bool:
         re.match(r"^(下一步|下阶段|下来|今后|我们将|将)", sentence))
 
 
+def in_jurisdiction(meta: dict[str, Any], home: Place) -> bool:
+    """A passage belongs to an office's jurisdiction at its level: its own district; its city's and its
+    province's documents that are not another district's (or another city's)."""
+    province, city, district = (str(meta.get(k, "")) for k in ("province", "city", "district"))
+    if home.district:
+        return district == home.district or (not district and (city == home.city or not city)
+                                             and province == home.province)
+    if home.city:
+        return city == home.city and not district or (not city and province == home.province)
+    return province == home.province and not city and not district
+
+
 # -- drafting -----------------------------------------------------------------------------------------
 class Drafter:
     def __init__(self, assistant: Assistant) -> None:
@@ -360,19 +372,27 @@ class Drafter:
         self.settings = assistant.settings
 
     def material(self, req: DraftRequest, asks: list[str]) -> tuple[list[Hit], dict[int, list[int]]]:
-        """Passages per ask, from the replying office's own city only: a letter never presents
-        another city's figures as its own. Returns the numbered passages and, per ask, their numbers."""
+        """Passages per ask, from the replying office's own jurisdiction at its level only (a district
+        office: its district, and what its city and province wrote without naming another district): a
+        letter never presents another place's figures as its own. Returns the numbered passages and, per
+        ask, their numbers."""
         retriever = self.assistant.services.retriever
-        city = city_of(req.office)
-        if city not in retriever.known_values("city"):
+        home = gazetteer().place_of(req.office)
+        stored = retriever.store_places()
+        if home is None or not stored & {home.province, home.city, home.district} - {""}:
             return [], {i: [] for i in range(len(asks))}
-        filters = Filters(city=city)
+        scope = home.province or home.city or home.district
+        filters = Filters(city=retriever.resolve_place(scope) or scope)
+
+        def search(query: str, n: int) -> list[Hit]:
+            hits = retriever.search(query, n * 4, filters, decompose=False).hits
+            return [h for h in hits if in_jurisdiction(h.metadata, home)][:n]
+
         p = req.proposal
-        per_ask: list[list[Hit]] = [retriever.search(p.title, 3, filters, decompose=False).hits]
+        per_ask: list[list[Hit]] = [search(p.title, 3)]
         for ask in asks:
-            res = retriever.search(f"{ask} {p.title}", 4, filters, decompose=False)
-            per_ask.append(res.hits)
-        nxt = retriever.search(f"下一步工作计划 {p.title}", 4, filters, decompose=False).hits
+            per_ask.append(search(f"{ask} {p.title}", 4))
+        nxt = search(f"下一步工作计划 {p.title}", 4)
         per_ask.append([h for h in nxt if _is_next_step(h, h.text)])
         merged: list[Hit] = []
         seen: set[str] = set()
@@ -390,7 +410,7 @@ class Drafter:
         """The template letter made of cited corpus sentences, one sub-point per ask in the proposal's order
         (an ask without material keeps its place, with a blank for the drafter)."""
         retriever = self.assistant.services.retriever
-        cities = retriever.known_values("city")
+        cities = sorted(retriever.store_places())
         lex = retriever.lexical()
         done: list[tuple[str, list[str]]] = []
         nxt: list[str] = []
@@ -426,6 +446,10 @@ class Drafter:
                     lines.append(sentence(c.text, hit))
                     used.add(key)
             done.append((ask, lines))
+        # the headline sentence speaks to an ask left without material: it goes under that ask
+        for i, (ask, lines) in enumerate(done):
+            if overview and not lines and _covers(ask, overview, cities, lex):
+                done[i], overview = (ask, [overview]), ""
         # what will be done next, from the next-step sections
         hits = [h for h in passages if _is_next_step(h, "")]
         info = analyze(req.proposal.title, cities, lex)
@@ -498,13 +522,14 @@ class Drafter:
                 notice = f"{exc.cause}，以下为离线生成的草稿。"
         if not text:
             text, _ = self.offline_letter(req, asks, passages, per_ask)
+        text = to_fullwidth(text)  # a model's letter too: full-width punctuation in Chinese text (1:1)
         first = cite.check(text, support_texts(passages), self.settings.support_threshold, attribute=used != "offline")
         text, passages = renumber(first.text, passages)  # [1], [2], [3]… in order of first use
         report = cite.check(text, support_texts(passages), self.settings.support_threshold)
         report = dataclasses.replace(report, markers_total=first.markers_total, markers_valid=first.markers_valid,
                                      markers_removed=first.markers_removed)
         retriever = self.assistant.services.retriever
-        coverage = ask_coverage(report.text, asks, retriever.known_values("city"), retriever.lexical())
+        coverage = ask_coverage(report.text, asks, sorted(retriever.store_places()), retriever.lexical())
         return Draft(req, letter_title(req), report.text, passages, report, coverage,
                      check_structure(report.text, req), notice, used, (t1 - t0) * 1000,
                      (time.perf_counter() - t1) * 1000)

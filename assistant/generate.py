@@ -145,7 +145,7 @@ class ChatModel:
 
     def __init__(self, cfg: ChatConfig) -> None:
         if not cfg.api_key and not cfg.base_url:
-            raise GenerationError("未配置模型服务：请设置 OPENAI_API_KEY 或 ASSISTANT_LLM_BASE_URL")
+            raise GenerationError("未配置模型服务（没有接口地址和密钥）", "set OPENAI_API_KEY or ASSISTANT_LLM_BASE_URL")
         self.cfg = cfg
         self.name = cfg.model
 

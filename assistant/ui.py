@@ -21,6 +21,7 @@ from assistant import cite
 from assistant.export import md_escape
 from assistant.report import LABELS
 from core.settings import Settings
+from core.text import normalize_text, to_fullwidth
 
 _MARKER = re.compile(r"(\[\d{1,3}\])")
 _WS = re.compile(r"^(\s*)(.*?)(\s*)$", re.DOTALL)
@@ -37,7 +38,7 @@ def _escape_piece(text: str) -> str:
 
 def escape_block(text: str) -> str:
     """Several lines of foreign text as inert Markdown, line breaks kept (hard breaks, blank lines dropped)."""
-    lines = [md_escape(ln) for ln in str(text).split("\n")]
+    lines = [md_escape(to_fullwidth(ln)) for ln in str(text).split("\n")]
     return "  \n".join(ln for ln in lines if ln)
 
 
@@ -47,7 +48,7 @@ def highlight(text: str, span: Sequence[int] | None, color: str = "orange") -> s
     The span is escaped too; a span crossing line breaks is highlighted line by line (a directive
     cannot hold a line break). An empty or invalid span leaves the passage unhighlighted.
     """
-    text = str(text)
+    text = to_fullwidth(str(text))  # 1:1, so the span still points at the same characters
     a, b = (int(span[0]), int(span[1])) if span and len(span) == 2 else (0, 0)
     a, b = max(0, min(a, len(text))), max(0, min(b, len(text)))
     out: list[str] = []
@@ -61,7 +62,7 @@ def highlight(text: str, span: Sequence[int] | None, color: str = "orange") -> s
             m = _WS.match(mid)
             assert m is not None
             lead, body, trail = m.groups()
-            md = (_escape_piece(pre) + lead + f":{color}-background[{md_escape(body)}]" + trail
+            md = (_escape_piece(pre) + lead + f":{color}-background[**{md_escape(body)}**]" + trail
                   + _escape_piece(post))
         else:
             md = md_escape(line)
@@ -70,25 +71,45 @@ def highlight(text: str, span: Sequence[int] | None, color: str = "orange") -> s
     return "  \n".join(out)
 
 
-def answer_markdown(text: str) -> str:
+def _is_block_heading(line: str) -> bool:
+    """A line of our own answer layout that heads a block: "揭阳：" (a city), "【office · kind · date】"."""
+    s = line.strip()
+    return bool(re.fullmatch(r"[\u4e00-\u9fff]{1,12}[:：]", s)) or (s.startswith("【") and s.endswith("】"))
+
+
+def _md_line(line: str) -> str:
+    parts = _MARKER.split(to_fullwidth(line.strip(" \t")))
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2:
+            out.append(f":blue[\\[{part[1:-1]}\\]]")
+        elif part:
+            out.append(_escape_piece(part) if i else md_escape(part) + (" " if part.endswith(" ") else ""))
+    return "".join(out).strip()
+
+
+def answer_markdown(text: str, headings: bool = True) -> str:
     """An answer or letter with our [n] markers: everything escaped, markers kept readable as "[n]"
-    (escaped brackets, so "[1](http://…)" in model output never becomes a link)."""
-    lines = []
+    (escaped brackets, so "[1](http://…)" in model output never becomes a link). Full-width punctuation in
+    Chinese text. A city heading ("揭阳：") is bold and, like a source line or a "no material" line after a
+    list, starts a block of its own (it would otherwise run on inside the list's last item)."""
+    blocks: list[list[str]] = []
+    kind = ""
     for line in str(text).split("\n"):
         bullet = re.match(r"^\s*[-•·]\s+", line)
         if bullet:
             line = line[bullet.end():]
-        parts = _MARKER.split(line.strip(" \t"))
-        out = []
-        for i, part in enumerate(parts):
-            if i % 2:
-                out.append(f":blue[\\[{part[1:-1]}\\]]")
-            elif part:
-                out.append(_escape_piece(part) if i else md_escape(part) + (" " if part.endswith(" ") else ""))
-        md = "".join(out).strip()
-        if md:
-            lines.append(("- " if bullet else "") + md)
-    return "  \n".join(lines)
+        md = _md_line(line)
+        if not md:
+            continue
+        if headings and not bullet and re.fullmatch(r"[\u4e00-\u9fff]{1,12}[:：]", line.strip()):
+            md = f"**{md}**"
+        this = "bullet" if bullet else "heading" if headings and _is_block_heading(line) else "text"
+        if not blocks or this != kind or this == "heading":
+            blocks.append([])
+        kind = this
+        blocks[-1].append(("- " if bullet else "") + md)
+    return "\n\n".join("\n".join(b) if b[0].startswith("- ") else "  \n".join(b) for b in blocks)
 
 
 def citation_label(c: dict[str, Any]) -> str:
@@ -97,8 +118,39 @@ def citation_label(c: dict[str, Any]) -> str:
     last = str(c.get("heading_path") or "").split(" > ")[-1].strip()
     if last:
         bits.append(last if len(last) <= 24 else last[:24] + "…")  # tells apart passages of one letter
-    head = " · ".join(b for b in bits if b) or str(c.get("label", ""))
-    return f"\\[{int(c.get('n', 0))}\\] " + md_escape(head)
+    head = " · ".join(b for b in bits if b) or "资料"
+    return f"\\[{int(c.get('n', 0))}\\] " + md_escape(to_fullwidth(head))
+
+
+def citation_meta(c: dict[str, Any]) -> str:
+    """The line under a citation's label: kind and heading path, never an internal passage id."""
+    path = " › ".join(h.strip() for h in str(c.get("heading_path") or "").split(" > ") if h.strip())
+    return md_escape(to_fullwidth(" · ".join(x for x in (str(c.get("kind") or ""), path) if x)))
+
+
+_HEADING_LINE = re.compile(r"^\s*(?:[一二三四五六七八九十]+[、.]|\([一二三四五六七八九十]+\)|\d{1,2}[.、](?!\d))")
+
+
+def support_span(sentence: str, passage: str) -> tuple[int, int]:
+    """The span of the passage a cited sentence rests on, to highlight: the quoted text itself when it is
+    there, else the passage sentence sharing most wording with it; a heading line only when nothing else
+    shares any (a lifted sentence may carry a subject or lose its enumerator, its facts do not change)."""
+    body = normalize_text(cite.strip_markers(sentence)).strip().lstrip("-•· ").rstrip("。")
+    if body and (k := passage.find(body)) != -1:
+        return k, k + len(body)
+    grams = cite.bigrams(body)
+    best, best_score, pos = (0, 0), 0.0, 0
+    for part in re.split(r"(?<=[。!?;！？；\n])", passage):
+        text = part.rstrip("\n")
+        core = text.strip()
+        if core:
+            heading = bool(_HEADING_LINE.match(core)) and "。" not in core[:-1] and len(core) < 50
+            score = len(grams & cite.bigrams(core)) / (len(grams) or 1) * (0.5 if heading else 1.0)
+            if score > best_score:
+                lead = len(text) - len(text.lstrip())
+                best, best_score = (pos + lead, pos + len(text)), score
+        pos += len(part)
+    return best
 
 
 def cited_numbers(report: cite.CitationReport) -> list[int]:
@@ -246,14 +298,81 @@ def ingest_uploads(files: Sequence[tuple[str, bytes]], services: Any,
 
 # -- documents -------------------------------------------------------------------------------------------
 def doc_rows(records: dict[str, dict[str, Any]], kind_labels: dict[str, str]) -> list[dict[str, Any]]:
-    """One row per stored document for the documents table."""
+    """One row per stored document for the documents table: its title first, then date, type and office
+    (what tells documents apart at a glance), newest first; the internal id stays out of sight."""
     rows = []
-    for doc_id, m in sorted(records.items()):
-        kind = str(m.get("kind") or m.get("doc_kind") or "")
-        rows.append({"文档": doc_id, "标题": m.get("title", ""), "城市": m.get("city", ""),
-                     "办理单位": m.get("office", ""), "类型": kind_labels.get(kind, kind),
-                     "日期": m.get("date", ""), "段落数": int(m.get("n_chunks", 0) or 0)})
+    for doc_id, m in records.items():
+        kind = str(m.get("doc_kind") or m.get("kind") or "")
+        label = kind_labels.get(kind) or DOC_KIND_LABELS.get(kind) or "其他"
+        rows.append({"标题": to_fullwidth(str(m.get("title") or m.get("file_name") or "（无标题）")),
+                     "日期": m.get("date", ""), "类型": label, "办理单位": m.get("office", ""),
+                     "城市": m.get("city", ""), "段落数": int(m.get("n_chunks", 0) or 0), "_id": doc_id})
+    rows.sort(key=lambda r: (str(r["日期"]), str(r["标题"])), reverse=True)
     return rows
+
+
+def doc_choice_label(records: dict[str, dict[str, Any]], doc_id: str) -> str:
+    """How a document is named in a picker: title · date · office."""
+    m = records.get(doc_id, {})
+    bits = [to_fullwidth(str(m.get("title") or m.get("file_name") or "（无标题）")), str(m.get("date") or ""),
+            str(m.get("office") or "")]
+    return " · ".join(b for b in bits if b)
+
+
+def delete_document(services: Any, doc_id: str) -> bool:
+    """Remove a document from the store and, when it came in through the app, its saved file under
+    data_dir/uploads (only there: files elsewhere are the user's own). Returns whether a file was removed."""
+    rec = services.store.doc_records().get(doc_id, {})
+    services.store.delete_document(doc_id)
+    services.store.bump_version()
+    name = str(rec.get("file_name") or "")
+    if not name:
+        return False
+    uploads = (services.settings.data_dir / "uploads").resolve()
+    path = (uploads / Path(name).name).resolve()
+    if path.parent == uploads and path.is_file():
+        path.unlink()
+        return True
+    return False
+
+
+_NUMBER_FACT = re.compile(r"(\d[\d.,]*)\s*(亿元|万元|元|家|个|项|名|人次|人|场次|场|条|亩|批)")
+
+
+def example_questions(records: dict[str, dict[str, Any]], documents: Sequence[str],
+                      metadatas: Sequence[dict[str, Any]], limit: int = 4) -> list[str]:
+    """A few questions the store can answer, drawn from its own documents: a sentence stating a figure
+    becomes "…多少家？" for its city; one question per document, documents in turn."""
+    by_doc: dict[str, list[str]] = {}
+    for text, m in zip(documents, metadatas, strict=False):
+        if m.get("role") == "outline" or not m.get("city"):
+            continue
+        for sent in re.split(r"[。;；\n]", str(text)):
+            s = sent.strip()
+            head = re.split(r"[,，]", s)
+            clause = next((c for c in head if _NUMBER_FACT.search(c) and 8 <= len(c) <= 32), "")
+            if not clause or re.match(r"^[一二三四五六七八九十]+、|^\(", clause):
+                continue
+            m2 = _NUMBER_FACT.search(clause)
+            assert m2 is not None
+            stem = clause[: m2.start()].strip()
+            if len(re.findall(r"[\u4e00-\u9fff]", stem)) < 6 or re.search(r"\d{4}年|\d", stem[-2:]):
+                continue
+            city = str(m["city"])
+            stem = re.sub(r"^(全市|我市|本市|市)", "", stem)
+            if not stem.startswith(city.removesuffix("市")):
+                stem = city + stem
+            q = to_fullwidth(f"{stem}多少{m2.group(2)}？")
+            by_doc.setdefault(str(m.get("doc_id", "")), []).append(q)
+    out: list[str] = []
+    queues = [qs for _, qs in sorted(by_doc.items())]
+    while len(out) < limit and any(queues):
+        for qs in queues:
+            if qs and len(out) < limit:
+                q = qs.pop(0)
+                if q not in out:
+                    out.append(q)
+    return out
 
 
 def heading_outline(metadatas: Sequence[dict[str, Any]], kind_labels: dict[str, str]) -> list[str]:
@@ -276,9 +395,29 @@ def heading_outline(metadatas: Sequence[dict[str, Any]], kind_labels: dict[str, 
 
 
 # -- settings, drafts, evaluation --------------------------------------------------------------------------
+KIND_LABELS = {"fact": "事实", "list": "列举", "compare": "比较", "other": "其他", "draft": "起草", "refusal": "应拒答",
+               "refuse": "应拒答", "negative": "应拒答", "followup": "追问", "follow_up": "追问"}
+DOC_KIND_LABELS = {"reply": "答复", "co_handling": "会办意见", "policy": "政策文件", "proposal": "提案/建议", "other": "其他"}
+# the evaluation's figures as the app shows them: Chinese names, no abbreviations
+APP_LABELS = {**LABELS, "mrr": "首个相关段落排名倒数均值", "retrieval_ms_p50": "检索耗时中位数（毫秒）",
+              "generation_ms_p50": "生成耗时中位数（毫秒）", "evidence_recall_at_k": "证据召回率",
+              "source_hit_at_k": "来源命中率"}
+
+
+def blanks_summary(blanks: Sequence[str]) -> str:
+    """"尚有 5 处待填写：未找到材料的诉求（2处）、日期、联系人、联系电话" or ""."""
+    if not blanks:
+        return ""
+    counts: dict[str, int] = {}
+    for b in blanks:
+        counts[b] = counts.get(b, 0) + 1
+    parts = [f"{k}（{v}处）" if v > 1 else k for k, v in counts.items()]
+    return f"尚有 {len(blanks)} 处待填写：{'、'.join(parts)}"
+
+
 def store_label(settings: Settings) -> str:
     if settings.chroma_host:
-        return f"Chroma 服务 {settings.chroma_host}:{settings.chroma_port}"
+        return f"向量库服务 {settings.chroma_host}:{settings.chroma_port}"
     return f"本地库 {settings.chroma_dir}"
 
 
@@ -309,8 +448,30 @@ def draft_citations(draft: Any) -> list[dict[str, Any]]:
     out = []
     for src in draft.sources():
         claims = [s for s in draft.report.sentences if src["n"] in s.cited]
-        a, b = cite.best_span(claims[0].text, src["text"]) if claims else (0, 0)
+        a, b = support_span(claims[0].text, src["text"]) if claims else (0, 0)
         out.append({**src, "span": [a, b]})
+    return out
+
+
+def renumbered(text: str, citations: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+    """An answer as shown: its citations numbered 1, 2, 3… in order of first use (the text and the list
+    alike), the list in that order."""
+    order = list(dict.fromkeys(int(n) for n in cite._CANON.findall(text)))
+    new = {old: i + 1 for i, old in enumerate(order)}
+    shown = cite._CANON.sub(lambda m: f"[{new.get(int(m.group(1)), int(m.group(1)))}]", text)
+    cits = sorted(({**c, "n": new.get(int(c["n"]), int(c["n"]))} for c in citations), key=lambda c: int(c["n"]))
+    return shown, cits
+
+
+def answer_citations(ans: Any) -> list[dict[str, Any]]:
+    """An answer's citations, each with the span of the sentence that supports it (not a heading)."""
+    out = []
+    for n in cited_numbers(ans.report):
+        c = ans.citation(n)
+        claims = [s for s in ans.report.sentences if n in s.cited]
+        if claims:
+            c["span"] = list(support_span(claims[0].text, str(c.get("text", ""))))
+        out.append(c)
     return out
 
 
@@ -325,8 +486,9 @@ def question_rows(run: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     for q in run.get("questions", []):
         m = q.get("metrics", {})
-        row: dict[str, Any] = {"编号": q.get("id"), "类型": q.get("kind"), "问题": q.get("question")}
-        row.update({LABELS[k]: m.get(k) for k in keys})
+        kind = str(q.get("kind") or "")
+        row: dict[str, Any] = {"类型": KIND_LABELS.get(kind, "其他"), "问题": q.get("question")}
+        row.update({APP_LABELS[k]: m.get(k) for k in keys})
         row["拒答"] = bool(q.get("refused"))
         row["未核实句数"] = m.get("unsupported_sentences")
         out.append(row)
@@ -337,11 +499,45 @@ def kind_chart_rows(run: dict[str, Any]) -> dict[str, dict[str, float]]:
     """{metric label: {kind: value}} for the quality metrics (0–1) by question kind."""
     keys = ("evidence_recall_at_k", "must_include", "citation_validity", "citation_support_recall",
             "refusal_accuracy", "draft_structure")
-    return {LABELS[k]: {kd: float(s[k]) for kd, s in run.get("by_kind", {}).items() if s.get(k) is not None}
-            for k in keys}
+    return {APP_LABELS[k]: {KIND_LABELS.get(kd, "其他"): float(s[k]) for kd, s in run.get("by_kind", {}).items()
+                            if s.get(k) is not None} for k in keys}
 
 
 def metric_delta(key: str, now: float | None, before: float | None) -> float | None:
     if now is None or before is None:
         return None
     return round(float(now) - float(before), 4)
+
+
+# -- the app's own texts ---------------------------------------------------------------------------------------
+def coverage_note(a: Any) -> str:
+    """The note after an ask in the coverage list (Markdown, our own text only)."""
+    if not a.found:
+        return " — :red[未找到材料，函中已留待填写处]"
+    if a.where == "next":
+        return " — 仅在“下一步工作计划”中涉及"
+    if a.where == "elsewhere":
+        return " — 在函中其他部分涉及"
+    return ""
+
+
+def upload_suffix(name: str) -> str:
+    return Path(str(name)).suffix.lower().lstrip(".")
+
+
+# Streamlit draws some texts of its own in English (the uploader's drop zone and button, the hint under a
+# form's text field, the running indicator). Our stylesheet hides them and, where they carry meaning, puts
+# Chinese in their place. No user or corpus text ever goes through here.
+APP_CSS = """<style>
+[data-testid="stFileUploaderDropzoneInstructions"] > div > span,
+[data-testid="stFileUploaderDropzoneInstructions"] > div > small,
+[data-testid="stFileUploaderDropzoneInstructions"] span, [data-testid="stFileUploaderDropzoneInstructions"] small
+  { display: none; }
+[data-testid="stFileUploaderDropzoneInstructions"] > div::after
+  { content: "将文件拖到此处，或点击右侧按钮选择文件"; font-size: 0.9rem; }
+[data-testid="stFileUploaderDropzone"] button { font-size: 0; }
+[data-testid="stFileUploaderDropzone"] button * { display: none; }
+[data-testid="stFileUploaderDropzone"] button::after { content: "选择文件"; font-size: 0.9rem; }
+[data-testid="InputInstructions"] { display: none; }
+[data-testid="stStatusWidget"], [data-testid="stMainMenu"], #MainMenu { visibility: hidden; }
+</style>"""

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,27 +32,78 @@ if not CHROMIUM.exists():
     pytestmark = [pytestmark, pytest.mark.skip(reason="/usr/bin/chromium is missing (apt-get install chromium)")]
 
 
-def test_chat_in_browser(corpus_store: Path, tmp_path: Path) -> None:  # noqa: F811
-    from playwright.sync_api import expect, sync_playwright
-
+def _server(data: Path, tmp_path: Path) -> tuple[subprocess.Popen[bytes], str, Any]:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "ASSISTANT_DATA_DIR": str(corpus_store), "HF_HUB_OFFLINE": "1",
+    env = {**os.environ, "ASSISTANT_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1",
            "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1,localhost"}
     log = (tmp_path / "streamlit.log").open("wb")
-    t_start = time.perf_counter()
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    return server, url, log
+
+
+def _stop(server: subprocess.Popen[bytes], log: Any) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+    log.close()
+
+
+def _launch(p: Any, tmp_path: Path) -> Any:
+    return p.chromium.launch_persistent_context(
+        str(tmp_path / "profile"), executable_path=str(CHROMIUM), headless=True,
+        args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+              "--disable-component-update", "--disable-sync", "--no-first-run"],
+        viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+
+
+def _visible_text(page: Any) -> str:
+    """What a user reads on the page: rendered text nodes, without icon ligatures (translate="no", drawn
+    as icons), text hidden from sight (aria-hidden, clipped screen-reader text) and style sheets."""
+    return str(page.evaluate("""() => {
+        const out = [];
+        const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+        let n;
+        while ((n = walk.nextNode())) {
+            const e = n.parentElement;
+            if (!e || !n.textContent.trim() || e.closest('style, script, [translate="no"], [aria-hidden="true"]')) continue;
+            if (!e.checkVisibility({opacityProperty: true, visibilityProperty: true})) continue;
+            const r = e.getBoundingClientRect();
+            if (r.width < 3 || r.height < 3) continue;
+            out.push(n.textContent.trim());
+        }
+        return out.join("\\n");
+    }"""))
+
+
+def _idle(page: Any, timeout: int = 120_000) -> None:
+    """The script run is over: no spinner left on the page."""
+    page.wait_for_timeout(300)
+    page.wait_for_function("""() => !document.querySelector('[data-testid="stSpinner"]')
+        && !document.querySelector('[data-testid="stStatusWidget"] [data-testid="stStatusWidgetRunningIcon"]')""",
+                           timeout=timeout, polling=200)
+    page.wait_for_timeout(500)
+
+
+def _go(page: Any, name: str) -> None:
+    page.get_by_test_id("stSidebar").get_by_text(name, exact=True).click()
+    _idle(page)
+
+
+def test_chat_in_browser(corpus_store: Path, tmp_path: Path) -> None:  # noqa: F811
+    from playwright.sync_api import expect, sync_playwright
+
+    t_start = time.perf_counter()
+    server, url, log = _server(corpus_store, tmp_path)
     try:
         _wait_healthy(url, server)
         with sync_playwright() as p:
-            browser = p.chromium.launch_persistent_context(
-                str(tmp_path / "profile"), executable_path=str(CHROMIUM), headless=True,
-                args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                      "--disable-component-update", "--disable-sync", "--no-first-run"],
-                viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+            browser = _launch(p, tmp_path)
             try:
                 page = browser.new_page()
                 page.goto(url)
@@ -75,6 +129,10 @@ def test_chat_in_browser(corpus_store: Path, tmp_path: Path) -> None:  # noqa: F
                 assert page.get_by_text("Traceback").count() == 0 and page.get_by_test_id("stException").count() == 0
                 body = page.inner_text("body")
                 assert "\\[" not in body and ":orange-background" not in body and ":blue[" not in body
+                assert "-reply:" not in body
+                # the cited span is highlighted in bold, on the sentence with the figure
+                marked = exp.locator("strong").filter(has_text="9361")
+                expect(marked.first).to_be_visible()
                 SHOTS.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(SHOTS / "chat.png"), full_page=True)
                 print(f"\ncold start → first answer visible: {t_answer - t_start:.1f} s; "
@@ -83,10 +141,101 @@ def test_chat_in_browser(corpus_store: Path, tmp_path: Path) -> None:  # noqa: F
             finally:
                 browser.close()
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
+        _stop(server, log)
     shutil.rmtree(tmp_path / "profile", ignore_errors=True)
+
+
+ALLOWED = {"PDF", "DOCX", "DOC", "WPS", "OFD", "OCR", "TXT", "MD", "HTML", "HTM", "JSON", "JSONL", "MARKDOWN", "WORD",
+           "API", "MB", "KB", "GB", "B", "A", "C", "JPG", "JPEG", "PNG", "TIF", "TIFF", "BMP"}
+
+
+def _corpus_words() -> set[str]:
+    """Latin words the documents themselves use, in their text and file names (theirs, not the app's)."""
+    words: set[str] = {"exe"}  # the rejected upload's own name
+    for f in (REPO / "corpus").rglob("*"):
+        if f.is_file():
+            words |= set(re.findall(r"[A-Za-z][A-Za-z-]+", f.read_text(encoding="utf-8", errors="ignore") + f.name))
+    return words
+
+
+def _english(text: str, own: set[str]) -> set[str]:
+    return {w for w in re.findall(r"[A-Za-z][A-Za-z-]+", text) if w.upper() not in ALLOWED and w not in own}
+
+
+def test_every_page_in_chinese_with_screenshots(corpus_store: Path, tmp_path: Path) -> None:  # noqa: F811
+    from playwright.sync_api import expect, sync_playwright
+
+    own = _corpus_words()
+    server, url, log = _server(corpus_store, tmp_path)
+    seen: dict[str, set[str]] = {}
+    try:
+        _wait_healthy(url, server)
+        with sync_playwright() as p:
+            browser = _launch(p, tmp_path)
+            try:
+                page = browser.new_page()
+                page.set_viewport_size({"width": 1400, "height": 2400})  # the whole page in each screenshot
+                page.goto(url)
+                expect(page.get_by_test_id("stChatInputTextArea")).to_be_visible(timeout=120_000)
+                _idle(page)
+                SHOTS.mkdir(parents=True, exist_ok=True)
+                # first load: example questions drawn from the documents, clickable
+                examples = page.get_by_test_id("stButton").filter(has_text="？")
+                expect(examples.first).to_be_visible()
+                page.screenshot(path=str(SHOTS / "chat-first-load.png"), full_page=True)
+                seen["chat-first-load"] = _english(_visible_text(page), own)
+                examples.first.click()
+                expect(page.get_by_test_id("stChatMessage").nth(1)).to_be_visible(timeout=60_000)
+                _idle(page)
+                # a comparison: city headings and "no material" lines as blocks of their own
+                box = page.get_by_test_id("stChatInputTextArea")
+                box.fill("广州和揭阳分别累计培育了多少家专精特新小巨人企业？")
+                box.press("Enter")
+                expect(page.get_by_test_id("stChatMessage").nth(3)).to_be_visible(timeout=60_000)
+                _idle(page)
+                last = page.get_by_test_id("stChatMessage").nth(3)
+                # each city heading is a paragraph of its own, outside any list item
+                heads = last.locator("p > strong").filter(has_text="：")
+                assert heads.count() == 2 and last.locator("li strong").count() == 0
+                page.screenshot(path=str(SHOTS / "chat-compare.png"), full_page=True)
+                seen["chat"] = _english(_visible_text(page), own)
+
+                _go(page, "起草答复函")
+                item = json.loads((REPO / "tests" / "data" / "letter_proposals.json").read_text(encoding="utf-8"))[0]
+                prop = item["proposal"]
+                for label, value in (("来文标题", prop["title"]), ("编号", prop["number"]), ("提出人", prop["proposer"]),
+                                     ("正文或主要建议", prop["body"]), ("答复单位", item["office"]),
+                                     ("日期", item["date"])):
+                    page.get_by_label(label, exact=True).fill(value)
+                page.get_by_text("生成草稿", exact=True).click()
+                expect(page.get_by_text("诉求覆盖", exact=False)).to_be_visible(timeout=60_000)
+                _idle(page)
+                text = _visible_text(page)
+                assert "尚有" in text and "待填写" in text
+                page.screenshot(path=str(SHOTS / "draft.png"), full_page=True)
+                seen["draft"] = _english(text, own)
+
+                _go(page, "文档")
+                bad = tmp_path / "旧格式.exe"
+                bad.write_bytes(b"MZ\x00\x00")
+                page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(bad))
+                expect(page.get_by_test_id("stAlert").filter(has_text="不支持的文件类型").first).to_be_visible(timeout=30_000)
+                _idle(page)
+                text = _visible_text(page)
+                assert "Upload" not in text and "Drag and drop" not in text and "per file" not in text
+                page.screenshot(path=str(SHOTS / "documents-upload-error.png"), full_page=True)
+                seen["documents"] = _english(text, own)
+
+                _go(page, "评测")
+                page.get_by_text("开始评测", exact=True).click()
+                expect(page.get_by_test_id("stMetric").first).to_be_visible(timeout=300_000)
+                _idle(page, 300_000)
+                page.screenshot(path=str(SHOTS / "evaluation.png"), full_page=True)
+                seen["evaluation"] = _english(_visible_text(page), own)
+                assert page.get_by_test_id("stException").count() == 0
+            finally:
+                browser.close()
+    finally:
+        _stop(server, log)
+    shutil.rmtree(tmp_path / "profile", ignore_errors=True)
+    assert not any(seen.values()), seen

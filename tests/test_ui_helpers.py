@@ -59,7 +59,7 @@ def test_highlight_wraps_span_and_escapes() -> None:
     a = text.index("全市")
     b = text.index("。") + 1
     md = highlight(text, [a, b])
-    assert ":orange-background[全市共认定高层次人才9361人。]" in md
+    assert ":orange-background[**全市共认定高层次人才9361人。**]" in md  # bold too: visible on any screen
     assert "<script>" not in md and "&lt;script&gt;" in md
     assert "[点我](http://evil)" not in md and "\\[点我\\]" in md and "http\\://evil" in md
     assert "*强调*" not in md and "\\*强调\\*" in md
@@ -71,7 +71,7 @@ def test_highlight_escapes_the_span_itself_and_crosses_lines() -> None:
     lines = md.split("  \n")
     assert len(lines) == 2
     assert lines[0].startswith(":orange-background[") and "\\[x\\]" in lines[0] and "http\\://a" in lines[0]
-    assert lines[1].startswith(":orange-background[\\#") and "&lt;b&gt;" in lines[1]
+    assert lines[1].startswith(":orange-background[**\\#") and "&lt;b&gt;" in lines[1]
 
 
 def test_highlight_without_span_only_escapes() -> None:
@@ -105,3 +105,125 @@ def test_upload_type_limit_comes_from_settings(tmp_path) -> None:  # type: ignor
     result = ingest_uploads([("报告.pdf", b"%PDF-1.4"), ("../../x.exe", b"MZ")], SimpleNamespace(settings=settings))
     assert [r.split("（")[0] for _, r in result.failed] == ["不支持的文件类型", "不支持的文件类型"]
     assert not (tmp_path / "d" / "uploads").exists() or not any((tmp_path / "d" / "uploads").iterdir())
+
+
+# -- the chat: follow-ups, multi-city answers, highlights --------------------------------------------------------
+def test_a_short_complete_question_stands_on_its_own() -> None:
+    from assistant.answer import Turn, condense, stands_alone
+
+    prev = [Turn("user", "揭阳到2023年6月底认定了多少名高层次人才？"), Turn("assistant", "……")]
+    assert stands_alone("深圳有多少家小巨人企业？")  # 12 characters, but its own place, subject and slot
+    assert condense("深圳有多少家小巨人企业？", prev) == "深圳有多少家小巨人企业？"
+    assert not stands_alone("那揭阳呢？") and not stands_alone("其中A类人才多少人？") and not stands_alone("奖励多少？")
+
+
+def test_a_follow_up_carries_the_asked_slot_to_the_new_place() -> None:
+    from assistant.answer import Turn, condense
+
+    prev = [Turn("user", "深圳市对新认定的小巨人企业一次性奖励多少钱？"), Turn("assistant", "……")]
+    assert condense("那揭阳呢？", prev) == "揭阳市对新认定的小巨人企业一次性奖励多少钱？"  # not 深圳 + 揭阳
+    chain = [*prev, Turn("user", "那揭阳呢？"), Turn("assistant", "……")]
+    assert condense("那东莞呢？", chain) == "东莞市对新认定的小巨人企业一次性奖励多少钱？"
+    assert condense("其中市级的呢？", prev).startswith("深圳市对新认定的小巨人企业一次性奖励多少钱？")
+    assert condense("那揭阳呢？", []) == "那揭阳呢？"
+
+
+def test_multi_city_answer_headings_and_no_material_lines_are_their_own_blocks() -> None:
+    text = "\n".join(["揭阳：", "【揭阳市工业和信息化局 · 答复 · 2023-06-30】", "- 全市共认定高层次人才9361人[1]。",
+                      "- 设立人才驿站[2]。", "深圳：", "文档中没有找到深圳的相关材料。"])
+    md = answer_markdown(text)
+    blocks = md.split("\n\n")
+    assert blocks[0] == "**揭阳：**"
+    assert blocks[2].startswith("- 全市") and blocks[2].count("\n- ") == 1  # one list, two items
+    assert blocks[3] == "**深圳：**" and blocks[4] == "文档中没有找到深圳的相关材料。"
+
+
+def test_answers_use_full_width_punctuation() -> None:
+    assert answer_markdown("- 全市共有企业3193家,专精特新企业2040家[1]。") == \
+        "- 全市共有企业3193家，专精特新企业2040家:blue[\\[1\\]]。"
+
+
+def test_support_span_is_the_sentence_not_the_heading() -> None:
+    from assistant.ui import support_span
+
+    passage = "(一)加强人才引育\n一是出台人才政策,全市共认定高层次人才9361人。二是设立人才驿站。"
+    a, b = support_span("我局出台人才政策，全市共认定高层次人才9361人[1]。", passage)
+    assert passage[a:b].startswith("一是出台人才政策") and "9361" in passage[a:b]
+    a, b = support_span("- 设立人才驿站[2]。", passage)
+    assert passage[a:b] == "设立人才驿站"
+
+
+def test_citation_meta_has_no_internal_ids() -> None:
+    from assistant.ui import citation_meta
+
+    c = {"n": 1, "label": "jieyang-2023-zx7-reply:4", "kind": "答复", "heading_path": "一、主要工作 > (一)加强宣贯"}
+    assert citation_meta(c) == "答复 · 一、主要工作 › （一）加强宣贯"
+    assert "reply" not in citation_label({"n": 1, "label": "jieyang-2023-zx7-reply:4"})
+
+
+# -- documents, examples, the app's texts ---------------------------------------------------------------------
+RECORDS = {
+    "jieyang-2023-zx7-reply": {"title": "关于破解专精特新企业招人难的提案答复", "date": "2023-06-30", "kind": "reply",
+                               "office": "揭阳市工业和信息化局", "city": "揭阳", "n_chunks": 9, "file_name": "jy.txt"},
+    "old": {"title": "旧文件", "date": "2021-01-01", "kind": "notice", "city": "广州", "n_chunks": 2},
+}
+
+
+def test_document_rows_lead_with_title_date_type_office() -> None:
+    from assistant.ui import doc_choice_label, doc_rows
+
+    rows = doc_rows(RECORDS, {"reply": "答复", "notice": "通知"})
+    assert list(rows[0])[:4] == ["标题", "日期", "类型", "办理单位"]
+    assert rows[0]["标题"].startswith("关于破解") and rows[0]["类型"] == "答复" and rows[0]["_id"] == "jieyang-2023-zx7-reply"
+    assert doc_choice_label(RECORDS, "jieyang-2023-zx7-reply") == \
+        "关于破解专精特新企业招人难的提案答复 · 2023-06-30 · 揭阳市工业和信息化局"
+
+
+def test_example_questions_come_from_the_documents() -> None:
+    from assistant.ui import example_questions
+
+    docs = ["一、主要工作\n截至2023年6月底,全市共认定高层次人才9361人,其中A类人才51人。", "累计培育专精特新企业2040家。"]
+    metas = [{"doc_id": "a", "city": "揭阳"}, {"doc_id": "b", "city": "东莞"}]
+    qs = example_questions(RECORDS, docs, metas)
+    assert "揭阳共认定高层次人才多少人？" in qs and "东莞累计培育专精特新企业多少家？" in qs
+
+
+def test_delete_document_removes_its_uploaded_file(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from assistant.ui import delete_document
+    from core.settings import Settings
+
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    (uploads / "jy.txt").write_text("x", encoding="utf-8")
+    outside = tmp_path / "jy.txt"
+    outside.write_text("mine", encoding="utf-8")
+    calls: list[str] = []
+    store = SimpleNamespace(doc_records=lambda: RECORDS, delete_document=calls.append, bump_version=lambda: "v")
+    svc = SimpleNamespace(store=store, settings=Settings(data_dir=tmp_path))
+    assert delete_document(svc, "jieyang-2023-zx7-reply") is True
+    assert calls == ["jieyang-2023-zx7-reply"] and not (uploads / "jy.txt").exists() and outside.exists()
+    assert delete_document(svc, "old") is False  # a document with no uploaded file
+
+
+def test_blanks_summary_and_labels_are_chinese() -> None:
+    from assistant.ui import APP_LABELS, blanks_summary, kind_chart_rows
+
+    assert blanks_summary(["未找到材料的诉求", "未找到材料的诉求", "日期"]) == "尚有 3 处待填写：未找到材料的诉求（2处）、日期"
+    assert blanks_summary([]) == ""
+    chart = kind_chart_rows({"by_kind": {"fact": {"must_include": 0.8}, "compare": {"must_include": 0.5}}})
+    assert chart[APP_LABELS["must_include"]] == {"事实": 0.8, "比较": 0.5}
+    import re
+    assert not any(re.search(r"[A-Za-z]{2,}", v) for v in APP_LABELS.values())
+
+
+def test_answer_citations_are_shown_in_order_of_first_use() -> None:
+    from assistant.ui import renumbered
+
+    text, cits = renumbered("甲[3]。乙[1][3]。", [{"n": 1, "title": "一"}, {"n": 3, "title": "三"}])
+    assert text == "甲[1]。乙[2][1]。" and [(c["n"], c["title"]) for c in cits] == [(1, "三"), (2, "一")]
+
+
+def test_a_letter_has_no_city_headings() -> None:
+    assert answer_markdown("林海代表：\n您提出的建议收悉。", headings=False) == "林海代表：  \n您提出的建议收悉。"
