@@ -41,8 +41,15 @@ fonts:
 test: lint browser fonts
 	$(PY) -m pytest -q
 
+# Both question sets: the project's on corpus/, the dev set on corpus/ + the 30 real dev documents in their
+# own store (data/eval-dev), then metadata accuracy against the dev truth (tuned and held-out apart).
+DEV_DATA ?= data/eval-dev
 eval: ingest
 	$(VENV)/bin/assistant eval eval/questions.jsonl --out eval/out
+	ASSISTANT_DATA_DIR=$(DEV_DATA) $(VENV)/bin/assistant ingest corpus $(wildcard eval/corpora/dev/*.txt)
+	ASSISTANT_DATA_DIR=$(DEV_DATA) $(VENV)/bin/assistant eval eval/dev-questions.jsonl --out eval/out-dev \
+		--baseline eval/baseline-dev.json
+	$(PY) eval/metadata_accuracy.py
 
 bench: install
 	$(PY) benchmarks/bench_retrieval.py
@@ -61,4 +68,4 @@ load: ingest
 	$(PY) benchmarks/load_test.py --data-dir data --users 8 --seconds 30
 
 clean:
-	rm -rf data eval/out .pytest_cache .mypy_cache
+	rm -rf data eval/out eval/out-dev .pytest_cache .mypy_cache

@@ -194,6 +194,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
                     "draft_ask_coverage", "generation_ms_p50"):
             value = s.get(key)
             print(f"{key:<28} {'n/a' if value is None else f'{value:.3f}'}")
+        for split, sp in run.get("by_split", {}).items():
+            print(f"split {split:<10} " + " ".join(
+                f"{key}={f(sp.get(key), '.3f')}" for key in ("evidence_recall_at_k", "mrr", "must_include",
+                                                             "refusal_accuracy", "false_refusal_rate",
+                                                             "draft_ask_coverage")))
     print(f"wrote {out}, report.md, report.html ({run['config']['seconds']} s)")
     return 0
 

@@ -303,8 +303,12 @@ def eval_item(item: dict[str, Any], assistant: Any, drafter: Any, k: int, genera
     if item["kind"] == "draft":
         office = office_from_instruction(item["question"]) or office_of_sources(assistant, item)
         req = DraftRequest(Proposal.from_dict(item["proposal"]), office, instructions=item["question"])
-        return draft_row(item, drafter.draft(req, generator), k, judge)
-    return answer_row(item, assistant.ask(item["question"], k=k, generator=generator), k, judge)
+        row = draft_row(item, drafter.draft(req, generator), k, judge)
+    else:
+        row = answer_row(item, assistant.ask(item["question"], k=k, generator=generator), k, judge)
+    if item.get("split"):  # tuned / held_out: figures are reported for each apart
+        row["split"] = str(item["split"])
+    return row
 
 
 def build_run(rows: list[dict[str, Any]], k: int) -> dict[str, Any]:
@@ -313,6 +317,9 @@ def build_run(rows: list[dict[str, Any]], k: int) -> dict[str, Any]:
         "summary": summarise_full(rows, k),
         "by_kind": {kd: summarise_full([r for r in rows if r["kind"] == kd], k)
                     for kd in KINDS if any(r["kind"] == kd for r in rows)},
+        **({"by_split": {sp: summarise_full([r for r in rows if r.get("split") == sp], k)
+                         for sp in sorted({str(r["split"]) for r in rows if r.get("split")})}}
+           if any(r.get("split") for r in rows) else {}),
         "questions": rows,
     }
 

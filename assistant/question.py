@@ -36,10 +36,12 @@ class Slot:
     name: str
     cues: tuple[str, ...]
     answer: re.Pattern[str]
+    cue_pattern: re.Pattern[str] | None = None
 
 
 def slots() -> list[Slot]:
-    return [Slot(str(x["slot"]), str(x["name"]), tuple(x["cues"]), re.compile(x["answer"]))
+    return [Slot(str(x["slot"]), str(x["name"]), tuple(x["cues"]), re.compile(x["answer"]),
+                 re.compile(x["cue_pattern"]) if x.get("cue_pattern") else None)
             for x in _P.data["questions"]["slots"]]
 
 
@@ -47,8 +49,9 @@ _SLOTS = slots()
 
 
 def asked_slot(q: str) -> Slot | None:
-    """The slot a question asks for, by its cue words (the first slot of the profile that matches)."""
-    return next((s for s in _SLOTS if any(c in q for c in s.cues)), None)
+    """The slot a question asks for, by its cue words or patterns (the first slot of the profile that matches)."""
+    return next((s for s in _SLOTS if any(c in q for c in s.cues) or (s.cue_pattern and s.cue_pattern.search(q))),
+                None)
 
 
 @dataclass
@@ -71,16 +74,13 @@ def answer_shape(q: str) -> re.Pattern[str] | None:
     return slot.answer if slot else None
 
 
-def in_scope(name: str, lex: LexicalIndex) -> bool:
-    """A place the store does not hold as a document's place, but which lies inside one that it does and
-    which the documents write about (台江县 in a 黔东南州 letter): a topic, not a place the store lacks."""
+def place_forms(name: str) -> set[str]:
+    """Every way a place may be written: 汶上县 → 汶上县, 汶上; 深圳 → 深圳, 深圳市."""
     gz = gazetteer()
-    doc_places = set(lex.values.get("place", []))
+    forms = {name}
     for p in gz.lookup(name):
-        if {p.province, p.city} & doc_places - {p.name, ""} and any(
-                lex.knows(n) for n in (p.name, *gz.official_forms(p), *gz.short_names(p))):
-            return True
-    return False
+        forms |= {p.name, *gz.official_forms(p), *gz.short_names(p)}
+    return {f for f in forms if len(f) >= 2}
 
 
 def analyze(question: str, store_places: list[str], lex: LexicalIndex) -> QuestionInfo:
@@ -88,7 +88,6 @@ def analyze(question: str, store_places: list[str], lex: LexicalIndex) -> Questi
     q = normalize_text(question)
     cities, unknown = named_places(q, frozenset(store_places))
     gz = gazetteer()
-    unknown = [u for u in unknown if not in_scope(u, lex)]
     place_words = {m.text for m in gz.mentions(q, short=True)}
     seen: dict[str, float] = {}
     for tok in tokenize(q):
@@ -179,6 +178,17 @@ class Scope:
     coverage: float = 0.0
 
 
+def _same_year(info: QuestionInfo, sentence: str, hit: Hit) -> bool:
+    """A question naming a year wants that year's figure: the sentence states that year, or states none
+    and comes from that year's document ("2016年以来…1080万元" does not answer "2020年…多少")."""
+    if not info.years:
+        return True
+    stated = set(_YEAR.findall(sentence))
+    if stated:
+        return bool(stated & set(info.years))
+    return str(hit.metadata.get("year", "")) in info.years
+
+
 def decide(info: QuestionInfo, hits: list[Hit], cands: list[Candidate], min_coverage: float) -> Scope:
     """Refuse rather than answer from the wrong city, year or topic.
 
@@ -186,7 +196,11 @@ def decide(info: QuestionInfo, hits: list[Hit], cands: list[Candidate], min_cove
     question names: its places, its years, and whether one sentence covers its key terms.
     """
     if info.unknown_places and not info.cities:
-        return Scope(False, f"文档中没有关于{'、'.join(info.unknown_places)}的材料。")
+        # a place no document comes from is still answerable where the passages themselves speak of it
+        # (台江县 in a 黔东南州 letter, 汶上 in a county's reply); otherwise the store has nothing on it
+        absent = [u for u in info.unknown_places if not any(form in h.text for h in hits for form in place_forms(u))]
+        if absent:
+            return Scope(False, f"文档中没有关于{'、'.join(absent)}的材料。")
     if not hits:
         return Scope(False, "没有检索到相关段落。")
     if info.years:
@@ -202,7 +216,8 @@ def decide(info: QuestionInfo, hits: list[Hit], cands: list[Candidate], min_cove
         return Scope(False, "检索到的段落没有直接回答这个问题。", best)
     if info.slot is not None:
         # right place and topic, but is the asked amount / count / date / 文号 there at all?
-        with_slot = [c for c in cands if info.slot.answer.search(normalize_text(c.text))]
+        with_slot = [c for c in cands if info.slot.answer.search(normalize_text(c.text))
+                     and _same_year(info, c.text, hits[c.hit])]
         if max((c.coverage for c in with_slot), default=0.0) < min_coverage:
             said = max(cands, key=lambda c: c.coverage).text.strip()
             said = said if len(said) <= 60 else said[:60] + "…"

@@ -75,7 +75,8 @@ class Gazetteer:
         for p in self.places:
             if p.level == 2 and p.province == p.name:
                 continue  # 重庆市 as its own prefecture: the province entry stands for it
-            self.by_name[p.name].append(p)
+            if p.name not in prof.section("places").get("full_name_stopwords", []):
+                self.by_name[p.name].append(p)
             for form in self.official_forms(p):
                 self.by_name[form].append(p)
             for short in self.short_names(p):
@@ -106,7 +107,9 @@ class Gazetteer:
                         out.append(core_name + "州")
                 break
         min_len = int(cfg["min_short_len"][str(p.level)])
-        return [s for s in out if len(s) >= min_len and s != name and s not in cfg["short_name_stopwords"]]
+        limit = int(cfg.get("county_short_max_word_freq", 0))
+        return [s for s in out if len(s) >= min_len and s != name and s not in cfg["short_name_stopwords"]
+                and not (p.level == 3 and limit and _word_freq().get(s, 0) >= limit)]
 
     @cached_property
     def _full_rx(self) -> re.Pattern[str]:
@@ -238,6 +241,19 @@ def named_places(text: str, stored: set[str] | frozenset[str]) -> tuple[list[str
     specific = [n for n in known if not any(
         o != n and any(a.contains(b) and a.name != b.name for a in chains[n] for b in chains[o]) for o in known)]
     return list(dict.fromkeys(specific)), list(dict.fromkeys(unknown))
+
+
+@lru_cache(maxsize=1)
+def _word_freq() -> dict[str, int]:
+    """Word frequencies of jieba's bundled dictionary (tells 资源 the word from 资源县's short name)."""
+    dict_file = Path(str(importlib.metadata.distribution("jieba").locate_file("jieba/dict.txt")))
+    out: dict[str, int] = {}
+    with dict_file.open(encoding="utf-8") as fh:
+        for line in fh:
+            parts = line.split(" ", 2)
+            if len(parts) >= 2 and 2 <= len(parts[0]) <= 4 and parts[1].isdigit():
+                out[parts[0]] = int(parts[1])
+    return out
 
 
 @lru_cache(maxsize=1)

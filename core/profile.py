@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import Any
 
 
@@ -84,8 +85,8 @@ class Profile:
 
     @cached_property
     def chrome_line(self) -> re.Pattern[str]:
-        return re.compile("^(?:" + "|".join(f"(?:{p})" for p in self.data["chrome"]["line_patterns"]) + ")$",
-                          re.IGNORECASE)
+        return re.compile("^(?:" + "|".join(f"(?:{p['pattern']})" for p in self.data["chrome"]["line_patterns"])
+                          + ")$", re.IGNORECASE)
 
     @cached_property
     def index_labels(self) -> str:
@@ -117,7 +118,7 @@ class Profile:
 
     @cached_property
     def number_patterns(self) -> list[re.Pattern[str]]:
-        return [re.compile(p, re.M) for p in self.data["letters"]["number_patterns"]]
+        return [re.compile(p["pattern"], re.M) for p in self.data["letters"]["number_patterns"]]
 
     @cached_property
     def doc_number(self) -> re.Pattern[str]:
@@ -156,10 +157,11 @@ def _cue(p: Profile, name: str) -> re.Pattern[str]:
     return _cue_cached(id(p), name, tuple(p.words("questions", name)))
 
 
-def load_profile(extra: dict[str, Any] | None = None) -> Profile:
-    """Read every `core/domain/*.toml`; a table may appear in one file only (so nothing is shadowed)."""
+def load_profile(root: Traversable | None = None) -> Profile:
+    """Read every `*.toml` of the domain folder (default `core/domain/`); a table may appear in one file
+    only, so nothing is silently shadowed."""
     data: dict[str, Any] = {}
-    root = resources.files("core").joinpath("domain")
+    root = root or resources.files("core").joinpath("domain")
     for entry in sorted(root.iterdir(), key=lambda e: e.name):
         if not entry.name.endswith(".toml"):
             continue
@@ -171,7 +173,6 @@ def load_profile(extra: dict[str, Any] | None = None) -> Profile:
         if clash:
             raise ValueError(f"domain profile: table(s) {sorted(clash)} defined twice ({entry.name})")
         data.update(part)
-    data.update(extra or {})
     return Profile(data)
 
 

@@ -28,6 +28,8 @@ def is_chrome(line: str) -> bool:
         return False
     if _CHROME_LINE.match(line) or _INDEX_BARE.match(line):
         return True
+    if len(_LABEL_ANYWHERE.findall(" " + line)) >= 2:  # "公开日期 2018-12-14 发布机构 罗庄区…": a table row
+        return True
     if _INDEX_ROW.match(line):
         # "来源:本网 发布时间:... 浏览次数" and "文件编号 X 成文日期 Y" are table rows; a sentence that
         # merely starts with "时间" would be long and end with sentence punctuation.

@@ -121,12 +121,13 @@ def parse_text(doc_id: str, raw: str, file_sha: str, max_tokens: int, file_name:
     seen: Counter[str] = Counter()
     for pc in plan_chunks(text, sections, max_tokens, count_tokens):
         path = " > ".join(pc.path)
-        key = f"{doc_id}\x1f{path}\x1f{pc.role}\x1f{pc.text}"
-        seen[key] += 1
-        cid = hashlib.sha256(f"{key}\x1f{seen[key]}".encode()).hexdigest()[:32]
         md = {**part_metas[pc.part], "heading_path": path, "role": pc.role, "start": pc.start, "end": pc.end,
               "chunk_index": len(chunks), "label": f"{doc_id}:{len(chunks)}", "file_sha": file_sha,
               "file_name": file_name}
+        # the id hashes what is embedded (header and text): a new header means a new vector, the same a reuse
+        key = f"{doc_id}\x1f{context_header(md)}\x1f{pc.role}\x1f{pc.text}"
+        seen[key] += 1
+        cid = hashlib.sha256(f"{key}\x1f{seen[key]}".encode()).hexdigest()[:32]
         if low_lines:
             md["ocr_low_confidence"] = any(line in collapse_ws(pc.text) for line in low_lines)
         chunks.append(ChunkRecord(cid, pc.text, f"{context_header(md)}\n{pc.text}", md))

@@ -543,7 +543,7 @@ def test_searches_and_answers_while_an_ingest_runs(tmp_path: Path, corpus_dir: P
     def searcher(n: int) -> None:
         i = 0
         try:
-            while not done.is_set() or i < 3:
+            while not done.is_set() or i < 6:  # at least 6 searches each, however fast the writer is
                 q = QUERIES[(n + i) % len(QUERIES)] if i % 3 else questions[(n + i) % len(questions)]
                 hits = retriever.search(q, k=6, mode=MODES[(n + i) % 3]).hits
                 with lock:
@@ -570,7 +570,15 @@ def test_searches_and_answers_while_an_ingest_runs(tmp_path: Path, corpus_dir: P
     def ingest(paths: list[Path], prune: bool = False) -> None:
         report = ingest_paths(paths, store, settings, prune=prune, progress=False)
         assert report.failed == [], report.failed
-        time.sleep(0.1)  # let the readers run on each version
+        # wait until a reader has searched this version (a handshake, not a sleep: a busy machine only
+        # makes it slower); the bound is for a hung reader, never reached otherwise
+        version, deadline = store.version(), time.monotonic() + 120
+        while time.monotonic() < deadline and not errors:
+            with lock:
+                if version in versions:
+                    return
+            time.sleep(0.005)
+        raise AssertionError(f"no reader saw version {version}")
 
     def writer() -> None:
         try:
@@ -601,7 +609,7 @@ def test_searches_and_answers_while_an_ingest_runs(tmp_path: Path, corpus_dir: P
     assert not any(t.is_alive() for t in threads), "a thread hung"
     assert errors == [], errors[:3]
 
-    assert len(versions) >= 6  # the searches did run across several index swaps
+    assert len(versions) >= 6  # the searches did run across several index swaps (each one is waited for)
     assert len(store.doc_records()) == len(first) + len(later)
     got = store.chunks.get(include=["documents", "metadatas", "embeddings"])
     stored = {i: (str(m["label"]), d) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}

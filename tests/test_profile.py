@@ -1,0 +1,103 @@
+"""The domain profile (core/domain/*.toml): every entry that carries an example is checked against it,
+and the derived matchers read the forms a bureau's documents use."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from core.places import gazetteer
+from core.profile import load_profile, profile
+
+P = profile()
+
+
+def test_every_table_is_defined_once_and_loads() -> None:
+    for table in ("kinds", "doc_kinds", "title_cues", "headings", "chrome", "letters", "offices", "places", "questions"):
+        assert P.data.get(table), table
+
+
+@pytest.mark.parametrize("entry", P.data["chrome"]["line_patterns"], ids=lambda e: e["example"][:12])
+def test_chrome_pattern_matches_its_example(entry: dict[str, str]) -> None:
+    assert re.fullmatch(entry["pattern"], entry["example"], re.IGNORECASE)
+    assert P.chrome_line.match(entry["example"])
+
+
+@pytest.mark.parametrize("scheme", P.heading_schemes, ids=lambda s: s.example[:8])
+def test_heading_scheme_matches_its_example(scheme) -> None:  # type: ignore[no-untyped-def]
+    assert scheme.pattern.match(scheme.example)
+
+
+@pytest.mark.parametrize("entry", P.data["letters"]["number_patterns"], ids=lambda e: e["example"][:12])
+def test_number_pattern_reads_its_example(entry: dict[str, str]) -> None:
+    m = re.search(entry["pattern"], entry["example"], re.M)
+    assert m and m[1] and m[1] in entry["example"]
+
+
+@pytest.mark.parametrize("slot", P.data["questions"]["slots"], ids=lambda s: s["slot"])
+def test_slot_cue_and_answer_examples(slot: dict[str, object]) -> None:
+    from assistant.question import asked_slot
+
+    question, answer = slot["examples"]  # type: ignore[misc]
+    asked = asked_slot(str(question))
+    assert asked is not None and asked.slot == slot["slot"]
+    assert re.search(str(slot["answer"]), str(answer))
+
+
+@pytest.mark.parametrize(
+    ("title", "kind"),
+    [("关于区人大十八届第四次会议第39号建议的复函", "reply"),
+     ("黔东南州人民政府关于贵州省人大十三届四次会议第560号建议的会办意见", "co_handling"),
+     ("清远市人民政府办公室关于印发《清远市…实施方案》的通知", "notice"),
+     ("济南市市中区商务局2025年建议和提案办理总体情况", "summary"),
+     ("关于切实提升服务水平和扶持力度的建议", "proposal")],
+)
+def test_title_kind_reads_the_head_noun(title: str, kind: str) -> None:
+    assert P.title_kind(title) == kind
+
+
+@pytest.mark.parametrize(
+    ("line", "is_office"),
+    [("重庆市巴南区交通局", True), ("隆尧县科工局", True), ("广东省财政厅 广东省工业和信息化厅", True),
+     ("黔东南州人民政府", True), ("2023年6月30日", False), ("此复", False)],
+)
+def test_office_line(line: str, is_office: bool) -> None:
+    assert bool(P.office_line.match(line)) is is_office
+
+
+@pytest.mark.parametrize(
+    ("line", "is_salutation"),
+    [("杨运平代表:", True), ("尊敬的李晓林、周志勋等代表:", True), ("省教育厅:", True), ("马青、周丽等委员:", True),
+     ("现答复如下:", False)],
+)
+def test_salutation(line: str, is_salutation: bool) -> None:
+    assert bool(P.salutation.match(line)) is is_salutation
+
+
+def test_agency_aliases_expand_short_names() -> None:
+    assert "工业和信息化局" in P.agency_aliases["工信局"]
+    assert "国有资产监督管理委员会" in P.agency_aliases["国资委"]
+    assert "科技和工业信息化局" in P.agency_aliases["科工局"]
+
+
+def test_places_short_and_official_forms_come_from_the_rules() -> None:
+    g = gazetteer()
+    assert [p.name for p in g.lookup("黔东南州")] == ["黔东南苗族侗族自治州"]
+    assert [p.name for p in g.lookup("新疆")] == ["新疆维吾尔自治区"]
+    assert [p.name for p in g.lookup("巴南")] == ["巴南区"]
+    assert g.lookup("资源") == []  # 资源县's short name is an everyday word (jieba frequency)
+    assert g.mentions("泰达中区的项目", short=True) == []  # a full name that is an ordinary word
+
+
+def test_a_table_defined_twice_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "a.toml").write_text("[kinds]\nreply = '答复'\n", encoding="utf-8")
+    (tmp_path / "b.toml").write_text("[kinds]\nreply = '复函'\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"\['kinds'\] defined twice \(b.toml\)"):
+        load_profile(tmp_path)
+
+
+def test_a_broken_file_is_named(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "bad.toml").write_text("[kinds\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="bad.toml"):
+        load_profile(tmp_path)
