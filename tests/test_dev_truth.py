@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ KNOWN = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def extracted(doc_id: str) -> dict[str, str]:
     path = DEV / f"{doc_id}.txt"
     return {k: str(v) for k, v in vars(parse_text(doc_id, load_file(path), "sha", 450, path.name).meta).items()}

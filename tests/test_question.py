@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from assistant.lexical import LexicalIndex
-from core.places import gazetteer
-from assistant.question import QuestionInfo, analyze, answer_shape, candidate_sentences, decide, gazetteer
+from assistant.question import QuestionInfo, analyze, answer_shape, candidate_sentences, decide
 from assistant.retrieve import Hit
+from core.places import gazetteer
 
 TEXTS = [
     "截至2023年底，广州市累计培育国家级专精特新小巨人企业248家。",
