@@ -354,15 +354,19 @@ def _is_next_step(hit: Hit, sentence: str) -> bool:
 
 
 def in_jurisdiction(meta: dict[str, Any], home: Place) -> bool:
-    """A passage belongs to an office's jurisdiction at its level: its own district; its city's and its
-    province's documents that are not another district's (or another city's)."""
+    """A passage belongs to an office's jurisdiction at its level: everything of its own place; from the
+    levels above it (its city, its province) only their policy documents, which apply to it — not their
+    replies to other places' deputies, whose figures are those places' own."""
     province, city, district = (str(meta.get(k, "")) for k in ("province", "city", "district"))
+    own = (district == home.district) if home.district else (city == home.city and not district) if home.city \
+        else (province == home.province and not city and not district)
+    if own:
+        return True
+    if meta.get("doc_kind") != "policy":
+        return False
     if home.district:
-        return district == home.district or (not district and (city == home.city or not city)
-                                             and province == home.province)
-    if home.city:
-        return city == home.city and not district or (not city and province == home.province)
-    return province == home.province and not city and not district
+        return not district and (city == home.city or not city) and province == home.province
+    return bool(home.city) and not city and not district and province == home.province
 
 
 # -- drafting -----------------------------------------------------------------------------------------

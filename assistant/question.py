@@ -22,6 +22,7 @@ _FACT = _P.cue("fact")
 _CURRENT = _P.cue("current")
 _TARGET = _P.cue("target")
 _TITLES = _P.cue("titles")
+_FRAME = re.compile("|".join(_P.words("letters", "frame_patterns")))
 _YEAR = re.compile(r"(20\d\d)\s*年?")
 # what a passage is about, besides its own words: the question may name the document, not the fact
 _ABOUT_KEYS = ("heading_path", "title", "proposer", "number", "doc_number", "office", "proposal_title", "addressee")
@@ -139,11 +140,14 @@ def candidate_sentences(info: QuestionInfo, hits: list[Hit]) -> list[Candidate]:
             docs_seen.add(str(m.get("doc_id")))
             line = f"《{m.get('title', '')}》的文号为{m['doc_number']}"
             out.append(Candidate(line, i, 1.0 + 0.3 * (h.score / top), 1.0, True, False, False, -1))
+        title = re.sub(r"\s+", "", normalize_text(str(m.get("title", ""))))
         for raw in _SENT_SPLIT.split(h.text):
             s = raw.strip()
             if len(s) < 6:
                 continue
             norm = normalize_text(s)
+            if _FRAME.search(norm) or (title and re.sub(r"[\s。]+", "", norm) == title):
+                continue  # the source letter's own frame (收悉, 现答复如下, thanks) or its title: not a fact
             context = f"{about} {norm}"
             cov_own = sum(w for t, w in info.terms if t in norm) / total
             cov = sum(w for t, w in info.terms if t in context) / total

@@ -14,7 +14,8 @@ _INDEX_LABELS = _P.index_labels
 _INDEX_ROW = re.compile(rf"^({_INDEX_LABELS})\s*[:：]?\s*\S.*$")
 _INDEX_BARE = re.compile(rf"^({_INDEX_LABELS})\s*[:：]?$")
 # A row of an index table carries two or more labels, or a label followed by a short value.
-_LABEL_ANYWHERE = re.compile(rf"(?:^|\s)({_INDEX_LABELS})\s*[:：]?\s")
+_TABLE_LABELS = "|".join([_INDEX_LABELS, *(re.escape(x) for x in _P.words("letters", "title_labels"))])
+_LABEL_ANYWHERE = re.compile(rf"(?:^|\s)({_TABLE_LABELS})\s*[:：]?\s")
 
 
 def _is_sentence(line: str) -> bool:
