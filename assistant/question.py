@@ -22,6 +22,7 @@ _FACT = _P.cue("fact")
 _CURRENT = _P.cue("current")
 _TARGET = _P.cue("target")
 _TITLES = _P.cue("titles")
+_DATED = re.compile(r"\d+\s*月\s*\d+\s*日|\d+(?:\.\d+)?\s*(?:家|个|项|名|万|亿|%)")  # a frame line that also states a fact
 _FRAME = re.compile("|".join(_P.words("letters", "frame_patterns")))
 _YEAR = re.compile(r"(20\d\d)\s*年?")
 # what a passage is about, besides its own words: the question may name the document, not the fact
@@ -146,7 +147,7 @@ def candidate_sentences(info: QuestionInfo, hits: list[Hit]) -> list[Candidate]:
             if len(s) < 6:
                 continue
             norm = normalize_text(s)
-            if _FRAME.search(norm) or (title and re.sub(r"[\s。]+", "", norm) == title):
+            if (_FRAME.search(norm) and not _DATED.search(norm)) or (title and re.sub(r"[\s。]+", "", norm) == title):
                 continue  # the source letter's own frame (收悉, 现答复如下, thanks) or its title: not a fact
             context = f"{about} {norm}"
             cov_own = sum(w for t, w in info.terms if t in norm) / total
@@ -182,6 +183,14 @@ class Scope:
     coverage: float = 0.0
 
 
+def _speaks_of(place: str, sentence: str, hit: Hit) -> bool:
+    """The sentence names the place and comes from a document whose own place contains it."""
+    if not any(form in sentence for form in place_forms(place)):
+        return False
+    doc = {str(hit.metadata.get(k, "")) for k in ("province", "city", "district")} - {""}
+    return any({p.province, p.city, p.district} & doc for p in gazetteer().lookup(place))
+
+
 def _same_year(info: QuestionInfo, sentence: str, hit: Hit) -> bool:
     """A question naming a year wants that year's figure: the sentence states that year, or states none
     and comes from that year's document ("2016年以来…1080万元" does not answer "2020年…多少")."""
@@ -200,9 +209,10 @@ def decide(info: QuestionInfo, hits: list[Hit], cands: list[Candidate], min_cove
     question names: its places, its years, and whether one sentence covers its key terms.
     """
     if info.unknown_places and not info.cities:
-        # a place no document comes from is still answerable where the passages themselves speak of it
-        # (台江县 in a 黔东南州 letter, 汶上 in a county's reply); otherwise the store has nothing on it
-        absent = [u for u in info.unknown_places if not any(form in h.text for h in hits for form in place_forms(u))]
+        # a place no document comes from is still answerable where a document whose own place contains it
+        # speaks of it (台江县 in a 黔东南州 letter); a passing mention elsewhere ("含深圳" in 广州's letter) is not
+        absent = [u for u in info.unknown_places if not any(
+            _speaks_of(u, c.text, hits[c.hit]) for c in cands if c.coverage >= min_coverage)]
         if absent:
             return Scope(False, f"文档中没有关于{'、'.join(absent)}的材料。")
     if not hits:

@@ -28,6 +28,9 @@ LETTERS = {
         "关于市政协第31号提案的答复\n陈明委员:\n您提出的《关于国有企业改革的提案》收悉,现答复如下:\n"
         "一、国企改革\n2022年完成市属国有企业整合重组6家,国有资本布局进一步优化。\n"
         "岳阳市国有资产监督管理委员会\n2023年7月3日"),
+    "qiandongnan-2021-rd7-cohandling": (
+        "黔东南州人民政府关于第7号建议的会办意见\n省教育厅:\n杜明代表提出的《关于支持台江县建设寄宿制学校的建议》收悉。\n"
+        "一、关于台江县寄宿制学校\n台江县2021年新建寄宿制学校3所,新增学位2400个。\n黔东南州人民政府\n2021年5月21日"),
     "chongqing-2024-policy-notice": (
         "重庆市教育委员会关于印发《农村寄宿制学校建设实施方案》的通知\n各区县教委:\n"
         "一、建设目标\n到2025年全市农村寄宿制学校生均宿舍面积达到5平方米。\n"
@@ -71,6 +74,13 @@ def test_a_place_the_store_lacks_is_said_so(retriever: HybridRetriever, settings
     assistant = Assistant(Services(settings, fake_embedder, store, retriever))
     ans = assistant.ask("嘉定区国资委2022年整合重组了几家国有企业？")
     assert ans.refused and "嘉定区" in ans.text
+
+
+def test_a_county_inside_a_stored_prefecture_is_answered_from_its_letter(  # type: ignore[no-untyped-def]
+        retriever: HybridRetriever, settings, store, fake_embedder) -> None:
+    assistant = Assistant(Services(settings, fake_embedder, store, retriever))
+    ans = assistant.ask("台江县2021年新建了几所寄宿制学校？")  # 台江县 is no document's place; 黔东南州's is
+    assert not ans.refused and "3所" in ans.text
 
 
 def test_a_near_miss_slot_is_refused_with_what_the_documents_say(  # type: ignore[no-untyped-def]
