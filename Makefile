@@ -5,7 +5,7 @@ PORT ?= 8501
 HOST ?= 127.0.0.1
 STAMP := $(VENV)/.installed
 
-.PHONY: install run ingest test lint eval bench bench-app bench-facts bench-formats load clean browser fonts
+.PHONY: install run ingest test lint eval bench bench-app bench-facts bench-formats bench-intake load clean browser fonts
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -57,6 +57,10 @@ bench: install
 # facts that stay true: planted conflicts/stale figures/commitments/wording, real-letter false flags, newest figure
 bench-facts: install
 	$(PY) benchmarks/bench_facts.py
+
+# proposal intake: field accuracy and asks F1 on eval/proposals (txt, docx table/paragraphs, a rendered scan)
+bench-intake: install
+	$(PY) benchmarks/bench_intake.py
 
 bench-formats: install fonts
 	$(PY) benchmarks/bench_formats.py
