@@ -214,8 +214,8 @@ def page_chat(svc: Services, gen: dict[str, Any]) -> None:
                 render_answer(final[0])
     if final:
         messages.append({"role": "assistant", "answer": final[0]})
-    if picked:
-        st.rerun()  # the example buttons go; the conversation stays
+    if not history:
+        st.rerun()  # the first exchange: the example questions give way to the conversation
 
 
 # -- 起草答复函 ------------------------------------------------------------------------------------------------
@@ -406,7 +406,8 @@ def page_eval(svc: Services, gen: dict[str, Any]) -> None:
     except QuestionSetError as exc:
         st.error("题集格式有误：" + md_escape(str(exc).split("/")[-1]))
     k = st.slider("每题检索段落数", 1, 20, svc.settings.top_k, key="eval_k")
-    st.caption(f"共 {len(items)} 题 · 生成方式：{md_escape(generator_caption(svc, gen))}")
+    mode = "大模型（见侧栏“系统信息”）" if gen["generator"] == "llm" else "离线（抽取式，无需密钥）"
+    st.caption(f"共 {len(items)} 题 · 生成方式：{mode}")
     if items and st.button("开始评测", type="primary"):
         assistant = Assistant(call_services(svc, gen))
         drafter = Drafter(assistant)

@@ -36,6 +36,10 @@ class Proposal:
     body: str = ""
     asks: list[str] = field(default_factory=list)  # main asks; extracted from the body when empty
 
+    def __post_init__(self) -> None:
+        # "第20240388号" as typed in a form is the number 20240388: the letter writes 第…号 itself
+        self.number = re.sub(r"^第|号$", "", self.number.strip())
+
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Proposal:
         asks = d.get("asks") or []

@@ -104,6 +104,9 @@ def answer_markdown(text: str, headings: bool = True) -> str:
             continue
         if headings and not bullet and re.fullmatch(r"[\u4e00-\u9fff]{1,12}[:：]", line.strip()):
             md = f"**{md}**"
+        elif not headings and re.match(r"^(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）关于)", line.strip()) \
+                and not _MARKER.search(line):
+            md = f"**{md}**"  # a letter's section and sub-point headings
         this = "bullet" if bullet else "heading" if headings and _is_block_heading(line) else "text"
         if not blocks or this != kind or this == "heading":
             blocks.append([])

@@ -352,3 +352,9 @@ def test_ask_coverage_reads_the_whole_letter(monkeypatch: pytest.MonkeyPatch) ->
     cov = ask_coverage(letter, ["完善知识产权质押融资", "设立人才奖励"], [], _Lex())
     assert (cov[0].found, cov[0].where, cov[0].cited) == (True, "next", [2])
     assert (cov[1].found, cov[1].cited) == (False, [])
+
+
+def test_a_number_typed_with_its_frame_is_not_doubled() -> None:
+    p = Proposal("关于强化专精特新企业金融服务的建议", "第20240388号", "林海代表")
+    assert acknowledgement(p, "lead").startswith("您提出的《关于强化专精特新企业金融服务的建议》（第20240388号）收悉")
+    assert letter_title(DraftRequest(p, OFFICE)) == f"{OFFICE}关于第20240388号建议的答复"
