@@ -19,7 +19,7 @@ from core.profile import profile
 from core.settings import Settings
 
 VERSION_ID = "__store_version__"
-PIPELINE_VERSION = "7"  # bump when cleaning/sectioning/chunking changes, so re-ingest rebuilds
+PIPELINE_VERSION = "9"  # bump when cleaning/sectioning/chunking changes, so re-ingest rebuilds
 
 
 def pipeline_key(settings: Settings) -> str:
@@ -33,9 +33,9 @@ class StoreError(Exception):
 
 def context_header(meta: dict[str, Any]) -> str:
     """The document context put before a chunk when embedding and indexing it (not stored as its text)."""
-    places = list(dict.fromkeys(str(meta.get(k, "")) for k in ("province", "city", "district")))
+    place = str(meta.get("district") or meta.get("city") or meta.get("province") or "")
     office = str(meta.get("office", ""))
-    who = " ".join(x for x in (*[p for p in places if p and p not in office], office,
+    who = " ".join(x for x in (place if place not in office else "", office,
                                profile().kind_labels.get(str(meta.get("kind", "")), "")) if x)
     return "\n".join(x for x in (who, str(meta.get("title", "")), str(meta.get("heading_path", ""))) if x)
 

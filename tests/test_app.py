@@ -111,6 +111,7 @@ def test_a_complete_short_question_is_not_a_follow_up(corpus_store: Path, monkey
     ans = at.session_state.messages[-1]["answer"]
     # asked on its own: not searched with the previous question, so no 揭阳 + 深圳 comparison
     assert ans.query == "深圳有多少家小巨人企业？" and len(ans.missing) == 0
+    assert ans.refused and "深圳" in ans.text  # no document comes from 深圳: said so, not 广州's "含深圳"
     assert not re.search(r"^[\u4e00-\u9fff]{2,6}[:：]$", ans.text, re.M), ans.text  # no per-city blocks
 
 
