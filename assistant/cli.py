@@ -272,6 +272,13 @@ def cmd_draft(args: argparse.Namespace) -> int:
     from assistant.draft import Drafter, load_request
     from assistant.service import build_services
 
+    if args.proposal_file or args.case:
+        from assistant.casework_cli import draft_from_file
+
+        return draft_from_file(args)
+    if not args.proposal:
+        print("give a proposal: --proposal-file PATH (any format), --proposal JSON or --case ID", file=sys.stderr)
+        return 2
     try:
         req = load_request(Path(args.proposal), office=args.office or "", date=args.date or "",
                            role="co" if args.co else "lead", lead_office=args.lead_office or "")
@@ -358,8 +365,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_ask)
 
-    s = sub.add_parser("draft", help="draft a reply letter for a proposal JSON file")
-    s.add_argument("--proposal", required=True, help="JSON: {title, number, proposer, body} (+ office, date, fields)")
+    s = sub.add_parser("draft", help="draft a reply letter for a proposal file (any format) or a proposal JSON")
+    s.add_argument("--proposal", help="JSON: {title, number, proposer, body} (+ office, date, fields)")
+    s.add_argument("--proposal-file", help="the incoming 建议/提案 file (.txt .docx .doc .pdf scans …): parsed, "
+                                           "opened as a case, drafted and saved as a version")
+    s.add_argument("--case", type=int, help="draft again for an existing case (its corrected proposal and opinions)")
+    s.add_argument("--opinion", action="append", default=[], help="a co-handling opinion file (repeatable)")
+    s.add_argument("--author", default="", help="who drafts (kept with the version)")
+    s.add_argument("--note", default="", help="a note kept with the version")
+    s.add_argument("--due", default="", help="due date of the case, e.g. 2025-06-30")
+    s.add_argument("--review-docx", help="write the review copy (sources as Word comments) here")
     s.add_argument("--office", help="the replying office, e.g. 广州市工业和信息化局")
     s.add_argument("--date", help="letter date, e.g. 2024年4月29日 (left blank when omitted)")
     s.add_argument("--co", action="store_true", help="a co-handling opinion to the lead office")
@@ -370,6 +385,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--no-sources", action="store_true", help="leave the sources appendix out of the export")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_draft)
+
+    from assistant.casework_cli import add_case_parsers
+
+    add_case_parsers(sub)
 
     s = sub.add_parser("check", help="check a draft against earlier replies and its wording (exit 1 when flagged)")
     s.add_argument("draft", help="the draft letter (.txt .md .docx .pdf …)")

@@ -81,6 +81,13 @@ class DraftRequest:
     lead_office: str = ""  # addressee of a co-handling opinion
     instructions: str = ""
     fields: LetterFields = field(default_factory=LetterFields)
+    # co-handling opinions received by the lead office: (issuing office, its points as passages), each the
+    # first source for the asks it addresses (assistant/intake.py builds them)
+    opinions: list[tuple[str, list[Hit]]] = field(default_factory=list)
+
+    @property
+    def co_offices(self) -> list[str]:
+        return [office for office, _ in self.opinions]
 
 
 @dataclass
@@ -179,11 +186,23 @@ def salutation(p: Proposal, role: Role, lead_office: str) -> str:
     return f"{who}："
 
 
-def acknowledgement(p: Proposal, role: Role) -> str:
+def acknowledgement(p: Proposal, role: Role, co_offices: list[str] | None = None, office: str = "") -> str:
     number = f"（第{p.number}号）" if p.number else ""
+    words = profile().section("cohandling")
     if role == "co":
-        return (f"《{p.title}》{number}收悉。经认真研究，现将我单位会办意见函复如下：")
+        return str(words["opinion_acknowledgement"]).format(title=p.title, number=number, kind=p.kind_name)
+    if co_offices:  # 经会同市科技局、市财政局研究: the offices whose opinions the letter reflects
+        names = str(words["office_separator"]).join(short_name(o, office) for o in co_offices)
+        return str(words["acknowledgement"]).format(title=p.title, number=number, offices=names)
     return (f"您提出的《{p.title}》{number}收悉。我们高度重视，认真研究办理，现答复如下：")
+
+
+def short_name(other: str, office: str) -> str:
+    """Another office as a letter of `office` names it: 东莞市科学技术局 in a 东莞市 letter → 市科学技术局."""
+    k = office.find("市")
+    if 0 < k < len(office) - 1 and other.startswith(office[: k + 1]) and len(other) > k + 2:
+        return other[k:]
+    return other
 
 
 def letter_title(req: DraftRequest) -> str:
@@ -277,6 +296,15 @@ def lift(sentence: str, hit: Hit, office: str) -> str:
     """A source sentence as it stands in a letter: its enumerator dropped, a subjectless start given the
     subject its source implies, full-width punctuation. No word of the fact itself changes."""
     s = drop_enumerator(sentence)
+    src = str(hit.metadata.get("office", "")).strip()
+    if hit.metadata.get("opinion") or (src and src != office and (hit.metadata.get("kind") == "co_handling"
+                                                                  or hit.metadata.get("case_role") == "opinion")):
+        # a co-handling office's "我局" is that office, not the replying one
+        who = short_name(src, office)
+        for w in sorted(profile().words("opinion", "self_words"), key=len, reverse=True):
+            s = s.replace(w, who)
+        if hit.metadata.get("opinion"):
+            return to_fullwidth(s)
     words = profile().section("compose")
     starts = tuple(str(w) for w in words.get("subjectless_starts", []))
     if s.startswith(starts):
@@ -325,6 +353,18 @@ def ask_coverage(text: str, asks: list[str], cities: list[str], lex: Any) -> lis
         else:
             out.append(AskCoverage(ask, [], False))
     return out
+
+
+def addresses(ask: str, point: str) -> float:
+    """How much of an ask a co-handling opinion's point speaks to: the share of the ask's character bigrams
+    (minus the commonest letter words) found in the point."""
+    def grams(s: str) -> set[str]:
+        t = re.sub(r"[^\u4e00-\u9fff0-9A-Za-z]", "", normalize_text(s))
+        return {t[i:i + 2] for i in range(len(t) - 1)}
+
+    stop = set(profile().words("opinion", "common_bigrams"))
+    a = grams(ask) - stop
+    return len(a & grams(point)) / len(a) if a else 0.0
 
 
 def _numbers_in(lines: list[str]) -> list[int]:
@@ -392,9 +432,13 @@ class Drafter:
         scope = home.province or home.city or home.district
         filters = Filters(city=retriever.resolve_place(scope) or scope)
 
+        given = {o for o, _ in req.opinions}  # an attached opinion is used as given, not its archived copy
+
         def search(query: str, n: int) -> list[Hit]:
             hits = retriever.search(query, n * 4, filters, decompose=False).hits
-            return [h for h in hits if in_jurisdiction(h.metadata, home)][:n]
+            return [h for h in hits if in_jurisdiction(h.metadata, home)
+                    and not (h.metadata.get("office") in given
+                             and (h.metadata.get("kind") == "co_handling" or h.metadata.get("case_role") == "opinion"))][:n]
 
         p = req.proposal
         per_ask: list[list[Hit]] = [search(p.title, 3)]
@@ -409,9 +453,31 @@ class Drafter:
                 if rank < len(hits) and hits[rank].id not in seen:
                     seen.add(hits[rank].id)
                     merged.append(hits[rank])
+        firsts = self._opinion_points(req, asks)
+        if firsts:  # an opinion's points come first for the asks they address
+            for i, hits in firsts.items():
+                per_ask[i + 1] = hits + [h for h in per_ask[i + 1] if h.id not in {x.id for x in hits}]
+            first_ids = {h.id for hits in firsts.values() for h in hits}
+            merged = [h for hits in firsts.values() for h in hits] + [h for h in merged if h.id not in first_ids]
+            merged = list({h.id: h for h in merged}.values())
         passages = pack(merged, self.settings.context_tokens)
         number = {h.id: i + 1 for i, h in enumerate(passages)}
         return passages, {i: [number[h.id] for h in hits if h.id in number] for i, hits in enumerate(per_ask[1:-1])}
+
+    @staticmethod
+    def _opinion_points(req: DraftRequest, asks: list[str]) -> dict[int, list[Hit]]:
+        """Per ask, the points of the co-handling opinions that address it (best first)."""
+        if not req.opinions:
+            return {}
+        need = float(profile().section("opinion").get("min_overlap", 0.3))
+        out: dict[int, list[Hit]] = {}
+        for _, hits in req.opinions:
+            for h in hits:
+                scores = [addresses(a, f"{h.metadata.get('heading_path', '')} {h.text}") for a in asks]
+                best = max(range(len(asks)), key=lambda i: scores[i], default=-1)
+                if best >= 0 and scores[best] >= need:
+                    out.setdefault(best, []).append(h)
+        return out
 
     def offline_letter(self, req: DraftRequest, asks: list[str], passages: list[Hit],
                        per_ask: dict[int, list[int]]) -> tuple[str, list[AskCoverage]]:
@@ -430,7 +496,8 @@ class Drafter:
 
         info = analyze(req.proposal.title, cities, lex)
         for c in candidate_sentences(info, passages):  # the headline figure on the proposal's topic
-            if c.has_number and cite.is_claim(c.text) and not c.heading and not _is_next_step(passages[c.hit], c.text):
+            if c.has_number and cite.is_claim(c.text) and not c.heading and not _is_next_step(passages[c.hit], c.text) \
+                    and not passages[c.hit].metadata.get("opinion"):  # an opinion's point goes under its ask
                 overview = sentence(c.text, passages[c.hit])
                 used.add(re.sub(r"\W", "", c.text))
                 break
@@ -440,6 +507,15 @@ class Drafter:
             cands = [c for c in candidate_sentences(info, hits) if cite.is_claim(c.text) and not c.heading
                      and c.coverage >= 0.15]
             lines: list[str] = []
+            for hit in hits:  # a co-handling opinion's point on this ask: the first source, whole
+                if hit.metadata.get("opinion") and len(lines) < 3:
+                    for part in re.split(r"(?<=[。；;])", hit.text):
+                        key = re.sub(r"\W", "", part)
+                        if re.fullmatch(r"关于[^，,。]{2,40}。?", part.strip()):
+                            continue  # the point's own heading ("关于设立…。"), not a fact
+                        if len(key) >= 6 and key not in used and cite.is_claim(part) and len(lines) < 3:
+                            lines.append(sentence(part.strip(), hit))
+                            used.add(key)
             for c in cands:
                 key = re.sub(r"\W", "", c.text)
                 if key in used:
@@ -476,8 +552,8 @@ class Drafter:
                   later: set[int] | None = None) -> str:
         cn = "一二三四五六七八九十"
         words = profile().section("compose")
-        out = [salutation(req.proposal, req.role, req.lead_office), acknowledgement(req.proposal, req.role),
-               "一、工作开展情况"]
+        out = [salutation(req.proposal, req.role, req.lead_office),
+               acknowledgement(req.proposal, req.role, req.co_offices, req.office), "一、工作开展情况"]
         if overview:
             out.append(overview)
         for k, (ask, lines) in enumerate(done):  # the proposal's order; a blank stays in its place
@@ -493,9 +569,10 @@ class Drafter:
                 out.append(f"（{cn[j]}）{s}")
         else:
             out.append(str(words["no_next_material"]))
+        co = profile().section("cohandling")
         out.append("感谢您对我们工作的关心和支持，欢迎继续提出宝贵意见和建议。" if req.role == "lead"
-                   else "以上意见，供参考。")
-        out.append("此复" if req.role == "lead" else "特此函复")
+                   else str(co["opinion_closing"]))
+        out.append("此复" if req.role == "lead" else str(co["opinion_sign_off"]))
         out.append(req.office)
         out.append(req.date or "【日期待填写】")
         contact = to_fullwidth(req.fields.contact) or f"联系人：{BLANK}，联系电话：{BLANK}"

@@ -24,9 +24,9 @@ from docx.text.paragraph import Paragraph
 
 from assistant import cite
 from assistant.draft import BLANK, CLOSINGS, Draft
-from core.text import to_fullwidth
+from core.text import normalize_text, to_fullwidth
 
-__all__ = ["to_markdown", "to_docx", "suggested_filename", "field_items", "md_escape"]
+__all__ = ["to_markdown", "to_docx", "to_review_docx", "suggested_filename", "field_items", "md_escape"]
 
 # -- fonts and sizes (GB/T 9704) -----------------------------------------------------------------------
 TITLE_FONT = "方正小标宋简体"
@@ -161,7 +161,7 @@ def _set_fonts(rpr_owner: Any, name: str) -> None:
         fonts.set(qn(attr), name)
 
 
-def _run(p: Paragraph, text: str, font: str, size: Any, *, bold: bool = False, superscript: bool = False) -> None:
+def _run(p: Paragraph, text: str, font: str, size: Any, *, bold: bool = False, superscript: bool = False) -> Any:
     r = p.add_run(text)
     r.font.name = font
     _set_fonts(r._element, font)
@@ -169,9 +169,49 @@ def _run(p: Paragraph, text: str, font: str, size: Any, *, bold: bool = False, s
     r.font.bold = bold
     if superscript:
         r.font.superscript = True
+    return r
 
 
-def _runs(p: Paragraph, text: str, font: str, size: Any, bold: bool = False) -> None:
+REVIEW_AUTHOR = "答复函助手"
+_PIECE = re.compile(r"[^。！？；!?;\n]+[。！？；!?;]*(?:\[\d+\])*")
+
+
+def _source_note(draft: Draft, nums: list[int]) -> str:
+    """A comment: where a sentence comes from, passage by passage (a co-handling opinion named as such)."""
+    out = []
+    for n in nums:
+        if not 1 <= n <= len(draft.passages):
+            continue
+        h = draft.passages[n - 1]
+        m = h.metadata
+        kind = "会办意见" if m.get("opinion") else ""
+        head = _source_heading({"title": m.get("title", ""), "office": m.get("office", ""), "date": m.get("date", ""),
+                                "heading_path": m.get("heading_path", "")})
+        excerpt = to_fullwidth(_clean(h.text).replace("\n", " "))
+        out.append(f"[{n}] {kind + '：' if kind else ''}{head}\n“{excerpt[:160]}{'…' if len(excerpt) > 160 else ''}”")
+    return "\n".join(out)
+
+
+def _review_runs(doc: Any, draft: Draft, p: Paragraph, text: str, font: str, size: Any, unsupported: set[str]) -> None:
+    """A line of a review copy: each cited sentence its own run with its sources as a Word comment, each
+    unsupported claim highlighted; no [n] markers in the text."""
+    from docx.enum.text import WD_COLOR_INDEX
+
+    for m in _PIECE.finditer(text):
+        piece = m.group(0)
+        nums = [int(x) for x in re.findall(r"\[(\d+)\]", piece)]
+        plain = cite.strip_markers(piece)
+        if not plain:
+            continue
+        r = _run(p, plain, font, size)
+        key = re.sub(r"\W", "", normalize_text(plain))
+        if key and key in unsupported:
+            r.font.highlight_color = WD_COLOR_INDEX.YELLOW
+        note = _source_note(draft, nums)
+        if note:
+            doc.add_comment(r, text=note, author=REVIEW_AUTHOR, initials="AI")
+
+def _marker_runs(p: Paragraph, text: str, font: str, size: Any, bold: bool = False) -> None:
     """Text with [n] markers as superscript runs."""
     for i, part in enumerate(_MARKER.split(text)):
         if part:
@@ -297,11 +337,25 @@ def _tail_roles(lines: list[str], office: str) -> dict[int, str]:
     return roles
 
 
-def to_docx(draft: Draft, include_sources: bool = True, keep_markers: bool | None = None) -> bytes:
+def to_review_docx(draft: Draft, include_sources: bool = True) -> bytes:
+    """The review copy: the same layout, every cited sentence carrying its sources as a Word comment,
+    unsupported sentences highlighted, no [n] in the text; the sources appendix follows."""
+    return to_docx(draft, include_sources, review=True)
+
+
+def to_docx(draft: Draft, include_sources: bool = True, keep_markers: bool | None = None, review: bool = False) -> bytes:
     """The letter as a .docx in official-document layout, returned as bytes. Markers stay only when the
-    sources are appended (a review copy); the letter to send has none."""
-    keep_markers = include_sources if keep_markers is None else keep_markers
+    sources are appended (a review copy); the letter to send has none. `review`: sources as comments."""
+    keep_markers = True if review else include_sources if keep_markers is None else keep_markers
     doc = Document()
+    unsupported = {re.sub(r"\W", "", normalize_text(s.text)) for s in draft.report.unsupported}
+
+    def _runs(p: Paragraph, text: str, font: str, size: Any, bold: bool = False) -> None:
+        if review:
+            _review_runs(doc, draft, p, text, font, size, unsupported)
+        else:
+            _marker_runs(p, text, font, size, bold)
+
     title = _clean(draft.title).replace("\n", " ").strip()
     _setup(doc, title)
     type_width = (210 - 28 - 26) / 25.4 * 72  # points
@@ -320,7 +374,7 @@ def to_docx(draft: Draft, include_sources: bool = True, keep_markers: bool | Non
     _para(doc, indent=False)  # one blank line below the title
 
     lines = [ln.strip() for ln in _letter_text(draft, keep_markers).split("\n") if ln.strip()]
-    roles = _tail_roles(lines, draft.request.office)
+    roles = _tail_roles([cite.strip_markers(ln) for ln in lines], draft.request.office)
     date_idx = next((i for i, r in roles.items() if r == "date"), None)
     date_w = _width(cite.strip_markers(lines[date_idx])) if date_idx is not None else 0.0
     closing = max((i for i, ln in enumerate(lines) if cite.strip_markers(ln).rstrip("。.") in CLOSINGS), default=-1)

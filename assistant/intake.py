@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from assistant.draft import Proposal, short_ask
+from assistant.draft import Proposal, addresses, short_ask
 from assistant.retrieve import Hit, office_words
 from core.places import gazetteer
 from core.profile import profile
@@ -426,13 +426,13 @@ def parse_proposal_text(text: str, source: str = "") -> ParsedProposal:
     return p
 
 
-def _read_text(path: Path, max_bytes: int | None = None) -> str:
+def _read_text(path: Path, max_bytes: int | None = None, name: str = "") -> str:
     try:
         doc = load_document(path, max_bytes=max_bytes) if max_bytes else load_document(path)
     except LoadError as exc:
-        raise IntakeError(f"{path.name}：无法读取（{exc.reason}）") from exc
+        raise IntakeError(f"{name or path.name}：无法读取（{exc.reason}）") from exc
     except OSError as exc:
-        raise IntakeError(f"{path.name}：无法读取（{exc.strerror or exc}）") from exc
+        raise IntakeError(f"{name or path.name}：无法读取（{exc.strerror or exc}）") from exc
     return doc.text
 
 
@@ -493,11 +493,14 @@ def parse_opinion_text(text: str, source: str = "") -> Opinion:
         raise IntakeError(f"{source or '文件'}：没有可读的文字")
     prof = profile()
     office, date = "", ""
+    signer = ""
     for i in range(len(lines) - 1, 0, -1):
         if is_date_line(lines[i]) and not date:
             date = iso_date(lines[i])
             if prof.office_line.match(lines[i - 1]):
                 office = lines[i - 1]
+            elif len(lines[i - 1]) <= 30 and not re.search(r"[。,;]", lines[i - 1]):
+                signer = lines[i - 1]  # signed, but not by an office this product knows
             break
     title = ""
     for ln in lines[:3]:
@@ -506,6 +509,8 @@ def parse_opinion_text(text: str, source: str = "") -> Opinion:
             office = office or ln.split("关于", 1)[0]
             break
     to_office = next((ln[:-1] for ln in lines[:4] if ln.endswith(":") and len(ln) < 40), "")
+    if not office and signer:
+        raise IntakeError(f"{source or '文件'}：出具单位“{signer}”不是可识别的机关单位名称，请确认是否为会办单位的意见")
     if not office:
         raise IntakeError(f"{source or '文件'}：无法识别出具会办意见的单位（没有落款单位或标题），请确认文件或补充落款")
     if not prof.office_line.match(office) or gazetteer().place_of(office) is None:
@@ -519,30 +524,19 @@ def parse_opinion_text(text: str, source: str = "") -> Opinion:
     return Opinion(office, date, to_office, points, to_fullwidth("\n".join(lines)), source, to_fullwidth(title))
 
 
-def read_opinion(path: Path, max_bytes: int | None = None) -> Opinion:
-    return parse_opinion_text(_read_text(path, max_bytes), path.name)
-
-
-def _bigrams(s: str) -> set[str]:
-    t = re.sub(r"[^\u4e00-\u9fff0-9A-Za-z]", "", normalize_text(s))
-    return {t[i:i + 2] for i in range(len(t) - 1)}
-
-
-_STOP = {"关于", "建议", "进一步", "加强", "加大", "推动", "完善", "支持", "提升", "我局", "工作", "相关", "企业"}
-
-
-def addresses(ask: str, point: str) -> float:
-    """How much of an ask an opinion's point speaks to: the share of the ask's bigrams it holds."""
-    a = {b for b in _bigrams(ask) if b not in _STOP}
-    return len(a & _bigrams(point)) / len(a) if a else 0.0
+def read_opinion(path: Path, max_bytes: int | None = None, name: str = "") -> Opinion:
+    return parse_opinion_text(_read_text(path, max_bytes, name), name or path.name)
 
 
 def opinion_hits(opinion: Opinion, city: str = "") -> list[Hit]:
     """An opinion's points as passages a letter can cite, with the opinion's office as their source."""
     out = []
-    for k, point in enumerate(opinion.points):
+    for k, whole in enumerate(opinion.points):
+        m = re.match(r"^(关于[^，,。；;]{2,40})[。；;:：]\s*(?=\S)", whole)  # the point's own heading
+        head, point = (m.group(1), whole[m.end():]) if m else ("", whole)
         md = {"title": opinion.title or f"{opinion.office}会办意见", "office": opinion.office, "date": opinion.date,
-              "kind": "co_handling", "heading_path": f"会办意见 > 第{k + 1}点", "city": city, "opinion": True,
+              "kind": "co_handling", "heading_path": f"会办意见 > 第{k + 1}点" + (f" > {head}" if head else ""),
+              "city": city, "opinion": True,
               "doc_id": f"opinion:{opinion.office}", "file_name": opinion.source}
         out.append(Hit(f"opinion:{opinion.office}:{k}", f"{opinion.office}会办意见:{k + 1}", point, md, 1.0))
     return out

@@ -1,0 +1,219 @@
+"""Cases: versions, diffs, opinions, the final letter, and the whole flow through the CLI (fake embedder)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant import cite
+from assistant.cases import (
+    STATUS_DRAFTING,
+    STATUS_FINAL,
+    STATUS_NEW,
+    CaseError,
+    CaseStore,
+    char_diff,
+    diff_paragraphs,
+    render_diff,
+)
+from assistant.intake import parse_opinion_text, parse_proposal_text
+from tests.conftest import FakeEmbedder
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO / "tests" / "data" / "intake"
+PROPOSAL = DATA / "proposal-dh0271.txt"
+OFFICE = "东莞市金融工作局"
+
+
+def _proposal() -> Any:
+    return parse_proposal_text(PROPOSAL.read_text(encoding="utf-8"), PROPOSAL.name)
+
+
+def test_versions_status_and_history(tmp_path: Path) -> None:
+    store = CaseStore(tmp_path / "cases.sqlite3")
+    cid = store.create(_proposal(), OFFICE, due="2025-06-30", file=("p.txt", b"x"))
+    assert store.get(cid).status == STATUS_NEW
+    assert store.add_version(cid, "第一稿", "张三", "生成草稿") == 1
+    assert store.add_version(cid, "第二稿", "李四", "改措辞") == 2
+    case = store.get(cid)
+    assert case.status == STATUS_DRAFTING and case.versions == 2 and case.due == "2025-06-30"
+    hist = store.versions(cid)
+    assert [(v.n, v.author, v.note) for v in hist] == [(1, "张三", "生成草稿"), (2, "李四", "改措辞")]
+    assert all(v.created for v in hist)
+    assert [r["status"] for r in (c.row() for c in store.all())] == [STATUS_DRAFTING]
+    assert store.files(cid) == [("proposal", "p.txt", b"x")]
+    store.set_final(cid, "定稿")
+    assert store.get(cid).status == STATUS_FINAL
+    with pytest.raises(CaseError, match="已定稿"):
+        store.add_version(cid, "再改")
+    with pytest.raises(CaseError, match="没有编号"):
+        store.get(999)
+
+
+def test_corrections_are_kept(tmp_path: Path) -> None:
+    store = CaseStore(tmp_path / "c.sqlite3")
+    cid = store.create(_proposal(), OFFICE)
+    p = store.get(cid).proposal
+    p.title, p.asks = "关于改正后的提案", ["甲", "乙"]
+    store.update(cid, p, due="2025-07-01")
+    got = store.get(cid)
+    assert got.title == "关于改正后的提案" and got.proposal.asks == ["甲", "乙"] and got.due == "2025-07-01"
+
+
+def test_diff_is_paragraph_and_character_level_and_keeps_numbers_whole() -> None:
+    a = "刘芳委员：\n全市共有小巨人企业248家。\n此复"
+    b = "刘芳委员：\n全市共有国家级小巨人企业250家。\n新增一段。\n此复"
+    changes = diff_paragraphs(a, b)
+    assert [c.kind for c in changes] == ["修改", "新增"]
+    assert changes[0].inline == "全市共有{+国家级+}小巨人企业[-248-]{+250+}家。"
+    assert char_diff("共248家", "共2480家") == "共[-248-]{+2480+}家"
+    text = render_diff(a, b, "第1版", "第2版")
+    assert "第2段 修改" in text and "第3段 新增：{+新增一段。+}" in text
+    assert render_diff(a, a) .endswith("内容相同。")
+    assert [c.kind for c in diff_paragraphs(b, a)] == ["修改", "删除"]
+
+
+def test_two_opinions_of_one_office_and_the_lead_office_itself_are_refused(tmp_path: Path) -> None:
+    store = CaseStore(tmp_path / "c.sqlite3")
+    cid = store.create(_proposal(), OFFICE)
+    first = parse_opinion_text((DATA / "opinion-czj.txt").read_text(encoding="utf-8"), "czj.txt")
+    assert store.add_opinion(cid, first) == []
+    again = parse_opinion_text((DATA / "opinion-czj-again.txt").read_text(encoding="utf-8"), "again.txt")
+    with pytest.raises(CaseError, match="已附加过“东莞市财政局”的会办意见"):
+        store.add_opinion(cid, again)
+    lead = parse_opinion_text("东莞市金融工作局：\n我局意见如下：加大支持。\n东莞市金融工作局\n2024年5月1日\n", "self.txt")
+    with pytest.raises(CaseError, match="主办单位"):
+        store.add_opinion(cid, lead)
+    other = parse_opinion_text("东莞市金融工作局：\n经研究，我局同意加大支持力度，安排资金1亿元。\n东莞市科学技术局\n2024年5月1日\n",
+                               "kj.txt")
+    warnings = store.add_opinion(cid, other)
+    assert warnings and "未包括“东莞市科学技术局”" in warnings[0]
+    assert [o.office for o in store.opinions(cid)] == ["东莞市财政局", "东莞市科学技术局"]
+
+
+# -- the whole flow through the CLI ------------------------------------------------------------------------
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A data dir with the corpus ingested by the fake embedder; the CLI builds services with it."""
+    from assistant import cli
+
+    data = tmp_path / "data"
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(data))
+    monkeypatch.setattr("assistant.service.make_embedder", lambda settings: FakeEmbedder())
+    assert cli.main(["ingest", "--quiet"]) == 0
+    return data
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    from assistant import cli
+
+    rc = cli.main(list(args))
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+def test_cli_flow_from_proposal_file_to_final_letter(cli_env: Path, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from docx import Document
+    from docx.shared import Mm
+
+    capsys.readouterr()
+    clean, review, md = tmp_path / "clean.docx", tmp_path / "review.docx", tmp_path / "l.md"
+    rc, out, err = _run(capsys, "draft", "--proposal-file", str(PROPOSAL), "--office", OFFICE,
+                        "--opinion", str(DATA / "opinion-gxj.txt"), "--opinion", str(DATA / "opinion-czj.txt"),
+                        "--opinion", str(DATA / "opinion-czj-again.txt"), "--opinion", str(DATA / "opinion-unknown.txt"),
+                        "--author", "张三", "--json")
+    assert rc == 1  # two opinions refused, each named; the draft is still made and saved
+    assert "已附加过“东莞市财政局”" in err and "东莞某某科技有限公司" in err and "opinion-unknown.txt" in err
+    got = json.loads(out)
+    assert got["case"] == 1 and got["version"] == 1 and got["status"] == "起草中"
+    p = got["proposal"]
+    assert p["number"] == "DH0271" and p["proposers"] == ["刘芳"] and p["body_kind"] == "政协" and len(p["asks"]) == 4
+    assert [o["office"] for o in got["opinions"]] == ["东莞市工业和信息化局", "东莞市财政局"]
+    text = got["draft"]["text"]
+    assert "经会同市工业和信息化局、市财政局认真研究" in text
+    sources = {s["n"]: s for s in got["draft"]["sources"]}
+    # every ask an opinion addresses cites that opinion, under its own sub-point
+    lines = text.split("\n")
+    expect = {"设立专精特新企业信贷风险补偿资金池": "东莞市财政局", "扩大政府性融资担保业务规模": "东莞市财政局",
+              "建立专精特新企业上市后备资源库": "东莞市工业和信息化局", "推广知识产权质押融资": "东莞市工业和信息化局"}
+    for ask, office in expect.items():
+        k = next(i for i, ln in enumerate(lines) if ask in ln and ln.startswith("（"))
+        end = next((i for i in range(k + 1, len(lines)) if lines[i].startswith(("（", "二、"))), len(lines))
+        cited = {int(n) for ln in lines[k + 1:end] for n in cite._CANON.findall(ln)}
+        assert any(sources[n]["office"] == office for n in cited if n in sources), (ask, office)
+    # nothing of one office attributed to another: a sentence citing an opinion names only that office
+    short = {"东莞市财政局": "市财政局", "东莞市工业和信息化局": "市工业和信息化局"}
+    for ln in lines:
+        for n in map(int, cite._CANON.findall(ln)):
+            src = sources.get(n)
+            if src and "会办意见" in src["title"]:
+                others = [s for o, s in short.items() if o != src["office"]]
+                assert not any(s in ln for s in others), ln
+                assert "我局" not in cite.strip_markers(ln).split("。")[0] or src["office"] == OFFICE
+
+    # edit, save a version, diff
+    edited = tmp_path / "v2.txt"
+    edited.write_text(text.replace("此复", "特此答复。").replace("【日期待填写】", "2024年6月1日"), encoding="utf-8")
+    rc, out, _ = _run(capsys, "case", "1", "--edit", str(edited), "--author", "李四", "--note", "改日期")
+    assert rc == 0 and "第2版已保存" in out
+    rc, out, _ = _run(capsys, "case", "1", "--diff", "1", "2")
+    assert rc == 0 and "[-【日期待填写】-]{+2024年6月1日+}" in out
+
+    # both .docx forms and Markdown from the stored version
+    rc, _, err = _run(capsys, "case", "1", "--docx", str(clean), "--review-docx", str(review), "--markdown", str(md))
+    assert rc == 0, err
+    d = Document(str(clean))
+    body = "\n".join(p.text for p in d.paragraphs)
+    assert "刘芳委员：" in body and not re.search(r"\[\d+\]", body) and len(list(d.comments)) == 0
+    sec = d.sections[0]
+    assert abs(sec.page_width - Mm(210)) < Mm(1) and abs(sec.top_margin - Mm(37)) < Mm(1)
+    r = Document(str(review))
+    comments = list(r.comments)
+    assert comments and all(c.author == "答复函助手" for c in comments)
+    notes = "\n".join(c.text for c in comments)
+    assert "会办意见：" in notes and "东莞市财政局" in notes and "东莞市工业和信息化局" in notes
+    letter = "\n".join(p.text for p in r.paragraphs)
+    assert not re.search(r"\[\d+\]", letter.split("附：引用来源")[0])
+    assert "## 引用来源" in md.read_text(encoding="utf-8") and "[1]" in md.read_text(encoding="utf-8")
+
+    # the signed final letter: diffed, stored, ingested, case closed
+    final = tmp_path / "signed.txt"
+    final.write_text(cite.strip_markers(edited.read_text(encoding="utf-8")).replace("认真研究", "深入研究"),
+                     encoding="utf-8")
+    rc, out, err = _run(capsys, "case", "1", "--final", str(final))
+    assert rc == 0, err
+    assert "{+深入+}" in out and "已定稿" in out
+    rc, out, _ = _run(capsys, "cases", "--json")
+    rows = json.loads(out)
+    assert rows[0]["status"] == "已定稿" and rows[0]["versions"] == 2
+    from assistant.service import build_services
+    from core.settings import Settings
+
+    records = build_services(Settings()).store.doc_records()
+    linked = {m.get("case_role") for m in records.values() if m.get("case_id") == 1}
+    assert linked == {"opinion", "final"}
+
+
+def test_cli_bad_inputs_keep_the_case(cli_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    rc, _, err = _run(capsys, "draft", "--proposal-file", str(DATA / "broken.docx"), "--office", OFFICE)
+    assert rc == 2 and "broken.docx：无法读取" in err
+    rc, _, err = _run(capsys, "draft", "--proposal-file", str(REPO / "corpus" / "guangzhou-2024-rd20242679-reply.txt"),
+                      "--office", OFFICE)
+    assert rc == 2 and "不是一份建议或提案" in err
+    rc, out, _ = _run(capsys, "cases")
+    assert "还没有办件" in out  # nothing half-made was stored
+    rc, out, _ = _run(capsys, "draft", "--proposal-file", str(PROPOSAL), "--office", OFFICE, "--opinion",
+                      str(DATA / "opinion-unsigned.txt"))
+    assert rc == 1 and "办件 #1 第1版已保存" in out
+    rc, out, err = _run(capsys, "case", "1", "--opinion", str(DATA / "opinion-unknown.txt"))
+    assert rc == 1 and "不是可识别的机关单位" in err
+    rc, out, _ = _run(capsys, "case", "1", "--set", "title=关于改正标题的提案")
+    assert rc == 0
+    rc, out, _ = _run(capsys, "case", "1")
+    assert "标题：关于改正标题的提案" in out and "第1版" in out
