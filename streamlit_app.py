@@ -44,7 +44,7 @@ from ingest.loaders.ocr import progress_callback  # noqa: E402
 st.markdown(ui.APP_CSS, unsafe_allow_html=True)  # our own stylesheet only: Chinese labels for Streamlit's parts
 
 METRIC_LABELS = ui.APP_LABELS
-PAGES = ("问答", "起草答复函", "文档", "评测")
+PAGES = ("问答", "起草答复函", "办件", "文档", "评测")
 REPO = Path(__file__).resolve().parent
 ANY = "全部"
 
@@ -490,6 +490,10 @@ def main() -> None:
         page_chat(svc, gen)
     elif page == "起草答复函":
         page_draft(svc, gen)
+    elif page == "办件":  # intake, co-handling opinions, versions, exports, final letter (assistant/cases_page.py)
+        from assistant.cases_page import page_cases
+
+        page_cases(svc, gen, lambda: Drafter(Assistant(call_services(svc, gen))))
     elif page == "文档":
         page_docs(svc)
     else:

@@ -275,7 +275,7 @@ class CaseStore:
             if file:
                 db.execute("INSERT INTO files (case_id, role, name, data, created) VALUES (?,?,?,?,?)",
                            (case_id, "final", file[0], file[1], now))
-        return render_diff(cite.strip_markers(last), text, "最后草稿", "定稿")
+        return render_diff(cite.strip_markers(last), cite.strip_markers(text), "最后草稿", "定稿")
 
 
 # -- drafts to and from versions ---------------------------------------------------------------------------

@@ -217,3 +217,47 @@ def test_cli_bad_inputs_keep_the_case(cli_env: Path, tmp_path: Path, capsys: pyt
     assert rc == 0
     rc, out, _ = _run(capsys, "case", "1")
     assert "标题：关于改正标题的提案" in out and "第1版" in out
+
+
+# -- the same flow in the app (AppTest, fake embedder) ---------------------------------------------------------
+def test_app_cases_page_flow(cli_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.chdir(REPO)
+    at = AppTest.from_file(str(REPO / "streamlit_app.py"), default_timeout=120).run()
+    assert not at.exception, at.exception
+    at.sidebar.radio(key="page").set_value("办件").run()
+    assert not at.exception, at.exception
+    at.file_uploader(key="case_proposal_file").set_value(("来文.txt", PROPOSAL.read_bytes(), "text/plain"))
+    at.text_input(key="case_office").set_value(OFFICE).run()
+    at.button(key="case_open").click().run()
+    assert not at.exception, at.exception
+    assert any("已建立办件 #1" in s.value for s in at.success)
+    at.file_uploader(key="case_opinions_1").set_value([
+        ("工信局.txt", (DATA / "opinion-gxj.txt").read_bytes(), "text/plain"),
+        ("财政局.txt", (DATA / "opinion-czj.txt").read_bytes(), "text/plain"),
+        ("财政局补充.txt", (DATA / "opinion-czj-again.txt").read_bytes(), "text/plain")]).run()
+    at.button(key="case_attach_1").click().run()
+    assert not at.exception, at.exception
+    assert sum("已附加" in s.value for s in at.success) == 2
+    assert any("已附加过“东莞市财政局”" in e.value for e in at.error)  # refused, the others kept
+    at.button(key="case_draft_1").click().run()
+    assert not at.exception, at.exception
+    text = at.text_area(key="case_text_1").value
+    assert "经会同市工业和信息化局、市财政局认真研究" in text
+    at.text_area(key="case_text_1").set_value(text.replace("【日期待填写】", "2024年6月1日"))
+    at.text_input(key="case_note_1").set_value("填日期")
+    at.button(key="case_save_1").click().run()
+    assert not at.exception, at.exception
+    assert any("已保存第2版" in s.value for s in at.success)
+    shown = "\n".join(t.value for t in at.text)
+    assert "第1版 → 第2版" in shown and "{+2024年6月1日+}" in shown
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "对外印发稿（.docx）" in labels and "核对稿（带批注 .docx）" in labels
+    final = text.replace("【日期待填写】", "2024年6月2日")
+    at.file_uploader(key="case_final_1").set_value(("定稿.txt", final.encode("utf-8"), "text/plain")).run()
+    at.button(key="case_finalize_1").click().run()
+    assert not at.exception, at.exception
+    assert any("已定稿" in s.value for s in at.success)
+    assert "2024年6月[-1-]{+2+}日" in "\n".join(t.value for t in at.text)
+    assert CaseStore.of(__import__("core.settings", fromlist=["Settings"]).Settings()).get(1).status == STATUS_FINAL
