@@ -202,7 +202,7 @@ class HybridRetriever:
                decompose: bool = True) -> SearchResult:
         """Top-k passages. A question naming several stored places is searched once per place and
         interleaved; a question naming one is kept to it, so its figures are never another place's. A named
-        office narrows only within a named place; otherwise its passages are boosted, never filtered."""
+        office's passages are boosted, never filtered."""
         k = k or self.settings.top_k
         filters = filters or Filters()
         if filters.city:
@@ -226,12 +226,9 @@ class HybridRetriever:
             return SearchResult(query, hits, filters, subs)
         if len(cities) == 1:
             filters = replace(filters, city=cities[0])
-        boost: list[str] = []
-        if decompose and not filters.office:
-            offices = self.offices_named(query, filters.city)
-            if filters.city and offices:
-                filters = replace(filters, office=offices[0]) if len(set(offices)) == 1 else filters
-            boost = offices
+        # a named office (人社局, 国资委) ranks its passages first but never filters: its metadata may be
+        # missing or named otherwise in some letters, and a wrong guess would hide the answer
+        boost = self.offices_named(query, filters.city) if decompose and not filters.office else []
         return SearchResult(query, self._search_one(query, k, filters, mode, boost_offices=boost), filters)
 
     def offices_named(self, query: str, place: str = "") -> list[str]:
@@ -323,7 +320,7 @@ class HybridRetriever:
         top = 1.0 / (rrf + 1)
         for h in hits.values():
             if boost_offices and h.metadata.get("office") in boost_offices:
-                h.score += top / 2
+                h.score += 2 * top  # as if both retrievers ranked it first
         needle = re.sub(r"[\s\W]+", "", normalize_text(query))
         if len(needle) >= 8:  # the user quotes a passage: it comes first
             for h in hits.values():

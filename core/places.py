@@ -107,9 +107,9 @@ class Gazetteer:
                         out.append(core_name + "州")
                 break
         min_len = int(cfg["min_short_len"][str(p.level)])
-        limit = int(cfg.get("county_short_max_word_freq", 0))
+        place_tags = set(cfg.get("county_short_place_tags", []))
         return [s for s in out if len(s) >= min_len and s != name and s not in cfg["short_name_stopwords"]
-                and not (p.level == 3 and limit and _word_freq().get(s, 0) >= limit)]
+                and not (p.level == 3 and place_tags and _word_tag(s) not in place_tags | {""})]
 
     @cached_property
     def _full_rx(self) -> re.Pattern[str]:
@@ -244,16 +244,20 @@ def named_places(text: str, stored: set[str] | frozenset[str]) -> tuple[list[str
 
 
 @lru_cache(maxsize=1)
-def _word_freq() -> dict[str, int]:
-    """Word frequencies of jieba's bundled dictionary (tells 资源 the word from 资源县's short name)."""
+def _word_tags() -> dict[str, str]:
+    """Part-of-speech tags of jieba's bundled dictionary: ns/nr/nz mark names, n/v/a ordinary words."""
     dict_file = Path(str(importlib.metadata.distribution("jieba").locate_file("jieba/dict.txt")))
-    out: dict[str, int] = {}
+    out: dict[str, str] = {}
     with dict_file.open(encoding="utf-8") as fh:
         for line in fh:
-            parts = line.split(" ", 2)
-            if len(parts) >= 2 and 2 <= len(parts[0]) <= 4 and parts[1].isdigit():
-                out[parts[0]] = int(parts[1])
+            parts = line.split()
+            if len(parts) >= 3 and 2 <= len(parts[0]) <= 4:
+                out[parts[0]] = parts[2]
     return out
+
+
+def _word_tag(word: str) -> str:
+    return _word_tags().get(word, "")
 
 
 @lru_cache(maxsize=1)

@@ -14,6 +14,7 @@ _INDEX_LABELS = _P.index_labels
 _INDEX_ROW = re.compile(rf"^({_INDEX_LABELS})\s*[:：]?\s*\S.*$")
 _INDEX_BARE = re.compile(rf"^({_INDEX_LABELS})\s*[:：]?$")
 # A row of an index table carries two or more labels, or a label followed by a short value.
+_DOC_NUMBER = _P.doc_number
 _TABLE_LABELS = "|".join([_INDEX_LABELS, *(re.escape(x) for x in _P.words("letters", "title_labels"))])
 _LABEL_ANYWHERE = re.compile(rf"(?:^|\s)({_TABLE_LABELS})\s*[:：]?\s")
 
@@ -27,6 +28,8 @@ def is_chrome(line: str) -> bool:
     """True for navigation, counters and index-table rows that are not part of the letter."""
     if _is_sentence(line):
         return False
+    if _DOC_NUMBER.search(line) and len(_LABEL_ANYWHERE.findall(" " + line)) <= 1:
+        return False  # "文号:提复字〔2021〕31号" is the letter's own 文号 (GB/T 9704 header), not portal chrome
     if _CHROME_LINE.match(line) or _INDEX_BARE.match(line):
         return True
     if len(_LABEL_ANYWHERE.findall(" " + line)) >= 2:  # "公开日期 2018-12-14 发布机构 罗庄区…": a table row
