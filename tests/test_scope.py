@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from assistant.answer import Assistant
-from assistant.draft import DraftRequest, Drafter, Proposal, in_jurisdiction
+from assistant.draft import Drafter, DraftRequest, Proposal, in_jurisdiction
 from assistant.retrieve import Hit, HybridRetriever, keep_firsts
 from assistant.service import Services
 from core.places import gazetteer
