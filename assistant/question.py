@@ -187,8 +187,9 @@ def _speaks_of(place: str, sentence: str, hit: Hit) -> bool:
     """The sentence names the place and comes from a document whose own place contains it."""
     if not any(form in sentence for form in place_forms(place)):
         return False
-    doc = {str(hit.metadata.get(k, "")) for k in ("province", "city", "district")} - {""}
-    return any({p.province, p.city, p.district} & doc for p in gazetteer().lookup(place))
+    m = hit.metadata
+    doc_place = str(m.get("district") or m.get("city") or m.get("province") or "")
+    return bool(doc_place) and any(doc_place in (p.province, p.city) for p in gazetteer().lookup(place))
 
 
 def _same_year(info: QuestionInfo, sentence: str, hit: Hit) -> bool:
