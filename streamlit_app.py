@@ -221,15 +221,18 @@ def page_chat(svc: Services, gen: dict[str, Any]) -> None:
 # -- 起草答复函 ------------------------------------------------------------------------------------------------
 def page_draft(svc: Services, gen: dict[str, Any]) -> None:
     st.subheader("起草答复函")
+    from assistant.cases_page import proposal_upload
+
     offices = svc.retriever.known_values("office")
+    pre = proposal_upload(svc)  # the incoming file read into the form (assistant/intake.py)
     with st.form("draft_form"):
         c1, c2 = st.columns([3, 1])
-        title = c1.text_input("来文标题", placeholder="关于破解专精特新中小企业融资难题的建议")
-        number = c2.text_input("编号", placeholder="第20250156号")
+        title = c1.text_input("来文标题", pre.get("title", ""), placeholder="关于破解专精特新中小企业融资难题的建议")
+        number = c2.text_input("编号", pre.get("number", ""), placeholder="第20250156号")
         c1, c2 = st.columns([3, 1])
-        proposer = c1.text_input("提出人", placeholder="陈晓代表 / 王芳委员 / 民建市委会")
-        kind = c2.selectbox("类型", ["建议", "提案"])
-        body = st.text_area("正文或主要建议", height=160,
+        proposer = c1.text_input("提出人", pre.get("proposer", ""), placeholder="陈晓代表 / 王芳委员 / 民建市委会")
+        kind = c2.selectbox("类型", ["建议", "提案"], index=1 if pre.get("kind") == "提案" else 0)
+        body = st.text_area("正文或主要建议", pre.get("body", ""), height=160,
                             placeholder="可粘贴来文全文；“一是…二是…”“1. 2.”等分项会被识别为各项诉求。")
         c1, c2, c3 = st.columns([2, 1, 1])
         office = c1.text_input("答复单位", placeholder=offices[0] if offices else "某市工业和信息化局")

@@ -203,3 +203,38 @@ def page_cases(svc: Any, gen: dict[str, Any], drafter: Any) -> None:
         _opinions(svc, store, cid)
     _versions(svc, store, cid, gen, drafter)
     _final(svc, store, cid)
+
+
+def proposal_upload(svc: Any) -> dict[str, str]:
+    """The draft page's upload: the incoming proposal file read into the form's defaults (title, number,
+    proposer, kind, the asks as numbered lines, lead office); an unreadable file or one that is not a proposal
+    gets a clear message and the form stays as it was. A case with versions is kept on the 办件 page."""
+    import tempfile
+    from pathlib import Path
+
+    from assistant.intake import read_proposal
+
+    up = st.file_uploader("上传来文（建议/提案原件，自动填写下列各项，请核对）", key="draft_proposal_file")
+    if up is None:
+        return {}
+    seen = st.session_state.get("draft_prefill_of")
+    if seen != (up.name, up.size):
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / "proposal" / Path(up.name).name
+                path.parent.mkdir()
+                path.write_bytes(up.getvalue())
+                p = read_proposal(path, svc.settings.max_file_bytes)
+        except IntakeError as exc:
+            st.error(md_escape(str(exc)), icon=":material/error:")
+            return {}
+        st.session_state.draft_prefill = {
+            "title": p.title, "number": p.number, "proposer": p.proposer, "kind": p.kind or "建议",
+            "body": "\n".join(f"{i + 1}. {a}" for i, a in enumerate(p.asks)) or p.body,
+            "lead_office": p.lead_office, "checks": "；".join(p.problems_to_check())}
+        st.session_state.draft_prefill_of = (up.name, up.size)
+    pre = dict(st.session_state.get("draft_prefill", {}))
+    st.caption("已读取来文：" + md_escape(pre.get("title", "")) + "。附加会办意见、保存版本请到“办件”页。")
+    if pre.get("checks"):
+        st.warning(md_escape(pre["checks"]), icon=":material/edit_note:")
+    return pre

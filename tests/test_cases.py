@@ -261,3 +261,32 @@ def test_app_cases_page_flow(cli_env: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert any("已定稿" in s.value for s in at.success)
     assert "2024年6月[-1-]{+2+}日" in "\n".join(t.value for t in at.text)
     assert CaseStore.of(__import__("core.settings", fromlist=["Settings"]).Settings()).get(1).status == STATUS_FINAL
+
+
+def test_cli_co_handling_mode_writes_a_cohandling_opinion(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    rc, out, err = _run(capsys, "draft", "--proposal-file", str(PROPOSAL), "--office", "东莞市财政局", "--co", "--json")
+    assert rc == 0, err
+    got = json.loads(out)
+    text = got["draft"]["text"]
+    assert text.startswith("东莞市金融工作局：")  # to the lead office the proposal names
+    assert "收悉。经研究，现将会办意见函告如下：" in text and "以上意见供你单位统一答复提案者时参考。" in text
+    assert got["draft"]["title"].endswith("的会办意见") and "特此函复" in text
+
+
+def test_app_draft_page_reads_an_uploaded_proposal(cli_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.chdir(REPO)
+    at = AppTest.from_file(str(REPO / "streamlit_app.py"), default_timeout=120).run()
+    at.sidebar.radio(key="page").set_value("起草答复函").run()
+    reply = (REPO / "corpus" / "guangzhou-2024-rd20242679-reply.txt").read_bytes()
+    at.file_uploader(key="draft_proposal_file").set_value(("答复.txt", reply, "text/plain")).run()
+    assert not at.exception, at.exception
+    assert any("不是一份建议或提案" in e.value for e in at.error)
+    at.file_uploader(key="draft_proposal_file").set_value(("来文.txt", PROPOSAL.read_bytes(), "text/plain")).run()
+    assert not at.exception, at.exception
+    values = {t.label: t.value for t in at.text_input}
+    assert values["来文标题"] == "关于破解专精特新中小企业融资难题的提案" and values["编号"] == "DH0271"
+    assert values["提出人"] == "刘芳委员" and at.selectbox[0].value == "提案"
+    assert at.text_area[0].value.startswith("1. 设立专精特新企业信贷风险补偿资金池")
