@@ -290,3 +290,30 @@ def test_app_draft_page_reads_an_uploaded_proposal(cli_env: Path, monkeypatch: p
     assert values["来文标题"] == "关于破解专精特新中小企业融资难题的提案" and values["编号"] == "DH0271"
     assert values["提出人"] == "刘芳委员" and at.selectbox[0].value == "提案"
     assert at.text_area[0].value.startswith("1. 设立专精特新企业信贷风险补偿资金池")
+
+
+def test_review_copy_comments_cited_sentences_and_highlights_unsupported() -> None:
+    from docx import Document
+
+    from assistant.cases import Version, draft_of, provenance
+    from assistant.export import to_docx, to_review_docx
+
+    passage = {"id": "p1", "label": "doc:0", "text": "截至2023年底，全市累计培育小巨人企业248家。",
+               "metadata": {"title": "关于专精特新的答复", "office": "佛山市工业和信息化局", "date": "2024-04-29",
+                            "heading_path": "一、工作情况"}, "score": 1.0}
+    payload = {"title": "佛山市工业和信息化局关于第1号建议的答复",
+               "request": {"proposal": {"title": "关于X的建议", "number": "1", "proposer": "李明代表"},
+                           "office": "佛山市工业和信息化局"}, "passages": [passage]}
+    text = ("李明代表：\n您提出的《关于X的建议》（第1号）收悉。现答复如下：\n一、工作开展情况\n"
+            "截至2023年底，全市累计培育小巨人企业248家[1]。全市共有独角兽企业99家。\n此复\n佛山市工业和信息化局\n2024年5月1日")
+    draft = draft_of(Version(1, 1, text, "", "", "", payload))
+    assert [p["sources"][0]["office"] for p in provenance(draft) if p["sources"]] == ["佛山市工业和信息化局"]
+    doc = Document(__import__("io").BytesIO(to_review_docx(draft)))
+    comments = list(doc.comments)
+    assert len(comments) == 1 and "关于专精特新的答复" in comments[0].text and "248家" in comments[0].text
+    runs = [r for p in doc.paragraphs for r in p.runs]
+    assert [r.text for r in runs if r.font.highlight_color] == ["全市共有独角兽企业99家。"]
+    letter = "\n".join(p.text for p in doc.paragraphs).split("附：引用来源")[0]
+    assert "[1]" not in letter and "248家" in letter
+    clean = Document(__import__("io").BytesIO(to_docx(draft, include_sources=False)))
+    assert not list(clean.comments) and not any(r.font.highlight_color for p in clean.paragraphs for r in p.runs)
