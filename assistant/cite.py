@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from core.places import gazetteer
+from core.profile import profile
 from core.text import normalize_text
 
 # [2]  [2][3]  [2,3]  [2, 3]  [2、3]  【2】  [^2]  [编号:2]  [来源 2]  (after NFKC, full-width brackets stay)
@@ -130,7 +131,7 @@ def is_claim(sentence: str) -> bool:
         or re.fullmatch(r"\([一二三四五六七八九十]+\)关于.{0,80}", s)
     ):
         return False  # the letter's frame: acknowledgement, thanks, contact line, a sub-heading naming an ask
-    if re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日[。]?|【[^】]*】|[\u4e00-\u9fff()]{2,30}(局|委员会|办公室|政府)[。]?", s):
+    if re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日[。]?|【[^】]*】", s) or profile().office_line.match(s.rstrip("。")):
         return False
     if MARKER.search(sentence) or _CANON.search(sentence):
         return True  # whatever the generator attributed to a source is checked against it
@@ -138,7 +139,7 @@ def is_claim(sentence: str) -> bool:
         return False
     if re.search(r"(文档|资料|段落)中?(没有|未)|没有关于|没有找到|没有相关|未找到|没有能回答|没有直接回答|不包含|没有涉及|没有提到", s):
         return False  # a statement about the documents, not a claim from them
-    if re.fullmatch(r"(此复|专此答复|特此函复|专此函复|特此答复|特此回复|专此|特此)[。.]?", s):
+    if s.rstrip("。.") in profile().closings or re.fullmatch(r"(专此|特此)[。.]?", s):
         return False
     return len(_CJK_OR_DIGIT.findall(s)) >= 8 or bool(_NUMBER.search(s))
 

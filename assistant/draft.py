@@ -21,7 +21,7 @@ from core.profile import profile
 from core.text import normalize_text, to_fullwidth
 
 BLANK = "【待填写】"
-CLOSINGS = ("此复", "专此答复", "特此函复", "专此函复", "特此答复")
+CLOSINGS = profile().closings  # closing formulas: domain profile (documents.toml [letters])
 Role = Literal["lead", "co"]
 
 

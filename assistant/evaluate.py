@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.profile import profile
 from core.text import collapse_ws, normalize_text
 
 KINDS = ("fact", "list", "compare", "negative", "draft")
@@ -236,7 +237,7 @@ def office_from_instruction(text: str) -> str:
     """"请以广州市工业和信息化局名义起草…" → 广州市工业和信息化局."""
     import re
 
-    m = re.search(r"以([\u4e00-\u9fff]{2,30}?(?:局|委员会|委|办公室|政府|厅))(?:的)?(?:名义|口吻|身份)", text)
+    m = re.search(rf"以([\u4e00-\u9fff]{{2,30}}?(?:{profile().office_suffix}))(?:的)?(?:名义|口吻|身份)", text)
     return m.group(1) if m else ""
 
 

@@ -24,6 +24,7 @@ from docx.text.paragraph import Paragraph
 
 from assistant import cite
 from assistant.draft import BLANK, CLOSINGS, Draft
+from core.profile import profile
 from core.text import normalize_text, to_fullwidth
 
 __all__ = ["to_markdown", "to_docx", "to_review_docx", "suggested_filename", "field_items", "md_escape"]
@@ -46,7 +47,7 @@ _H1 = re.compile(r"^[一二三四五六七八九十]+、")
 _H2 = re.compile(r"^[（(][一二三四五六七八九十]+[）)]")
 _DATE = re.compile(r"^(\d{4}年\d{1,2}月\d{1,2}日|[〇○零一二三四五六七八九十]{4}年[一二三四五六七八九十]{1,2}月"
                    r"[一二三四五六七八九十]{1,3}日|【日期待填写】|" + re.escape(BLANK) + r")$")
-_OFFICE = re.compile(r"^[\u4e00-\u9fff（）()·]{2,40}(局|委员会|委|办公室|办|政府|厅|部|中心|院|会|署|站|所)$")
+_OFFICE = profile().office_line  # a signature line that is an office: domain profile
 _XML_BAD = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
