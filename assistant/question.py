@@ -123,6 +123,7 @@ class Candidate:
     is_target: bool
     heading: bool
     position: int = 0  # order within its passage
+    own: float = 0.0  # coverage by the sentence's own words (coverage also counts its document's title, headings)
 
 
 def candidate_sentences(info: QuestionInfo, hits: list[Hit]) -> list[Candidate]:
@@ -140,7 +141,7 @@ def candidate_sentences(info: QuestionInfo, hits: list[Hit]) -> list[Candidate]:
             # a fact held by the document's record (its 文号), not by any sentence of its text
             docs_seen.add(str(m.get("doc_id")))
             line = f"《{m.get('title', '')}》的文号为{m['doc_number']}"
-            out.append(Candidate(line, i, 1.0 + 0.3 * (h.score / top), 1.0, True, False, False, -1))
+            out.append(Candidate(line, i, 1.0 + 0.3 * (h.score / top), 1.0, True, False, False, -1, 1.0))
         title = re.sub(r"\s+", "", normalize_text(str(m.get("title", ""))))
         for raw in _SENT_SPLIT.split(h.text):
             s = raw.strip()
@@ -169,7 +170,7 @@ def candidate_sentences(info: QuestionInfo, hits: list[Hit]) -> list[Candidate]:
                 score += 0.1
             if info.years and any(y in s for y in info.years):
                 score += 0.1
-            out.append(Candidate(s, i, score, cov, has_num, bool(_TARGET.search(s)), heading, len(out)))
+            out.append(Candidate(s, i, score, cov, has_num, bool(_TARGET.search(s)), heading, len(out), cov_own))
     out.sort(key=lambda c: -c.score)
     return out
 

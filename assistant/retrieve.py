@@ -29,6 +29,8 @@ class Filters:
     year: int | None = None
     kind: str = ""
     office: str = ""
+    # an office inferred from the question: passages of that place whose office is not recorded stay in
+    office_or_unknown: bool = False
 
     def is_empty(self) -> bool:
         return not (self.city or self.year or self.kind or self.office)
@@ -152,7 +154,8 @@ class HybridRetriever:
         if f.kind:
             conds.append({"kind": f.kind})
         if f.office:
-            conds.append({"office": {"$in": self._offices_matching(f.office) or [f.office]}})
+            offices = self._offices_matching(f.office) or [f.office]
+            conds.append({"office": {"$in": offices + [""] if f.office_or_unknown else offices}})
         if not conds:
             return None
         return conds[0] if len(conds) == 1 else {"$and": conds}
@@ -168,7 +171,8 @@ class HybridRetriever:
         if f.kind:
             keep &= lex.fields["kind"] == f.kind
         if f.office:
-            keep &= np.isin(lex.fields["office"], self._offices_matching(f.office) or [f.office])
+            offices = self._offices_matching(f.office) or [f.office]
+            keep &= np.isin(lex.fields["office"], offices + [""] if f.office_or_unknown else offices)
         return keep.astype(np.float32)
 
     # -- search ----------------------------------------------------------------------------------------
@@ -202,7 +206,7 @@ class HybridRetriever:
                decompose: bool = True) -> SearchResult:
         """Top-k passages. A question naming several stored places is searched once per place and
         interleaved; a question naming one is kept to it, so its figures are never another place's. A named
-        office's passages are boosted, never filtered."""
+        office narrows only within a named place that holds it; otherwise its passages are boosted."""
         k = k or self.settings.top_k
         filters = filters or Filters()
         if filters.city:
@@ -226,9 +230,14 @@ class HybridRetriever:
             return SearchResult(query, hits, filters, subs)
         if len(cities) == 1:
             filters = replace(filters, city=cities[0])
-        # a named office (人社局, 国资委) ranks its passages first but never filters: its metadata may be
-        # missing or named otherwise in some letters, and a wrong guess would hide the answer
-        boost = self.offices_named(query, filters.city) if decompose and not filters.office else []
+        # a named office (人社局, 国资委) narrows only within a named place where the store holds it (passages
+        # of that place with no recorded office stay in); without a place it ranks its passages first
+        boost: list[str] = []
+        if decompose and not filters.office and (offices := self.offices_named(query, filters.city)):
+            if filters.city and len(set(offices)) == 1:
+                filters = replace(filters, office=offices[0], office_or_unknown=True)
+            else:
+                boost = offices
         return SearchResult(query, self._search_one(query, k, filters, mode, boost_offices=boost), filters)
 
     def offices_named(self, query: str, place: str = "") -> list[str]:

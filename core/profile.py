@@ -90,7 +90,9 @@ class Profile:
 
     @cached_property
     def index_labels(self) -> str:
-        return _alt(self.words("chrome", "index_labels"))
+        """The labels as a regex alternation; a label may be spaced out ("索 引 号", "文  号")."""
+        words = sorted(set(self.words("chrome", "index_labels")), key=len, reverse=True)
+        return "|".join(r"\s{0,3}".join(re.escape(ch) for ch in w) for w in words)
 
     @cached_property
     def salutation(self) -> re.Pattern[str]:

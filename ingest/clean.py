@@ -11,7 +11,7 @@ _P = profile()
 # Whole lines that are page chrome on any portal, and the labels of portals' index tables: profile data.
 _CHROME_LINE = _P.chrome_line
 _INDEX_LABELS = _P.index_labels
-_INDEX_ROW = re.compile(rf"^({_INDEX_LABELS})\s*[:：]?\s*\S.*$")
+_INDEX_ROW = re.compile(rf"^({_INDEX_LABELS})(?:\s*[:：]|\s)\s*\S.*$")  # a label, then ":" or a space
 _INDEX_BARE = re.compile(rf"^({_INDEX_LABELS})\s*[:：]?$")
 # A row of an index table carries two or more labels, or a label followed by a short value.
 _DOC_NUMBER = _P.doc_number

@@ -82,12 +82,18 @@ def test_several_cities_are_searched_each_and_interleaved(retriever: HybridRetri
     assert len({h.id for h in res.hits}) == len(res.hits) == 6
 
 
-def test_named_office_ranks_its_passages_first_without_filtering(retriever: HybridRetriever) -> None:
+def test_named_office_narrows_within_its_named_place(retriever: HybridRetriever) -> None:
     res = retriever.search("东莞人社局在引才方面有哪些政策", k=5)
-    assert res.filters.office == ""  # boosted, not filtered: other offices' passages stay reachable
-    assert [h.metadata["office"] for h in res.hits[:3]] == ["东莞市人力资源和社会保障局"] * 3
-    assert retriever.offices_named("东莞人社局在引才方面有哪些政策", "东莞市") == ["东莞市人力资源和社会保障局"]
-    assert retriever.offices_named("清远工信局的实施方案有哪些主要任务", "清远市") == []
+    assert "人力资源和社会保障局" in res.filters.office and res.filters.office_or_unknown
+    assert all(h.metadata["office"] in ("东莞市人力资源和社会保障局", "") for h in res.hits)
+    # an office that does not exist in the named place is not used as a filter
+    assert retriever.search("清远工信局的实施方案有哪些主要任务", k=5).filters.office == ""
+
+
+def test_named_office_without_a_place_boosts_without_filtering(retriever: HybridRetriever) -> None:
+    res = retriever.search("人社局在专精特新人才引进方面有哪些政策", k=5)
+    assert res.filters.office == "" and res.filters.city == ""
+    assert res.hits[0].metadata["office"] == "东莞市人力资源和社会保障局"
 
 
 def test_lexical_index_follows_store_version(retriever: HybridRetriever, store, settings, tmp_path: Path) -> None:
