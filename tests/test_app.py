@@ -305,7 +305,7 @@ def test_every_page_speaks_chinese(corpus_store: Path, monkeypatch: pytest.Monke
     texts = _ui_texts(at)
     _ask(at, "揭阳到2023年6月底认定了多少名高层次人才？")
     texts += [t for t in _ui_texts(at) if not t.startswith(":orange") and "orange-background" not in t]
-    for page in ("起草答复函", "文档", "评测"):
+    for page in ("起草答复函", "办件", "文档", "评测"):
         _page(at, page)
         texts += _ui_texts(at)
     at.sidebar.radio(key="gen_choice").set_value("大模型").run()
