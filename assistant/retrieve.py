@@ -155,7 +155,11 @@ class HybridRetriever:
             conds.append({"kind": f.kind})
         if f.office:
             offices = self._offices_matching(f.office) or [f.office]
-            conds.append({"office": {"$in": offices + [""] if f.office_or_unknown else offices}})
+            if f.office_or_unknown:  # a letter whose office was not recorded (not the proposal, which has none)
+                conds.append({"$or": [{"office": {"$in": offices}},
+                                      {"$and": [{"office": ""}, {"kind": {"$ne": "proposal"}}]}]})
+            else:
+                conds.append({"office": {"$in": offices}})
         if not conds:
             return None
         return conds[0] if len(conds) == 1 else {"$and": conds}
@@ -172,7 +176,10 @@ class HybridRetriever:
             keep &= lex.fields["kind"] == f.kind
         if f.office:
             offices = self._offices_matching(f.office) or [f.office]
-            keep &= np.isin(lex.fields["office"], offices + [""] if f.office_or_unknown else offices)
+            ok = np.isin(lex.fields["office"], offices)
+            if f.office_or_unknown:
+                ok |= (lex.fields["office"] == "") & (lex.fields["kind"] != "proposal")
+            keep &= ok
         return keep.astype(np.float32)
 
     # -- search ----------------------------------------------------------------------------------------
