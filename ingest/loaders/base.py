@@ -209,3 +209,22 @@ def lines_to_paragraphs(lines: list[Line], page_width: float | None = None) -> l
             paragraphs[-1] = join_cjk(paragraphs[-1], ln.text)
         prev = ln
     return paragraphs
+
+
+# A .docx or .ofd is a zip; refuse archives that inflate far beyond the on-disk limit (zip bombs).
+INFLATION_FACTOR = 10
+
+
+def check_zip(path: Path, data: bytes, max_bytes: int, damaged: str) -> None:
+    """A zip container (.docx, .ofd) that opens and does not inflate past the size limit (a zip bomb)."""
+    import io
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            inflated = sum(info.file_size for info in archive.infolist())
+    except Exception as exc:
+        raise LoadError(path, f"{damaged}: {short(exc)}") from exc
+    limit = max_bytes * INFLATION_FACTOR
+    if inflated > limit:
+        raise LoadError(path, f"file too large: {inflated} bytes uncompressed > limit {limit}")

@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import io
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ingest.loaders.base import Document, LoadError, Page, short
+from ingest.loaders.base import Document, LoadError, Page, check_zip, short
 
-# A .docx is a zip; refuse archives that inflate far beyond the on-disk limit (zip bombs).
-INFLATION_FACTOR = 10
 CELL_SEPARATOR = " | "
-
-
-def check_inflation(path: Path, archive: zipfile.ZipFile, max_bytes: int) -> None:
-    inflated = sum(info.file_size for info in archive.infolist())
-    limit = max_bytes * INFLATION_FACTOR
-    if inflated > limit:
-        raise LoadError(path, f"file too large: {inflated} bytes uncompressed > limit {limit}")
 
 
 def docx_lines(document: Any) -> Iterator[str]:
@@ -78,13 +68,7 @@ def docx_lines(document: Any) -> Iterator[str]:
 
 
 def read_docx(path: Path, data: bytes, max_bytes: int) -> Document:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            check_inflation(path, archive, max_bytes)
-    except LoadError:
-        raise
-    except Exception as exc:
-        raise LoadError(path, f"corrupt or not a .docx file: {short(exc)}") from exc
+    check_zip(path, data, max_bytes, "corrupt or not a .docx file")
     try:
         import docx
 

@@ -6,13 +6,10 @@ positions and joined into paragraphs the way Chinese text flows; a page that can
 
 from __future__ import annotations
 
-import io
-import zipfile
 from pathlib import Path
 from typing import Any
 
-from ingest.loaders.base import Document, Line, LoadError, Page, lines_to_paragraphs, short
-from ingest.loaders.docx import check_inflation
+from ingest.loaders.base import Document, Line, LoadError, Page, check_zip, lines_to_paragraphs, short
 
 _MARGIN_MM = 5.0
 
@@ -40,13 +37,7 @@ def read_ofd(path: Path, data: bytes, max_bytes: int) -> Document:
         import ofdkit
     except ImportError as exc:
         raise LoadError(path, "reading .ofd needs the ofdkit package: pip install 'ofdkit==0.2.0'") from exc
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            check_inflation(path, archive, max_bytes)
-    except LoadError:
-        raise
-    except Exception as exc:
-        raise LoadError(path, f"damaged .ofd file: {short(exc)}") from exc
+    check_zip(path, data, max_bytes, "damaged .ofd file")
     try:
         document = ofdkit.open(data)
     except Exception as exc:
