@@ -79,6 +79,20 @@ def office_mentions(query: str) -> list[str]:
     return found
 
 
+def convex_scores(hits: list[Hit], w_bm25: float) -> None:
+    """Score fusion instead of rank fusion (for comparison): each retriever's scores min-max normalised
+    over the candidates, then w·bm25 + (1−w)·dense; a passage one retriever did not return scores 0 there."""
+    def norm(values: list[float | None]) -> list[float]:
+        present = [v for v in values if v is not None]
+        lo, hi = (min(present), max(present)) if present else (0.0, 1.0)
+        return [0.0 if v is None else (v - lo) / (hi - lo) if hi > lo else 1.0 for v in values]
+
+    dense = norm([h.dense_score for h in hits])
+    bm25 = norm([h.bm25_score for h in hits])
+    for h, d, b in zip(hits, dense, bm25, strict=True):
+        h.score = w_bm25 * b + (1 - w_bm25) * d
+
+
 def keep_firsts(ranked: list[Hit], k: int) -> list[Hit]:
     """What one retriever ranks first is not lost to passages that are mediocre in both lists: it takes
     the last places of the top k if fusion pushed it below them (the order above it is kept)."""
@@ -333,6 +347,8 @@ class HybridRetriever:
                 h = hit_at(pos)
                 h.score += self.settings.bm25_weight / (rrf + r)
                 h.bm25_rank, h.bm25_score = r, score
+        if mode == "hybrid" and self.settings.fusion == "convex":
+            convex_scores(list(hits.values()), self.settings.bm25_weight / (1 + self.settings.bm25_weight))
         top = 1.0 / (rrf + 1)
         for h in hits.values():
             if boost_offices and h.metadata.get("office") in boost_offices:

@@ -71,9 +71,10 @@ class Settings(BaseSettings):
     bm25_weight: float = Field(
         2.0, ge=0, description="Weight of the BM25 ranking in the fusion (dense is 1); tuned on eval/questions.jsonl."
     )
-    fusion: Literal["rrf", "rrf_keep"] = Field(
-        "rrf_keep", description="How the two rankings are fused: weighted reciprocal rank (rrf), or rrf that keeps "
-        "each retriever's first passage within the top k (rrf_keep; docs/BENCHMARKS.md compares them)."
+    fusion: Literal["rrf", "rrf_keep", "convex"] = Field(
+        "rrf_keep", description="How the two rankings are fused: weighted reciprocal rank (rrf), rrf that keeps "
+        "each retriever's first passage within the top k (rrf_keep), or min-max normalised scores (convex); "
+        "docs/BENCHMARKS.md compares them."
     )
     bm25_k1: float = Field(1.2, gt=0, description="BM25 term-frequency saturation.")
     bm25_b: float = Field(
