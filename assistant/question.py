@@ -25,6 +25,7 @@ _TITLES = _P.cue("titles")
 _DATED = re.compile(r"\d+\s*月\s*\d+\s*日|\d+(?:\.\d+)?\s*(?:家|个|项|名|万|亿|%)")  # a frame line that also states a fact
 _FRAME = re.compile("|".join(_P.words("letters", "frame_patterns")))
 _YEAR = re.compile(r"(20\d\d)\s*年?")
+_CUE_WORDS = {w for key in ("current", "compare", "list", "numeric", "fact") for w in _P.words("questions", key)}
 # what a passage is about, besides its own words: the question may name the document, not the fact
 _ABOUT_KEYS = ("heading_path", "title", "proposer", "number", "doc_number", "office", "proposal_title", "addressee")
 _SENT_SPLIT = re.compile(r"(?<=[。!?;])|\n")
@@ -94,6 +95,8 @@ def analyze(question: str, store_places: list[str], lex: LexicalIndex) -> Questi
     seen: dict[str, float] = {}
     for tok in tokenize(q):
         if any(tok in p for p in place_words):  # 州市 from 广州市 is a fragment of the place, not a topic
+            continue
+        if tok in _CUE_WORDS:  # 最新, 目前, 哪些: how the question asks, not what it is about
             continue
         if not tok.isdigit() and len(tok) > 1 or (tok.isdigit() and len(tok) == 4):
             # a word the documents never use is the asker's paraphrase, not evidence of a topic gap
