@@ -79,7 +79,8 @@ def cmd_docs(args: argparse.Namespace) -> int:
         print(json.dumps(records, ensure_ascii=False, indent=2))
         return 0
     for doc_id, m in sorted(records.items()):
-        print(f"{doc_id}\n    {m.get('title', '')}\n    {m.get('city', '')} | {m.get('office', '')} | "
+        place = " ".join(dict.fromkeys(str(m[k]) for k in ("province", "city", "district") if m.get(k)))
+        print(f"{doc_id}\n    {m.get('title', '')}\n    {place} | {m.get('office', '')} | "
               f"{m.get('kind', '')} | {m.get('date', '')} | chunks {m.get('n_chunks', 0)}\n    parts: {m.get('parts', '')}")
         if m.get("source_format") not in (None, "", "txt"):
             print(f"    format: {m.get('source_format')}, pages {m.get('n_pages', '')}"
