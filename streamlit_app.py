@@ -31,6 +31,7 @@ from assistant.draft import (  # noqa: E402
     DraftRequest,
     LetterFields,
     Proposal,
+    with_text,
 )
 from assistant.export import md_escape, suggested_filename, to_docx, to_markdown  # noqa: E402
 from assistant.report import LOWER_IS_BETTER  # noqa: E402
@@ -265,7 +266,7 @@ def page_draft(svc: Services, gen: dict[str, Any]) -> None:
     if draft is None:
         return
     edited = draft if st.session_state.get("draft_text", draft.text) == draft.text else \
-        ui.edited_draft(draft, st.session_state.draft_text, svc.settings.support_threshold)
+        with_text(draft, st.session_state.draft_text, svc.settings.support_threshold)
     st.markdown("#### " + md_escape(edited.title))
     if edited.notice:
         st.warning(md_escape(edited.notice))

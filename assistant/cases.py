@@ -8,7 +8,6 @@ is rebuilt from a stored version without retrieving again, so any version can be
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import difflib
 import json
@@ -306,12 +305,6 @@ def draft_of(version: Version, threshold: float = 0.35) -> Draft:
 
     asks = [AskCoverage(**a) for a in p.get("asks", [])]
     return Draft(req, p.get("title", ""), report.text, passages, report, asks, check_structure(report.text, req))
-
-
-def with_text(draft: Draft, text: str, threshold: float) -> Draft:
-    report = cite.check(text, support_texts(draft.passages), threshold)
-    return dataclasses.replace(draft, text=report.text, report=report,
-                               structure=check_structure(report.text, draft.request))
 
 
 def provenance(draft: Draft) -> list[dict[str, Any]]:

@@ -19,8 +19,8 @@ from assistant.cases import (
     finalize,
     open_case,
     render_diff,
-    with_text,
 )
+from assistant.draft import with_text
 from assistant.export import md_escape, suggested_filename, to_docx, to_markdown, to_review_docx
 from assistant.intake import IntakeError
 

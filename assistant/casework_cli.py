@@ -21,8 +21,8 @@ from assistant.cases import (
     finalize,
     open_case,
     render_diff,
-    with_text,
 )
+from assistant.draft import with_text
 from assistant.intake import IntakeError, ParsedProposal
 from core.settings import Settings
 

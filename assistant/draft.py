@@ -6,7 +6,7 @@ import dataclasses
 import json
 import re
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -618,6 +618,12 @@ class Drafter:
         return Draft(req, letter_title(req), report.text, passages, report, coverage,
                      check_structure(report.text, req), notice, used, (t1 - t0) * 1000,
                      (time.perf_counter() - t1) * 1000)
+
+
+def with_text(draft: Draft, text: str, threshold: float) -> Draft:
+    """The draft with an edited letter, its citations checked again against the same passages."""
+    report = cite.check(text, support_texts(draft.passages), threshold)
+    return replace(draft, text=report.text, report=report, structure=check_structure(report.text, draft.request))
 
 
 def load_request(path: Path, office: str = "", date: str = "", role: Role = "lead", lead_office: str = "") -> DraftRequest:

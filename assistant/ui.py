@@ -6,7 +6,6 @@ no links, no emphasis or math can come from a document or a model, only from the
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import time
 import unicodedata
@@ -434,16 +433,6 @@ def llm_settings(settings: Settings, base_url: str, model: str, api_key: str) ->
     if api_key.strip():
         update["llm_api_key"] = SecretStr(api_key.strip())
     return settings.model_copy(update=update)
-
-
-def edited_draft(draft: Any, text: str, threshold: float) -> Any:
-    """The draft with the user's edited letter, its citations checked again against the same passages."""
-    from assistant.answer import support_texts
-    from assistant.draft import check_structure
-
-    report = cite.check(text, support_texts(draft.passages), threshold)
-    return dataclasses.replace(draft, text=report.text, report=report,
-                               structure=check_structure(report.text, draft.request))
 
 
 def draft_citations(draft: Any) -> list[dict[str, Any]]:
