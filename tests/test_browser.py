@@ -91,8 +91,18 @@ def _idle(page: Any, timeout: int = 120_000) -> None:
 
 
 def _go(page: Any, name: str) -> None:
+    """Open a page and wait until it is drawn: its heading shown and nothing of the previous page left.
+
+    A busy machine may start the rerun after _idle's first look, so the old page's elements (marked
+    data-stale while the new script runs) can still be in the DOM; waiting on them makes this hold.
+    """
+    from playwright.sync_api import expect
+
     page.get_by_test_id("stSidebar").get_by_text(name, exact=True).click()
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_role("heading", name=name, exact=True)).to_be_visible(timeout=120_000)
     _idle(page)
+    page.wait_for_function("""() => !document.querySelector('[data-stale="true"]')""", timeout=120_000, polling=200)
 
 
 def test_chat_in_browser(corpus_store: Path, tmp_path: Path) -> None:  # noqa: F811
