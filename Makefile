@@ -5,7 +5,7 @@ PORT ?= 8501
 HOST ?= 127.0.0.1
 STAMP := $(VENV)/.installed
 
-.PHONY: install run ingest test lint eval bench bench-app bench-facts bench-formats bench-intake load clean browser fonts
+.PHONY: install run ingest test test-fast lint eval bench bench-app bench-facts bench-formats bench-intake load clean browser fonts
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -40,6 +40,10 @@ fonts:
 
 test: lint browser fonts
 	$(PY) -m pytest -q
+
+# the inner loop: everything but the tests marked integration (real embedder, chroma server, browser, subprocesses)
+test-fast:
+	$(PY) -m pytest -q -m "not integration" -x
 
 # Both question sets: the project's on corpus/, the dev set on corpus/ + the 30 real dev documents in their
 # own store (data/eval-dev), then metadata accuracy against the dev truth (tuned and held-out apart).

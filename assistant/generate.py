@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.cite import is_claim
-from assistant.question import Candidate, QuestionInfo
+from assistant.question import Candidate, QuestionInfo, slot_value
 from assistant.retrieve import Hit
 from core.profile import profile
 from core.settings import Settings
@@ -33,7 +33,13 @@ def source_line(hit: Hit) -> str:
 
 def pick_sentences(info: QuestionInfo, cands: list[Candidate], limit: int | None = None) -> list[Candidate]:
     """The sentences that answer: for a fact the one or two that hold it, for a list several items."""
-    pool = [c for c in cands if (c.coverage > 0 or c.score > 0.3) and (c.heading or is_claim(c.text))]
+    slot = info.slot
+
+    def gives_slot(c: Candidate) -> bool:
+        return slot is not None and slot_value(slot, info.text, c.text, info.term_words) is not None
+
+    # a short line that gives the asked value ("签发人:庞佃宝") answers, though it is too short to be a claim
+    pool = [c for c in cands if (c.coverage > 0 or c.score > 0.3) and (c.heading or is_claim(c.text) or gives_slot(c))]
     if info.numeric:
         pool = [c for c in pool if c.has_number] or pool
         if info.wants_current:
@@ -47,8 +53,8 @@ def pick_sentences(info: QuestionInfo, cands: list[Candidate], limit: int | None
             items = [c for c in pool if c.heading and c.hit == best_hit]
             if len(items) >= 3:
                 pool, n = items, limit or 12
-    if info.numeric and info.answer_shape is not None:
-        shaped = [c for c in pool if info.answer_shape.search(c.text)]
+    if slot is not None:
+        shaped = [c for c in pool if gives_slot(c)]
         pool = shaped + [c for c in pool if c not in shaped] if shaped else pool
     chosen: list[Candidate] = []
     seen: set[str] = set()

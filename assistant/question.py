@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from assistant.facts import as_of
 from assistant.lexical import LexicalIndex, tokenize
 from assistant.retrieve import Hit
 from core.places import gazetteer, named_places
@@ -20,7 +21,6 @@ _LIST = _P.cue("list")
 _NUMERIC = _P.cue("numeric")
 _FACT = _P.cue("fact")
 _CURRENT = _P.cue("current")
-_TARGET = _P.cue("target")
 _TITLES = _P.cue("titles")
 _DATED = re.compile(r"\d+\s*月\s*\d+\s*日|\d+(?:\.\d+)?\s*(?:家|个|项|名|万|亿|%)")  # a frame line that also states a fact
 _FRAME = re.compile("|".join(_P.words("letters", "frame_patterns")))
@@ -28,7 +28,13 @@ _YEAR = re.compile(r"(20\d\d)\s*年?")
 _CUE_WORDS = {w for key in ("current", "compare", "list", "numeric", "fact") for w in _P.words("questions", key)}
 # what a passage is about, besides its own words: the question may name the document, not the fact
 _ABOUT_KEYS = ("heading_path", "title", "proposer", "number", "doc_number", "office", "proposal_title", "addressee")
-_SENT_SPLIT = re.compile(r"(?<=[。!?;])|\n")
+# sentence ends, and a space between Chinese characters: a line break the page or the converter flattened
+# ("沭财复字〔2022〕4号 签发人:庞佃宝 尊敬的…代表:")
+SLOT_SUBJECT_SHARE = 0.3  # share of the best coverage the sentence giving the asked value must reach (dev set: positives ≥ 0.36)
+_SENT_SPLIT = re.compile(r"(?<=[。!?;])|\n|(?<=[\u4e00-\u9fff:)〕号])[ \t\u3000]+(?=[\u4e00-\u9fff])")
+# numbers that identify a document (文号, proposal number) rather than state a year or a figure
+_IDS = [_P.doc_number, *_P.number_patterns]
+_NUMERAL = re.compile(r"\d+(?:\.\d+)?|[〇○零一二三四五六七八九十百千万两]+")
 
 
 @dataclass(frozen=True)
@@ -40,21 +46,72 @@ class Slot:
     cues: tuple[str, ...]
     answer: re.Pattern[str]
     cue_pattern: re.Pattern[str] | None = None
+    unit_ask: re.Pattern[str] | None = None  # the unit the question asks in (几所 → 所)
 
 
 def slots() -> list[Slot]:
     return [Slot(str(x["slot"]), str(x["name"]), tuple(x["cues"]), re.compile(x["answer"]),
-                 re.compile(x["cue_pattern"]) if x.get("cue_pattern") else None)
+                 re.compile(x["cue_pattern"]) if x.get("cue_pattern") else None,
+                 re.compile(x["unit_ask"]) if x.get("unit_ask") else None)
             for x in _P.data["questions"]["slots"]]
 
 
 _SLOTS = slots()
 
 
+_WHICH = re.compile("(?:" + "|".join(map(re.escape, _P.words("questions", "which"))) + r")\s*[^\s，,。？?]?")
+_SAME_UNITS = [set(g) for g in _P.data["questions"]["same_units"]]
+
+
 def asked_slot(q: str) -> Slot | None:
-    """The slot a question asks for, by its cue words or patterns (the first slot of the profile that matches)."""
+    """The slot a question asks for, by its cue words or patterns (the first slot of the profile that matches).
+
+    "哪几个阶段" asks which ones, not how many: those words are read out before the cues are.
+    """
+    q = _WHICH.sub(" ", q)
     return next((s for s in _SLOTS if any(c in q for c in s.cues) or (s.cue_pattern and s.cue_pattern.search(q))),
                 None)
+
+
+def _units(unit: str) -> set[str]:
+    return next((g for g in _SAME_UNITS if unit in g), {unit})
+
+
+def without_ids(text: str) -> str:
+    """The text with its 文号 and proposal numbers blanked: 〔2022〕 in a 文号 is not a year the question asks about."""
+    for rx in _IDS:
+        text = rx.sub(lambda m: " " * len(m.group(0)), text)
+    return text
+
+
+def slot_value(slot: Slot, question: str, sentence: str, terms: tuple[str, ...] = ()) -> str | None:
+    """The value a sentence gives for the slot a question asks, or None.
+
+    Not a value: what the question itself says (第一批 does not answer "第一批有多少家", 教育部 does not answer
+    "教育部答复的建议是谁提的"), nor a number in another unit than the one asked ("几所" is not answered by "两个规划";
+    名 and 人 count the same). A count written without its unit right after what it counts ("地埋式垃圾箱65") is
+    a value when `terms` (the question's key terms) name what it counts.
+    """
+    q = normalize_text(_WHICH.sub(" ", question))
+    q_nums = _NUMERAL.findall(q)
+    units: set[str] = set()
+    for u in slot.unit_ask.findall(q) if slot.unit_ask else []:
+        units |= _units(u)
+    text = normalize_text(sentence)
+    for m in slot.answer.finditer(text):
+        value = re.sub(r"\s+", "", m.group(0))
+        nums = _NUMERAL.findall(value)
+        if nums and all(any(n in qn for qn in q_nums) for n in nums) or not nums and value in q:
+            continue
+        if units and not any(value.endswith(u) for u in units):
+            continue
+        return value
+    if slot.unit_ask is not None:  # a counting slot
+        for t in sorted((t for t in terms if len(t) >= 2), key=len, reverse=True):
+            bare = re.search(re.escape(t) + r"\s*(?:共|有|达|为|约)?\s*(\d+)(?![\d.%年月日号万亿元])", text)
+            if bare and not any(bare[1] in qn for qn in q_nums):
+                return bare.group(0)
+    return None
 
 
 @dataclass
@@ -70,6 +127,10 @@ class QuestionInfo:
     answer_shape: re.Pattern[str] | None = None  # what the answer looks like: "248家", "16.23%", "4月27日"
     wants_titles: bool = False  # asks for documents or policies by name (《…》)
     slot: Slot | None = None  # what it asks for, when it asks for something specific
+
+    @property
+    def term_words(self) -> tuple[str, ...]:
+        return tuple(t for t, _ in self.terms)
 
 
 def answer_shape(q: str) -> re.Pattern[str] | None:
@@ -109,7 +170,7 @@ def analyze(question: str, store_places: list[str], lex: LexicalIndex) -> Questi
     elif _NUMERIC.search(q) or _FACT.search(q):
         kind = "fact"
     slot = asked_slot(q)
-    return QuestionInfo(q, kind, bool(_NUMERIC.search(q)), cities, unknown, sorted(set(_YEAR.findall(q))),
+    return QuestionInfo(q, kind, bool(_NUMERIC.search(q)), cities, unknown, sorted(set(_YEAR.findall(without_ids(q)))),
                         list(seen.items()), bool(_CURRENT.search(q)), slot.answer if slot else None,
                         bool(_TITLES.search(q)), slot)
 
@@ -126,7 +187,7 @@ class Candidate:
     is_target: bool
     heading: bool
     position: int = 0  # order within its passage
-    own: float = 0.0  # coverage by the sentence's own words (coverage also counts its document's title, headings)
+    own: float = 0.0  # coverage by the sentence and its headings (coverage also counts its document's title, office…)
 
 
 def candidate_sentences(info: QuestionInfo, hits: list[Hit]) -> list[Candidate]:
@@ -154,14 +215,15 @@ def candidate_sentences(info: QuestionInfo, hits: list[Hit]) -> list[Candidate]:
             if (_FRAME.search(norm) and not _DATED.search(norm)) or (title and re.sub(r"[\s。]+", "", norm) == title):
                 continue  # the source letter's own frame (收悉, 现答复如下, thanks) or its title: not a fact
             context = f"{about} {norm}"
-            cov_own = sum(w for t, w in info.terms if t in norm) / total
+            local = f"{normalize_text(str(m.get('heading_path', '')))} {norm}"
+            cov_own = sum(w for t, w in info.terms if t in local) / total
             cov = sum(w for t, w in info.terms if t in context) / total
             has_num = bool(re.search(r"\d", s))
             heading = outline or bool(re.match(r"^([一二三四五六七八九十]+、|\([一二三四五六七八九十]+\)|\d+\.)", s)) and len(s) < 50
             score = 0.45 * cov_own + 0.25 * cov + 0.3 * (h.score / top)
             if info.numeric and has_num:
                 score += 0.15
-            if info.answer_shape is not None and info.answer_shape.search(norm):
+            if info.slot is not None and slot_value(info.slot, info.text, norm, info.term_words):
                 score += 0.2
             if info.wants_titles and "《" in s:
                 score += 0.2
@@ -173,7 +235,8 @@ def candidate_sentences(info: QuestionInfo, hits: list[Hit]) -> list[Candidate]:
                 score += 0.1
             if info.years and any(y in s for y in info.years):
                 score += 0.1
-            out.append(Candidate(s, i, score, cov, has_num, bool(_TARGET.search(s)), heading, len(out), cov_own))
+            target = has_num and as_of(s, str(m.get("date", ""))).target
+            out.append(Candidate(s, i, score, cov, has_num, target, heading, len(out), cov_own))
     out.sort(key=lambda c: -c.score)
     return out
 
@@ -235,9 +298,13 @@ def decide(info: QuestionInfo, hits: list[Hit], cands: list[Candidate], min_cove
         return Scope(False, "检索到的段落没有直接回答这个问题。", best)
     if info.slot is not None:
         # right place and topic, but is the asked amount / count / date / 文号 there at all?
-        with_slot = [c for c in cands if info.slot.answer.search(normalize_text(c.text))
+        with_slot = [c for c in cands if slot_value(info.slot, info.text, c.text, info.term_words)
                      and _same_year(info, c.text, hits[c.hit])]
-        if max((c.coverage for c in with_slot), default=0.0) < min_coverage:
+        # the value must sit where the question's subject is: a sentence about it, not a figure of the same document
+        # on something else (4.27万亩 of the whole county for "毛家牛碑片区有多少亩"), nor another document's name
+        rel = SLOT_SUBJECT_SHARE
+        if (max((c.coverage for c in with_slot), default=0.0) < max(min_coverage, rel * best)
+                or max((c.own for c in with_slot), default=0.0) < rel * max((c.own for c in cands), default=0.0)):
             said = max(cands, key=lambda c: c.coverage).text.strip()
             said = said if len(said) <= 60 else said[:60] + "…"
             return Scope(False, f"资料提到“{said}”，但没有给出所问的{info.slot.name}。", best)

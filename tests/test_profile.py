@@ -37,12 +37,13 @@ def test_number_pattern_reads_its_example(entry: dict[str, str]) -> None:
 
 @pytest.mark.parametrize("slot", P.data["questions"]["slots"], ids=lambda s: s["slot"])
 def test_slot_cue_and_answer_examples(slot: dict[str, object]) -> None:
-    from assistant.question import asked_slot
+    from assistant.question import asked_slot, slot_value
 
     question, answer = slot["examples"]  # type: ignore[misc]
     asked = asked_slot(str(question))
     assert asked is not None and asked.slot == slot["slot"]
     assert re.search(str(slot["answer"]), str(answer))
+    assert slot_value(asked, str(question), str(answer))
 
 
 @pytest.mark.parametrize(
@@ -101,3 +102,53 @@ def test_a_broken_file_is_named(tmp_path) -> None:  # type: ignore[no-untyped-de
     (tmp_path / "bad.toml").write_text("[kinds\n", encoding="utf-8")
     with pytest.raises(ValueError, match="bad.toml"):
         load_profile(tmp_path)
+
+
+@pytest.mark.parametrize(("question", "sentence", "value"), [
+    ("威海2024年第一批有多少家企业评上？", "现组织开展2024年第一批创新型中小企业评价工作", None),  # the question's own words
+    ("威海2024年第一批有多少家企业评上？", "2024年第一批共有35家企业通过评价", "35家"),
+    ("仁怀准备新建几所托育机构？", "两个规划将养老机构和托育机构纳入", None),  # another unit than the one asked
+    ("仁怀准备新建几所托育机构？", "计划新建3所托育机构", "3所"),
+    ("屏边那片农田一共有多少亩？", "覆盖全县7个乡镇4.27万亩高标准农田", "4.27万亩"),
+    ("教育部答复的6092号建议是哪位全国人大代表提的？", "教育部认真落实中央决策部署,跳出教育看教育", None),
+    ("这份建议是哪位代表提的？", "杜贤伟代表提出的建议不符合布局", "杜贤伟代表"),
+    ("沭财复字〔2022〕4号那份答复的签发人是谁？", "签发人:庞佃宝", "签发人:庞佃宝"),
+    ("规划是委托谁编的？", "主动在党和国家事业发展全局中谋划", None),  # 全局 is not an office
+    ("规划是委托谁编的？", "由县农科局组织编制", "县农科局"),
+    ("2024年什么时候开通？", "2024年将开通", None),
+    ("2024年什么时候开通？", "2024年12月底前开通", "2024年12月"),
+])
+def test_slot_value_is_an_answer_not_an_echo(question: str, sentence: str, value: str | None) -> None:
+    from assistant.question import asked_slot, slot_value
+
+    slot = asked_slot(question)
+    assert slot is not None
+    assert slot_value(slot, question, sentence) == value
+
+
+def test_a_year_inside_a_doc_number_is_not_a_year_asked() -> None:
+    from assistant.question import without_ids
+
+    assert "2022" not in without_ids("沭财复字〔2022〕4号那份答复的签发人是谁？")
+    assert "2022" in without_ids("2022年拨付了多少资金？")
+
+
+@pytest.mark.parametrize(("question", "sentence", "value"), [
+    ("揭阳认定了多少名高层次人才？", "全市共认定高层次人才9361人", "9361人"),  # 名 and 人 count the same
+    ("在哪几条路加了垃圾桶，一共多少个？", "在龙潭路、开元路增设垃圾桶460个", "460个"),  # 哪几条 asks which roads
+    ("塔城市区现在有多少个地埋式垃圾箱？", "目前我市共有地埋式垃圾箱65,将结合市区实际", "地埋式垃圾箱65"),
+])
+def test_slot_value_units_and_bare_counts(question: str, sentence: str, value: str | None) -> None:
+    from assistant.question import asked_slot, slot_value
+
+    slot = asked_slot(question)
+    assert slot is not None
+    assert slot_value(slot, question, sentence, ("地埋式垃圾箱", "垃圾箱", "高层次人才")) == value
+
+
+def test_which_ones_is_a_list_not_a_count() -> None:
+    from assistant.question import asked_slot
+
+    assert asked_slot("评价分哪几个阶段，时间怎么排？") is None
+    slot = asked_slot("哪几条路加了垃圾桶，一共多少个？")
+    assert slot is not None and slot.slot == "count"
