@@ -192,14 +192,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
         s = run["summary"]
         for key in ("must_include", "citation_validity", "citation_support_recall", "citation_support_precision",
                     "refusal_accuracy", "false_refusal_rate", "draft_structure", "draft_complete",
-                    "draft_ask_coverage", "generation_ms_p50"):
+                    "draft_ask_coverage", "draft_ask_coverage_material", "draft_honest_blanks", "generation_ms_p50"):
             value = s.get(key)
             print(f"{key:<28} {'n/a' if value is None else f'{value:.3f}'}")
         for split, sp in run.get("by_split", {}).items():
             print(f"split {split:<10} " + " ".join(
                 f"{key}={f(sp.get(key), '.3f')}" for key in ("evidence_recall_at_k", "mrr", "must_include",
                                                              "refusal_accuracy", "false_refusal_rate",
-                                                             "draft_ask_coverage")))
+                                                             "draft_ask_coverage",
+                                                             "draft_ask_coverage_material")))
     print(f"wrote {out}, report.md, report.html ({run['config']['seconds']} s)")
     return 0
 

@@ -489,7 +489,7 @@ class Drafter:
         done: list[tuple[str, list[str]]] = []
         nxt: list[str] = []
         used: set[str] = set()
-        overview = ""
+        overview = overview_key = ""
 
         def sentence(text: str, hit: Hit) -> str:
             return f"{lift(text, hit, req.office).rstrip('。;,；，:：')}[{passages.index(hit) + 1}]。"
@@ -499,13 +499,18 @@ class Drafter:
             if c.has_number and cite.is_claim(c.text) and not c.heading and not _is_next_step(passages[c.hit], c.text) \
                     and not passages[c.hit].metadata.get("opinion"):  # an opinion's point goes under its ask
                 overview = sentence(c.text, passages[c.hit])
-                used.add(re.sub(r"\W", "", c.text))
+                overview_key = re.sub(r"\W", "", c.text)
+                used.add(overview_key)
                 break
+        speaks: dict[int, set[str]] = {}  # the sentences each ask's material offers (by their words)
         for i, ask in enumerate(asks):
             hits = [passages[n - 1] for n in per_ask.get(i, [])]
             info = analyze(ask, cities, lex)
             cands = [c for c in candidate_sentences(info, hits) if cite.is_claim(c.text) and not c.heading
                      and c.coverage >= 0.15]
+            # sentences that answer the ask as a question would be answered (the refusal bar), not merely touch it
+            speaks[i] = {re.sub(r"\W", "", c.text) for c in cands
+                         if c.coverage >= self.settings.refusal_min_coverage}
             lines: list[str] = []
             for hit in hits:  # a co-handling opinion's point on this ask: the first source, whole
                 if hit.metadata.get("opinion") and len(lines) < 3:
@@ -530,9 +535,10 @@ class Drafter:
                     lines.append(sentence(c.text, hit))
                     used.add(key)
             done.append((ask, lines))
-        # the headline sentence speaks to an ask left without material: it goes under that ask
+        # the headline sentence speaks to an ask left without material (it was that ask's material, taken first
+        # as the headline): it goes under that ask
         for i, (ask, lines) in enumerate(done):
-            if overview and not lines and _covers(ask, overview, cities, lex):
+            if overview and not lines and (overview_key in speaks.get(i, set()) or _covers(ask, overview, cities, lex)):
                 done[i], overview = (ask, [overview]), ""
         # what will be done next, from the next-step sections
         hits = [h for h in passages if _is_next_step(h, "")]

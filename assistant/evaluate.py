@@ -278,6 +278,8 @@ def draft_row(item: dict[str, Any], draft: Any, k: int, judge: Any = None) -> di
     m["draft_structure"] = sum(draft.structure.values()) / len(draft.structure)
     m["draft_complete"] = float(draft.complete)
     m["draft_ask_coverage"] = sum(a.found for a in draft.asks) / len(draft.asks) if draft.asks else None
+    m["draft_ask_coverage_material"], m["draft_honest_blanks"] = material_coverage(
+        draft.asks, item.get("asks_without_material", []))
     m["unsupported_sentences"] = len(draft.report.unsupported)
     return {"id": item["id"], "kind": item["kind"], "question": item["question"], "answer": draft.text,
             "refused": False, "notice": draft.notice, "citations": [s["label"] for s in draft.sources()],
@@ -287,9 +289,25 @@ def draft_row(item: dict[str, Any], draft: Any, k: int, judge: Any = None) -> di
             "retrieval_ms": round(draft.retrieval_ms, 2), "generation_ms": round(draft.generation_ms, 2), "metrics": m}
 
 
+def material_coverage(asks: list[Any], without: list[str]) -> tuple[float | None, float | None]:
+    """Ask coverage apart for the asks the archive holds material on, and for those it does not (listed by the
+    question set, each checked by hand): an ask without material is answered honestly by a blank, not found.
+
+    Returns (share found among asks with material, share left blank among asks without)."""
+    def lacks(ask: str) -> bool:
+        a = normalize_text(ask)
+        return any(normalize_text(w) in a or a in normalize_text(w) for w in without)
+
+    has = [x.found for x in asks if not lacks(x.ask)]
+    lack = [not x.found for x in asks if lacks(x.ask)]
+    return (sum(has) / len(has) if has else None), (sum(lack) / len(lack) if lack else None)
+
+
 def summarise_full(rows: list[dict[str, Any]], k: int) -> dict[str, Any]:
     out = summarise(rows, k)
     out["draft_complete"] = mean([r["metrics"].get("draft_complete") for r in rows])
+    out["draft_ask_coverage_material"] = mean([r["metrics"].get("draft_ask_coverage_material") for r in rows])
+    out["draft_honest_blanks"] = mean([r["metrics"].get("draft_honest_blanks") for r in rows])
     out["generation_ms_p50"] = percentile([r["generation_ms"] for r in rows if "generation_ms" in r], 50)
     out["generation_ms_p95"] = percentile([r["generation_ms"] for r in rows if "generation_ms" in r], 95)
     out["unsupported_sentences"] = sum(int(r["metrics"].get("unsupported_sentences") or 0) for r in rows)

@@ -11,13 +11,15 @@ PRIMARY = ("evidence_recall_at_k", "citation_validity", "citation_support_recall
            "refusal_accuracy", "draft_structure")
 RATES = ("evidence_recall_at_k", "source_hit_at_k", "mrr", "must_include", "citation_validity",
          "citation_support_recall", "citation_support_precision", "judge_support_recall", "refusal_accuracy",
-         "false_refusal_rate", "draft_structure", "draft_complete", "draft_ask_coverage")
+         "false_refusal_rate", "draft_structure", "draft_complete", "draft_ask_coverage", "draft_ask_coverage_material",
+         "draft_honest_blanks")
 LABELS = {
     "evidence_recall_at_k": "证据召回@k", "source_hit_at_k": "来源命中@k", "mrr": "MRR", "must_include": "必含要点",
     "citation_validity": "引用有效率", "citation_support_recall": "引用支持召回", "citation_support_precision":
     "引用支持精确", "judge_support_recall": "评审模型判定支持", "refusal_accuracy": "拒答准确率",
     "false_refusal_rate": "误拒率", "draft_structure": "函件结构完整度", "draft_complete": "结构完整函件占比",
-    "draft_ask_coverage": "建议逐条覆盖", "retrieval_ms_p50": "检索耗时 p50 (ms)",
+    "draft_ask_coverage": "建议逐条覆盖", "draft_ask_coverage_material": "有材料的建议覆盖",
+    "draft_honest_blanks": "无材料建议留空率", "retrieval_ms_p50": "检索耗时 p50 (ms)",
     "generation_ms_p50": "生成耗时 p50 (ms)",
 }
 LOWER_IS_BETTER = {"false_refusal_rate", "retrieval_ms_p50", "generation_ms_p50"}

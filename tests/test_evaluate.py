@@ -102,3 +102,14 @@ def test_project_question_set_is_valid_and_grounded() -> None:
             assert any(collapse_ws(normalize_text(ev)) in corpus[s] for s in item["sources"]), (item["id"], ev)
         if item["kind"] == "negative":
             assert item.get("answerable") is False and not item["sources"]
+
+
+def test_material_coverage_keeps_asks_without_material_apart() -> None:
+    from assistant.draft import AskCoverage
+    from assistant.evaluate import material_coverage
+
+    asks = [AskCoverage("增设候车亭", [], False), AskCoverage("增加早晚高峰班次", [1], True),
+            AskCoverage("加装护栏和警示标志", [2], True)]
+    # the archive holds nothing on 候车亭 or 护栏: a blank there is honest, a "found" is not
+    assert material_coverage(asks, ["增设候车亭", "加装护栏和警示标志"]) == (1.0, 0.5)
+    assert material_coverage(asks, []) == (2 / 3, None)
