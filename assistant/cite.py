@@ -161,6 +161,9 @@ def bigrams(s: str) -> set[str]:
 def supports(sentence: str, passages: list[str], threshold: float) -> tuple[bool, list[str], float]:
     """Every key number appears in some passage and enough of the wording overlaps the passages."""
     joined = normalize_text("\n".join(passages)).replace(",", "")
+    # a date the passage header writes as 2024-06-12 is the same date as 2024年6月12日
+    joined = re.sub(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)",
+                    lambda m: f"{m[0]} {m[1]}年{int(m[2])}月{int(m[3])}日", joined)
     # whole numbers only: 24 is not found inside 248, nor 3.2 inside 3.21
     missing = [x for x in key_numbers(sentence) if not re.search(rf"(?<![\d.]){re.escape(x)}(?![\d])", joined)]
     missing += [c for c in places(normalize_text(strip_markers(sentence))) if c not in joined]

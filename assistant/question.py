@@ -22,8 +22,9 @@ _NUMERIC = _P.cue("numeric")
 _FACT = _P.cue("fact")
 _CURRENT = _P.cue("current")
 _TITLES = _P.cue("titles")
+_RECORD = _P.cue("record")
 _DATED = re.compile(r"\d+\s*月\s*\d+\s*日|\d+(?:\.\d+)?\s*(?:家|个|项|名|万|亿|%)")  # a frame line that also states a fact
-_FRAME = re.compile("|".join(_P.words("letters", "frame_patterns")))
+_FRAME = _P.frame_sentence
 _YEAR = re.compile(r"(20\d\d)\s*年?")
 _CUE_WORDS = {w for key in ("current", "compare", "list", "numeric", "fact") for w in _P.words("questions", key)}
 # what a passage is about, besides its own words: the question may name the document, not the fact
@@ -190,6 +191,22 @@ class Candidate:
     own: float = 0.0  # coverage by the sentence and its headings (coverage also counts its document's title, office…)
 
 
+def record_line(info: QuestionInfo, m: dict[str, object]) -> str:
+    """What a document's record says in answer: its 文号 when that is asked; who issued it and when, when the
+    question asks about the letter itself ("是哪个单位答复的、哪天？"). "" when the record does not answer."""
+    shape, title = info.answer_shape, f"《{m.get('title', '')}》"
+    if shape is None:
+        return ""
+    if m.get("doc_number") and shape.search(str(m["doc_number"])):
+        return f"{title}的文号为{m['doc_number']}"
+    date = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", str(m.get("date", "")))
+    if info.slot is not None and info.slot.slot in ("date", "person") and m.get("office") and date \
+            and _RECORD.search(info.text):
+        line = f"{title}由{m['office']}于{date[1]}年{int(date[2])}月{int(date[3])}日答复"
+        return line if shape.search(line) else ""
+    return ""
+
+
 def candidate_sentences(info: QuestionInfo, hits: list[Hit]) -> list[Candidate]:
     """Every sentence of every hit with an IDF-weighted term coverage and a score for ranking."""
     total = sum(w for _, w in info.terms) or 1.0
@@ -200,12 +217,11 @@ def candidate_sentences(info: QuestionInfo, hits: list[Hit]) -> list[Candidate]:
         outline = h.metadata.get("role") == "outline"
         m = h.metadata
         about = normalize_text(" ".join(str(m.get(k, "")) for k in _ABOUT_KEYS))
-        if m.get("doc_number") and m.get("doc_id") not in docs_seen and info.answer_shape is not None \
-                and info.answer_shape.search(str(m["doc_number"])):
-            # a fact held by the document's record (its 文号), not by any sentence of its text
+        if m.get("doc_id") not in docs_seen and (line := record_line(info, m)):
+            # a fact held by the document's record (its 文号, who issued it and when), not by a sentence of its text
             docs_seen.add(str(m.get("doc_id")))
-            line = f"《{m.get('title', '')}》的文号为{m['doc_number']}"
-            out.append(Candidate(line, i, 1.0 + 0.3 * (h.score / top), 1.0, True, False, False, -1, 1.0))
+            cov = sum(w for t, w in info.terms if t in f"{about} {normalize_text(line)}") / total
+            out.append(Candidate(line, i, 0.5 + 0.8 * cov + 0.3 * (h.score / top), cov, True, False, False, -1, cov))
         title = re.sub(r"\s+", "", normalize_text(str(m.get("title", ""))))
         for raw in _SENT_SPLIT.split(h.text):
             s = raw.strip()

@@ -103,6 +103,13 @@ def keep_firsts(ranked: list[Hit], k: int) -> list[Hit]:
     return head + firsts + [h for h in ranked[k - len(firsts):] if h not in firsts]
 
 
+def frame_not_first(ranked: list[Hit]) -> list[Hit]:
+    """A passage that is only the letter's frame (salutation, acknowledgement restating the proposal, lead-in)
+    does not take the first place from a passage with content: it goes right after the first such passage."""
+    first = next((i for i, h in enumerate(ranked) if not profile().frame_only(normalize_text(h.text))), 0)
+    return [ranked[first], *ranked[:first], *ranked[first + 1:]] if first else ranked
+
+
 class HybridRetriever:
     """Thread-safe: the lexical index is rebuilt off to the side and swapped in when the store changes."""
 
@@ -354,13 +361,17 @@ class HybridRetriever:
             if boost_offices and h.metadata.get("office") in boost_offices:
                 h.score += 2 * top  # as if both retrievers ranked it first
         needle = re.sub(r"[\s\W]+", "", normalize_text(query))
+        needle_hit = None
         if len(needle) >= 8:  # the user quotes a passage: it comes first
             for h in hits.values():
                 if needle in re.sub(r"[\s\W]+", "", h.text):
                     h.score += 1.0
+                    needle_hit = h
         ranked = sorted(hits.values(), key=lambda h: (-h.score, h.label))
         if self.settings.fusion == "rrf_keep":
             ranked = keep_firsts(ranked, k)
+        if needle_hit is None:  # a quoted passage stays first whatever it is
+            ranked = frame_not_first(ranked)
         ranked = ranked[:k]
         for r, h in enumerate(ranked, 1):
             h.rank = r

@@ -103,6 +103,20 @@ class Profile:
         return re.compile(rf"(?:{_alt(self.words('letters', 'proposer_suffixes'))})$")
 
     @cached_property
+    def frame_sentence(self) -> re.Pattern[str]:
+        """A sentence of a letter's frame (收悉, 现答复如下, thanks), which states no fact."""
+        return re.compile("|".join(self.words("letters", "frame_patterns")))
+
+    def frame_only(self, text: str) -> bool:
+        """A passage that is all frame: salutation, acknowledgement, lead-ins ("…工作情况答复如下:"), closing.
+
+        It restates the proposal's words, so it matches every question on the topic while answering none."""
+        pieces = [x.strip() for x in re.split(r"(?<=[。!?;:])|\n", text) if x.strip()]
+        return bool(pieces) and all(
+            self.salutation.match(x) or self.frame_sentence.search(x) or self.closing_line.match(x)
+            or (x.endswith(":") and not re.search(r"\d", x)) for x in pieces)
+
+    @cached_property
     def closings(self) -> tuple[str, ...]:
         return tuple(self.words("letters", "closings"))
 

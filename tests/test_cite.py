@@ -318,3 +318,12 @@ def test_a_city_named_in_the_sentence_must_be_in_the_cited_passage() -> None:
     s = report.sentences[0]
     assert not s.supported and s.missing_numbers == ["杭州"]
     assert cite.check("广州累计培育专精特新小巨人企业248家[1]。", [gz]).sentences[0].supported
+
+
+def test_an_iso_date_in_a_header_supports_the_same_date_written_in_chinese() -> None:
+    from assistant.cite import supports
+
+    header = "[1] 《对市政协九届三次会议第64号提案的答复》 天门市教育局 2024-06-12\n正文"
+    ok, missing, _ = supports("《对市政协九届三次会议第64号提案的答复》由天门市教育局于2024年6月12日答复", [header], 0.35)
+    assert ok and not missing
+    assert not supports("由天门市教育局于2024年6月13日答复", [header], 0.35)[0]

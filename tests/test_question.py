@@ -291,3 +291,17 @@ def test_current_figure_is_not_answered_by_a_target(lex: LexicalIndex, cities: l
     assert only_target.answerable is False
     with_fact = _decide("广州目前有多少家小巨人企业？", lex, cities, 5, 0)
     assert with_fact.answerable is True
+
+
+def test_who_replied_and_when_is_read_from_the_document_record(lex: LexicalIndex, cities: list[str]) -> None:
+    from assistant.question import record_line
+
+    meta = {"title": "对市政协九届三次会议第64号提案的答复", "office": "天门市教育局", "date": "2024-06-12",
+            "doc_id": "d1"}
+    line = record_line(ask("肖中法委员那件提案，是哪个单位答复的、哪天？", lex, cities), meta)
+    assert "天门市教育局" in line and "2024年6月12日" in line
+    # a date asked about a fact, not about the letter, is not the letter's date
+    assert record_line(ask("广州什么时候召开中小企业服务大会？", lex, cities), meta) == ""
+    # the 文号 is the record's when it is asked
+    numbered = {**meta, "doc_number": "天教函〔2024〕12号"}
+    assert "天教函〔2024〕12号" in record_line(ask("那份答复的文号是什么？", lex, cities), numbered)

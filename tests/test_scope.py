@@ -10,7 +10,7 @@ import pytest
 
 from assistant.answer import Assistant
 from assistant.draft import Drafter, DraftRequest, Proposal, in_jurisdiction
-from assistant.retrieve import Hit, HybridRetriever, keep_firsts
+from assistant.retrieve import Hit, HybridRetriever, frame_not_first, keep_firsts
 from assistant.service import Services
 from core.places import gazetteer
 from ingest.pipeline import ingest_paths
@@ -129,3 +129,28 @@ def test_keep_firsts_puts_a_lost_first_passage_in_the_last_place() -> None:
     top = keep_firsts(ranked, 3)
     assert [h.id for h in top[:3]] == ["h0", "h1", "h3"]  # the order above it is kept
     assert keep_firsts(ranked[:3], 3) == ranked[:3]  # nothing lost, nothing moved
+
+
+@pytest.mark.parametrize(("text", "frame"), [
+    ("民建市委会:\n您提出的《关于培育一批“专精特新”企业的建议》(20230368)提案收悉。经综合市市场监管局等单位的意见,"
+     "现将我市相关工作情况答复如下:", True),
+    ("您在提案中提出的为专精特新中小企业精准注入“资金流”等意见具有很强的针对性和建设性,我局高度重视,"
+     "着重做好以下几个方面的工作:", True),
+    ("市工业和信息化局:\n根据安排,我局是第20230368号提案的会办单位。经研究,我局现阶段能够回应有关需求的政策措施包括:", True),
+    # an opening that goes on into the facts is not frame only
+    ("尊敬的李晓林代表:\n您提出的建议已收悉,现答复如下:\n财政局先后投入资金建设了青云高速出口道路工程。", False),
+    ("三、集聚资本要素。(一)拓宽融资渠道。推出“专精特新贷”。", False),
+])
+def test_frame_only_passages(text: str, frame: bool) -> None:
+    from core.profile import profile
+
+    assert profile().frame_only(text) is frame
+
+
+def test_a_frame_only_passage_does_not_rank_first() -> None:
+    frame = Hit("f", "F", "杭州市政协委员:\n您的提案收悉,现答复如下:", {}, 0.9)
+    body = Hit("b", "B", "推出“专精特新贷”,满足企业不同阶段的资金需求。", {}, 0.8)
+    other = Hit("o", "O", "全市组织政银企对接活动50场次以上。", {}, 0.7)
+    assert [h.id for h in frame_not_first([frame, body, other])] == ["b", "f", "o"]
+    assert [h.id for h in frame_not_first([body, frame, other])] == ["b", "f", "o"]  # nothing moved
+    assert [h.id for h in frame_not_first([frame])] == ["f"]  # nothing else to put first
