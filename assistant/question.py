@@ -314,8 +314,9 @@ def decide(info: QuestionInfo, hits: list[Hit], cands: list[Candidate], min_cove
         return Scope(False, "检索到的段落没有直接回答这个问题。", best)
     if info.slot is not None:
         # right place and topic, but is the asked amount / count / date / 文号 there at all?
+        # a target (到2027年培育…家) does not answer what there is now (目前已经有多少家)
         with_slot = [c for c in cands if slot_value(info.slot, info.text, c.text, info.term_words)
-                     and _same_year(info, c.text, hits[c.hit])]
+                     and _same_year(info, c.text, hits[c.hit]) and not (info.wants_current and c.is_target)]
         # the value must sit where the question's subject is: a sentence about it, not a figure of the same document
         # on something else (4.27万亩 of the whole county for "毛家牛碑片区有多少亩"), nor another document's name
         rel = SLOT_SUBJECT_SHARE

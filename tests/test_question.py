@@ -305,3 +305,14 @@ def test_who_replied_and_when_is_read_from_the_document_record(lex: LexicalIndex
     # the 文号 is the record's when it is asked
     numbered = {**meta, "doc_number": "天教函〔2024〕12号"}
     assert "天教函〔2024〕12号" in record_line(ask("那份答复的文号是什么？", lex, cities), numbered)
+
+
+
+def test_a_target_does_not_answer_what_there_is_now(lex: LexicalIndex, cities: list[str]) -> None:
+    meta = {**GZ, "kind": "建议", "year": 2024, "title": "关于加快专精特新企业发展的建议的答复", "date": "2024-04-08"}
+    plan = [Hit("p", "P", "2023年广州市召开专精特新小巨人企业培育工作会议。力争到2027年全市累计培育国家级专精特新小巨人企业300家。",
+                meta, 1.0, 1)]
+    info = ask("广州目前已经有多少家小巨人企业？", lex, cities)
+    assert not decide(info, plan, candidate_sentences(info, plan), MIN_COVERAGE).answerable
+    info = ask("广州到2027年计划培育多少家小巨人企业？", lex, cities)
+    assert decide(info, plan, candidate_sentences(info, plan), MIN_COVERAGE).answerable
