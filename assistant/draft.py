@@ -143,7 +143,9 @@ class Draft:
 
 
 # -- pure helpers --------------------------------------------------------------------------------------
-_ASK_SPLIT = re.compile(r"(?:^|(?<=[。;:\n\s]))\s*(?:[一二三四五六七八九十]+是|\d{1,2}[.、](?!\d)|\(\d{1,2}\)|[一二三四五六七八九十]+、)")
+# an item marker at the start, after punctuation, or run on after the ask word ("建议一是…；二是…")
+ASK_MARKER = re.compile(r"(?:^|(?<=[。;:\n\s])|(?<=建议)|(?<=希望))\s*(?:[一二三四五六七八九十]+是|\d{1,2}[.、](?!\d)|"
+                        r"\(\d{1,2}\)|\([一二三四五六七八九十]{1,3}\)|[一二三四五六七八九十]+、)")
 
 
 def extract_asks(body: str, limit: int = 8) -> list[str]:
@@ -154,19 +156,25 @@ def extract_asks(body: str, limit: int = 8) -> list[str]:
         return []
     # same offsets: cut the writer's own text, keeping its full-width punctuation
     text_out = original if len(text) == len(original) else text
-    marks = list(_ASK_SPLIT.finditer(text))
-    items: list[str] = []
-    if len(marks) >= 2:  # each item runs from the end of its marker to the start of the next one
-        ends = [m.start() for m in marks[1:]] + [len(text)]
-        for m, end in zip(marks, ends, strict=True):
-            item = text_out[m.end() : end].strip(" ;；。\n")
-            if len(item) >= 4:
-                items.append(item)
-    else:
+    items = inline_items(text, text_out)
+    if not items:
         items = [s.strip() for s in re.split(r"(?<=[。;；!?！？])", text_out) if len(s.strip()) >= 6]
         asks = [s for s in items if re.search(r"建议|希望|呼吁|请求|应当|亟需|要求|务必", s)]
         items = asks or items  # the asks, not the description of the problem
     return [short_ask(i) for i in items[:limit]]
+
+
+def inline_items(text: str, text_out: str | None = None) -> list[str]:
+    """Items opened by 一是/二是, 1. 2., (1), (一), 一、 anywhere in a normalised text (run on in one line or
+    not), each from the end of its marker to the next one; [] when there are fewer than two. `text_out`, of
+    the same length, is what is cut (the writer's own punctuation)."""
+    out_text = text_out if text_out is not None and len(text_out) == len(text) else text
+    marks = list(ASK_MARKER.finditer(text))
+    if len(marks) < 2:
+        return []
+    ends = [m.start() for m in marks[1:]] + [len(text)]
+    items = [out_text[m.end():end].strip(" ;；。\n") for m, end in zip(marks, ends, strict=True)]
+    return [i for i in items if len(i) >= 4]
 
 
 def short_ask(item: str, limit: int = 60) -> str:

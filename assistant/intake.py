@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from assistant.draft import Proposal, addresses, short_ask
+from assistant.draft import ASK_MARKER, Proposal, addresses, inline_items, short_ask
 from assistant.retrieve import Hit, office_words
 from core.places import gazetteer
 from core.profile import profile
@@ -32,7 +32,7 @@ _MARKERS: list[tuple[int, re.Pattern[str]]] = [
     (2, re.compile(rf"^\([{CN}]{{1,3}}\)")),
     (3, re.compile(r"^\d{1,2}(?:[.、](?!\d)|\s)")),
     (4, re.compile(r"^\(\d{1,2}\)")),
-    (5, re.compile(rf"(?:^|(?<=[。;:,]))[{CN}]{{1,2}}是", re.M)),
+    (5, re.compile(rf"(?:^|(?<=[。;:,；：，])|(?<=建议)|(?<=希望))[{CN}]{{1,2}}是", re.M)),  # run on: 建议一是…
     (6, re.compile(r"^[\u2460-\u2473]")),
 ]
 
@@ -226,8 +226,13 @@ def _marker_at(line: str) -> tuple[int, re.Match[str]] | None:
 
 
 def _items(lines: list[str]) -> list[str]:
-    """The items of the top-level list in these lines (一、 > （一） > 1. > (1) > 一是 > ①), each with its text."""
-    return _items_at(lines)[0]
+    """The items of the top-level list in these lines (一、 > （一） > 1. > (1) > 一是 > ①), each with its text;
+    a list run on within a line ("建议：一是…；二是…；三是…") when no line opens with a marker."""
+    items = _items_at(lines)[0]
+    if items:
+        return items
+    text = "\n".join(lines)
+    return inline_items(normalize_text(text), text)
 
 
 def _items_at(lines: list[str]) -> tuple[list[str], int]:
@@ -293,8 +298,26 @@ def _sentence_asks(lines: list[str]) -> list[str]:
     return out
 
 
+_ASK_LEAD = re.compile(r"(?:建议|希望|呼吁|请求|恳请)\s*:?\s*$")
+
+
+def _run_on_asks(lines: list[str]) -> list[str]:
+    """A list run on after the ask word within a paragraph ("建议：一是…；二是…", "为此建议：（一）…（二）…"):
+    every item is an ask, whatever verb it opens with."""
+    text = "\n".join(lines)
+    norm = normalize_text(text)
+    first = ASK_MARKER.search(norm)
+    if first is None or not _ASK_LEAD.search(norm[: first.start()].rstrip()):
+        return []
+    items = inline_items(norm[first.start():], text[first.start():] if len(text) == len(norm) else None)
+    return [_ask_label(i) for i in items]
+
+
 def split_asks(lines: list[str]) -> tuple[list[str], list[str]]:
     """The asks and the problem statements of a proposal's body lines."""
+    run_on = _run_on_asks(lines)
+    if len(run_on) >= 2:
+        return run_on, []
     start = _section_at(lines, "ask_section")
     prob = _section_at(lines, "problem_section")
     if start >= 0:
@@ -306,6 +329,8 @@ def split_asks(lines: list[str]) -> tuple[list[str], list[str]]:
         return asks, problems
     region = lines[prob + 1:] if prob >= 0 else lines
     items, first = _items_at(region)
+    if not items:  # a list run on within a paragraph ("…闲置。1. 摸清底数；2. 改作幼儿园；3. …")
+        items, first = _items(region), 0
     if items:
         asks = [_ask_label(i) for i in items if _is_ask(i)]
         problems = [_ask_label(i) for i in items if not _is_ask(i)]
@@ -313,6 +338,8 @@ def split_asks(lines: list[str]) -> tuple[list[str], list[str]]:
             problems = [_ask_label(i) for i in _items(region[:first])] + problems
         if asks:
             return asks, problems
+        if not any(w in i for i in items for w in _cues("problem_words")):
+            return [_ask_label(i) for i in items], []  # a list of what to do, none of it a problem
     return _sentence_asks(lines), problems if items else []
 
 

@@ -140,3 +140,18 @@ def test_every_intake_cue_pattern_reads_its_example() -> None:
     labels = profile().section("intake_labels")
     assert "案由" in labels["title"] and "领衔代表" in labels["proposer"] and "附议人" in labels["co_proposers"]
     assert set(profile().section("cohandling")) >= {"acknowledgement", "opinion_acknowledgement", "opinion_closing"}
+
+
+@pytest.mark.parametrize(("body", "asks"), [
+    ("幸福院使用率不高。建议一是落实运营补贴，保障水电；二是引入志愿者参与服务；三是纳入对镇（街道）的考核。",
+     ["落实运营补贴，保障水电", "引入志愿者参与服务", "纳入对镇（街道）的考核"]),
+    ("没人管。建议：一是明确管护责任；二是每年安排管护资金。", ["明确管护责任", "每年安排管护资金"]),
+    ("建议：1.加大宣传；2.给予奖励。", ["加大宣传", "给予奖励"]),
+    ("为此建议：（一）加强统筹。（二）加大投入。", ["加强统筹", "加大投入"]),
+])
+def test_a_list_run_on_after_the_ask_word_is_read_by_both_parsers(body: str, asks: list[str]) -> None:
+    from assistant.draft import extract_asks
+    from assistant.intake import _lines, split_asks
+
+    assert split_asks(_lines(body))[0] == asks
+    assert extract_asks(body) == asks
