@@ -59,8 +59,10 @@ def pick_sentences(info: QuestionInfo, cands: list[Candidate], limit: int | None
     chosen: list[Candidate] = []
     seen: set[str] = set()
     for c in pool:
-        if chosen and info.kind in ("fact", "compare") and c.score < 0.8 * chosen[0].score:
-            break  # a second sentence only when it is nearly as good as the first
+        if chosen and info.kind in ("fact", "compare") and (
+                c.score < 0.8 * chosen[0].score
+                or c.hit != chosen[0].hit and c.coverage < 0.8 * chosen[0].coverage):
+            break  # a second sentence only when it is nearly as good as the first (as much on topic, if elsewhere)
         key = re.sub(r"\W", "", c.text)[:40]
         if key in seen or any(key in re.sub(r"\W", "", x.text) for x in chosen):
             continue

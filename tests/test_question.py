@@ -316,3 +316,16 @@ def test_a_target_does_not_answer_what_there_is_now(lex: LexicalIndex, cities: l
     assert not decide(info, plan, candidate_sentences(info, plan), MIN_COVERAGE).answerable
     info = ask("广州到2027年计划培育多少家小巨人企业？", lex, cities)
     assert decide(info, plan, candidate_sentences(info, plan), MIN_COVERAGE).answerable
+
+
+def test_a_second_sentence_from_elsewhere_must_be_as_much_on_topic(lex: LexicalIndex, cities: list[str]) -> None:
+    from assistant.generate import pick_sentences
+    from assistant.question import Candidate
+
+    info = ask("沭财复字〔2022〕4号那份答复的签发人是谁？", lex, cities)
+    first = Candidate("签发人:庞佃宝", 0, 0.83, 1.0, False, False, False, 0, 0.35)
+    other_doc = Candidate("签发人:杨宏亮", 1, 0.67, 0.38, False, False, False, 1, 0.35)
+    same_passage = Candidate("签发日期 2022年7月1日,抄送县政府办公室", 0, 0.70, 0.9, True, False, False, 2, 0.3)
+    chosen = pick_sentences(info, [first, other_doc, same_passage])
+    assert [c.text for c in chosen][:1] == ["签发人:庞佃宝"]
+    assert "签发人:杨宏亮" not in [c.text for c in chosen]
