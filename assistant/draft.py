@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from assistant import cite, prompts
 from assistant.answer import Assistant, pack, passage_block, support_texts
+from assistant.facts import dated_sentence
 from assistant.generate import GenerationError
 from assistant.question import analyze, candidate_sentences
 from assistant.retrieve import Filters, Hit
@@ -500,7 +501,10 @@ class Drafter:
         overview = overview_key = ""
 
         def sentence(text: str, hit: Hit) -> str:
-            return f"{lift(text, hit, req.office).rstrip('。;,；，:：')}[{passages.index(hit) + 1}]。"
+            lifted = lift(text, hit, req.office)
+            if not _is_next_step(hit, text):  # what has been done says as of when; a plan has its own time
+                lifted = dated_sentence(lifted, str(hit.metadata.get("date", "")))
+            return f"{lifted.rstrip('。;,；，:：')}[{passages.index(hit) + 1}]。"
 
         info = analyze(req.proposal.title, cities, lex)
         for c in candidate_sentences(info, passages):  # the headline figure on the proposal's topic

@@ -166,6 +166,27 @@ def as_of(sentence: str, doc_date: str, at: int | None = None) -> AsOf:
     return AsOf(_doc_key(doc_date), doc_label(doc_date), False, target)
 
 
+def dated_sentence(sentence: str, doc_date: str) -> str:
+    """A sentence lifted into a letter says as of when its figure holds: "截至目前" becomes the source's date,
+    and a total (累计, 共有… before its first figure) that states no date gets "截至<the source's date>，" in front. A target keeps
+    its own year; a sentence without a figure, or a source without a date, is left as it is."""
+    label = doc_label(doc_date)
+    norm = normalize_text(sentence)
+    if not label or not _figure_rx().search(norm):
+        return sentence
+    now = re.search(r"截[至止](?:目前|现在|今)", sentence)
+    if now:
+        return sentence[: now.start()] + f"截至{label}" + sentence[now.end():]
+    a = as_of(sentence, doc_date)
+    if a.stated or a.target or re.match(r"^(?:截至|截止|到|至)", norm):
+        return sentence
+    first = _figure_rx().search(norm)
+    assert first is not None
+    if not any(w in norm[: first.start()] for w in profile().words("facts", "stock_cues")):
+        return sentence  # a flow (下达资金6356万元) or a rule (最高200万元) is not "as of" anything
+    return f"截至{label}，{sentence}"
+
+
 def _target_cue(prefix: str) -> bool:
     # a cue in the same clause-run before the figure (力争培育…500家; 目标是…)
     tail = re.split(r"[。;；]", prefix)[-1]

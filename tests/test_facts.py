@@ -220,3 +220,19 @@ def test_cli_check_against_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 def test_archive_docs_groups_by_document(archive_chunks: list) -> None:
     docs = archive_docs(archive_chunks)
     assert list(docs) == ["gz-2025"] and docs["gz-2025"].date == "2025-03-20"
+
+
+@pytest.mark.parametrize(("sentence", "dated"), [
+    ("截至目前，全市共有小巨人企业110家", "截至2023年6月19日，全市共有小巨人企业110家"),
+    ("全市共有创新型中小企业3193家", "截至2023年6月19日，全市共有创新型中小企业3193家"),
+    ("累计投资企业项目334个", "截至2023年6月19日，累计投资企业项目334个"),
+    ("2022年，全年新增高新技术企业5家", None),  # states its own date
+    ("力争到2027年培育500家", None),  # a target keeps its year
+    ("下达省级奖补资金6356万元，支持17个项目", None),  # a flow, not a total at a date
+    ("我局高度重视公交开行工作", None),  # no figure
+])
+def test_a_lifted_total_says_as_of_when(sentence: str, dated: str | None) -> None:
+    from assistant.facts import dated_sentence
+
+    assert dated_sentence(sentence, "2023-06-19") == (dated or sentence)
+    assert dated_sentence(sentence, "") == sentence  # a source without a date adds nothing
