@@ -148,6 +148,8 @@ def test_every_intake_cue_pattern_reads_its_example() -> None:
     ("没人管。建议：一是明确管护责任；二是每年安排管护资金。", ["明确管护责任", "每年安排管护资金"]),
     ("建议：1.加大宣传；2.给予奖励。", ["加大宣传", "给予奖励"]),
     ("为此建议：（一）加强统筹。（二）加大投入。", ["加强统筹", "加大投入"]),
+    ("村小生源减少，校舍闲置。1. 摸清闲置校舍底数；2. 把闲置校舍改作幼儿园；3. 组织教师送教下乡。",
+     ["摸清闲置校舍底数", "把闲置校舍改作幼儿园", "组织教师送教下乡"]),
 ])
 def test_a_list_run_on_after_the_ask_word_is_read_by_both_parsers(body: str, asks: list[str]) -> None:
     from assistant.draft import extract_asks
