@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from assistant.facts import doc_label
 from core.places import gazetteer
 from core.profile import profile
 from core.text import normalize_text
@@ -162,8 +163,7 @@ def supports(sentence: str, passages: list[str], threshold: float) -> tuple[bool
     """Every key number appears in some passage and enough of the wording overlaps the passages."""
     joined = normalize_text("\n".join(passages)).replace(",", "")
     # a date the passage header writes as 2024-06-12 is the same date as 2024年6月12日
-    joined = re.sub(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)",
-                    lambda m: f"{m[0]} {m[1]}年{int(m[2])}月{int(m[3])}日", joined)
+    joined = re.sub(r"(?<!\d)\d{4}-\d{2}-\d{2}(?!\d)", lambda m: f"{m[0]} {doc_label(m[0])}", joined)
     # whole numbers only: 24 is not found inside 248, nor 3.2 inside 3.21
     missing = [x for x in key_numbers(sentence) if not re.search(rf"(?<![\d.]){re.escape(x)}(?![\d])", joined)]
     missing += [c for c in places(normalize_text(strip_markers(sentence))) if c not in joined]

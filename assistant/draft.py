@@ -144,9 +144,13 @@ class Draft:
 
 
 # -- pure helpers --------------------------------------------------------------------------------------
-# an item marker at the start, after punctuation, or run on after the ask word ("建议一是…；二是…")
-ASK_MARKER = re.compile(r"(?:^|(?<=[。;:\n\s])|(?<=建议)|(?<=希望))\s*(?:[一二三四五六七八九十]+是|\d{1,2}[.、](?!\d)|"
-                        r"\(\d{1,2}\)|\([一二三四五六七八九十]{1,3}\)|[一二三四五六七八九十]+、)")
+# the profile's words that ask (建议, 希望…), as an alternation
+_ASK_WORD_LIST = [re.escape(w) for w in profile().words("intake_cues", "ask_words")]
+ASK_WORDS = "|".join(_ASK_WORD_LIST)
+# an item marker at the start, after punctuation, or run on after an ask word ("建议一是…；二是…")
+ASK_MARKER = re.compile(r"(?:^|(?<=[。;:\n\s])|" + "|".join(f"(?<={w})" for w in _ASK_WORD_LIST) + r")\s*"
+                        r"(?:[一二三四五六七八九十]+是|\d{1,2}[.、](?!\d)|\(\d{1,2}\)|\([一二三四五六七八九十]{1,3}\)|"
+                        r"[一二三四五六七八九十]+、)")
 
 
 def extract_asks(body: str, limit: int = 8) -> list[str]:
@@ -160,7 +164,7 @@ def extract_asks(body: str, limit: int = 8) -> list[str]:
     items = inline_items(text, text_out)
     if not items:
         items = [s.strip() for s in re.split(r"(?<=[。;；!?！？])", text_out) if len(s.strip()) >= 6]
-        asks = [s for s in items if re.search(r"建议|希望|呼吁|请求|应当|亟需|要求|务必", s)]
+        asks = [s for s in items if re.search(ASK_WORDS + "|应当|亟需|要求|务必", s)]
         items = asks or items  # the asks, not the description of the problem
     return [short_ask(i) for i in items[:limit]]
 

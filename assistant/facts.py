@@ -172,7 +172,8 @@ def dated_sentence(sentence: str, doc_date: str) -> str:
     its own year; a sentence without a figure, or a source without a date, is left as it is."""
     label = doc_label(doc_date)
     norm = normalize_text(sentence)
-    if not label or not _figure_rx().search(norm):
+    first = _figure_rx().search(norm)
+    if not label or first is None:
         return sentence
     now = re.search(r"截[至止](?:目前|现在|今)", sentence)
     if now:
@@ -180,8 +181,6 @@ def dated_sentence(sentence: str, doc_date: str) -> str:
     a = as_of(sentence, doc_date)
     if a.stated or a.target or re.match(r"^(?:截至|截止|到|至)", norm):
         return sentence
-    first = _figure_rx().search(norm)
-    assert first is not None
     if not any(w in norm[: first.start()] for w in profile().words("facts", "stock_cues")):
         return sentence  # a flow (下达资金6356万元) or a rule (最高200万元) is not "as of" anything
     return f"截至{label}，{sentence}"

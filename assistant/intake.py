@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from assistant.draft import ASK_MARKER, Proposal, addresses, inline_items, short_ask
+from assistant.draft import ASK_MARKER, ASK_WORDS, Proposal, addresses, inline_items, short_ask
 from assistant.retrieve import Hit, office_words
 from core.places import gazetteer
 from core.profile import profile
@@ -291,14 +291,14 @@ def _sentence_asks(lines: list[str]) -> list[str]:
     out = []
     for s in re.split(r"(?<=[。;；!！])", "\n".join(lines)):
         s = s.strip(" \n")
-        if len(s) >= 6 and re.search(r"建议|希望|呼吁|请求|恳请", s) and not re.search(r"提出.{0,6}建议如下|以下建议", s):
+        if len(s) >= 6 and re.search(ASK_WORDS, s) and not re.search(r"提出.{0,6}建议如下|以下建议", s):
             s = re.sub(r"^(?:为此|因此|对此|综上)[,，]?\s*", "", s)
             s = re.sub(r"^(?:特|我们)?建议[:：,，]?\s*", "", s)
             out.append(to_fullwidth(short_ask(s)))
     return out
 
 
-_ASK_LEAD = re.compile(r"(?:建议|希望|呼吁|请求|恳请)\s*:?\s*$")
+_ASK_LEAD = re.compile(rf"(?:{ASK_WORDS})\s*:?\s*$")
 
 
 def _run_on_asks(lines: list[str]) -> list[str]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
-from assistant.facts import as_of
+from assistant.facts import as_of, doc_label
 from assistant.lexical import LexicalIndex, tokenize
 from assistant.retrieve import Hit
 from core.places import gazetteer, named_places
@@ -85,6 +86,16 @@ def without_ids(text: str) -> str:
     return text
 
 
+@lru_cache(maxsize=256)
+def _asked(slot: Slot, question: str) -> tuple[str, tuple[str, ...], frozenset[str]]:
+    """What slot_value needs of the question (its text, numbers and asked units), read once per question."""
+    q = normalize_text(_WHICH.sub(" ", question))
+    units: set[str] = set()
+    for u in slot.unit_ask.findall(q) if slot.unit_ask else []:
+        units |= _units(u)
+    return q, tuple(_NUMERAL.findall(q)), frozenset(units)
+
+
 def slot_value(slot: Slot, question: str, sentence: str, terms: tuple[str, ...] = ()) -> str | None:
     """The value a sentence gives for the slot a question asks, or None.
 
@@ -93,11 +104,7 @@ def slot_value(slot: Slot, question: str, sentence: str, terms: tuple[str, ...] 
     名 and 人 count the same). A count written without its unit right after what it counts ("地埋式垃圾箱65") is
     a value when `terms` (the question's key terms) name what it counts.
     """
-    q = normalize_text(_WHICH.sub(" ", question))
-    q_nums = _NUMERAL.findall(q)
-    units: set[str] = set()
-    for u in slot.unit_ask.findall(q) if slot.unit_ask else []:
-        units |= _units(u)
+    q, q_nums, units = _asked(slot, question)
     text = normalize_text(sentence)
     for m in slot.answer.finditer(text):
         value = re.sub(r"\s+", "", m.group(0))
@@ -199,10 +206,10 @@ def record_line(info: QuestionInfo, m: dict[str, object]) -> str:
         return ""
     if m.get("doc_number") and shape.search(str(m["doc_number"])):
         return f"{title}的文号为{m['doc_number']}"
-    date = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", str(m.get("date", "")))
-    if info.slot is not None and info.slot.slot in ("date", "person") and m.get("office") and date \
-            and _RECORD.search(info.text):
-        line = f"{title}由{m['office']}于{date[1]}年{int(date[2])}月{int(date[3])}日答复"
+    date = str(m.get("date", ""))
+    if info.slot is not None and info.slot.slot in ("date", "person") and m.get("office") \
+            and re.fullmatch(r"\d{4}-\d{2}-\d{2}", date) and _RECORD.search(info.text):
+        line = f"{title}由{m['office']}于{doc_label(date)}答复"
         return line if shape.search(line) else ""
     return ""
 
