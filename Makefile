@@ -24,6 +24,7 @@ run: ingest
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 # Debian's Chromium for the browser test (a test tool's own browser download fails here); skipped if not root.
 browser:

@@ -21,30 +21,55 @@ st.set_page_config(page_title="答复函助手", page_icon="📄", layout="wide"
 _starting = st.empty()
 _starting.info("正在启动答复函助手，首次打开需要十几秒…", icon=":material/hourglass_top:")
 
-from assistant import report, ui  # noqa: E402  (after the first message: these imports take seconds)
-from assistant.answer import Answer, Assistant, Turn  # noqa: E402
-from assistant.draft import (  # noqa: E402
+from app.theme import APP_CSS
+from app.view import (
+    answer_markdown,
+    blanks_summary,
+    citation_label,
+    citation_meta,
+    coverage_note,
+    doc_choice_label,
+    doc_rows,
+    escape_block,
+    heading_outline,
+    highlight,
+    ocr_check_rows,
+    store_label,
+    stream_escape,
+)
+from assistant.answers.answer import Answer, Assistant, Turn  # noqa: E402
+from assistant.answers.examples import example_questions
+from assistant.answers.llm import llm_settings
+from assistant.evaluation import report  # noqa: E402  (after the first message: these imports take seconds)
+from assistant.evaluation.report import (
+    APP_LABELS,
+    LOWER_IS_BETTER,  # noqa: E402
+    kind_chart_rows,
+    metric_delta,
+    question_rows,
+)
+from assistant.evidence.spans import answer_citations, draft_citations, renumbered
+from assistant.letters.draft import Drafter, with_text
+from assistant.letters.export import md_escape, suggested_filename, to_docx, to_markdown  # noqa: E402
+from assistant.letters.model import (
     CATEGORIES,
     DISCLOSURES,
     STRUCTURE_NAMES,
-    Drafter,
     DraftRequest,
     LetterFields,
     Proposal,
-    with_text,
 )
-from assistant.export import md_escape, suggested_filename, to_docx, to_markdown  # noqa: E402
-from assistant.report import LOWER_IS_BETTER  # noqa: E402
-from assistant.retrieve import Filters  # noqa: E402
-from assistant.service import Services, build_services  # noqa: E402
+from assistant.retrieval.hybrid import Filters  # noqa: E402
+from assistant.retrieval.services import Services, build_services  # noqa: E402
 from core.profile import profile  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from core.text import to_fullwidth  # noqa: E402
 from ingest.loaders.ocr import progress_callback  # noqa: E402
+from ingest.uploads import delete_document, ingest_uploads, upload_suffix
 
-st.markdown(ui.APP_CSS, unsafe_allow_html=True)  # our own stylesheet only: Chinese labels for Streamlit's parts
+st.markdown(APP_CSS, unsafe_allow_html=True)  # our own stylesheet only: Chinese labels for Streamlit's parts
 
-METRIC_LABELS = ui.APP_LABELS
+METRIC_LABELS = APP_LABELS
 PAGES = ("问答", "起草答复函", "办件", "文档", "评测")
 REPO = Path(__file__).resolve().parent
 ANY = "全部"
@@ -66,17 +91,17 @@ def call_services(svc: Services, gen: dict[str, Any]) -> Services:
     """Services for one call: the shared ones, or a copy whose settings carry the model chosen in the UI."""
     if gen["generator"] != "llm":
         return svc
-    settings = ui.llm_settings(svc.settings, gen["base_url"], gen["model"], gen["api_key"])
+    settings = llm_settings(svc.settings, gen["base_url"], gen["model"], gen["api_key"])
     return Services(settings, svc.embedder, svc.store, svc.retriever)
 
 
 # -- shared rendering ---------------------------------------------------------------------------------------
 def render_citation(c: dict[str, Any]) -> None:
-    with st.expander(ui.citation_label(c)):
-        meta = ui.citation_meta(c)
+    with st.expander(citation_label(c)):
+        meta = citation_meta(c)
         if meta:
             st.caption(meta)
-        st.markdown(ui.highlight(str(c.get("text", "")), c.get("span")))
+        st.markdown(highlight(str(c.get("text", "")), c.get("span")))
 
 
 def render_unsupported(sentences: list[Any]) -> None:
@@ -89,17 +114,17 @@ def render_answer(ans: Answer) -> None:
     if ans.notice:
         st.warning(md_escape(ans.notice))
     if ans.refused:
-        st.info(ui.answer_markdown(ans.text), icon=":material/search_off:")
+        st.info(answer_markdown(ans.text), icon=":material/search_off:")
         if ans.related:
             with st.expander("相关段落（仅供参考）", expanded=False):
                 for h in ans.related:
                     m = h.metadata
                     st.caption(md_escape(" · ".join(str(x) for x in (m.get("title"), m.get("office"), m.get("date"),
                                                                       m.get("heading_path")) if x).replace(" > ", " › ")))
-                    st.markdown(ui.escape_block(h.text))
+                    st.markdown(escape_block(h.text))
         return
-    text, cits = ui.renumbered(ans.text, ui.answer_citations(ans))
-    st.markdown(ui.answer_markdown(text))
+    text, cits = renumbered(ans.text, answer_citations(ans))
+    st.markdown(answer_markdown(text))
     if ans.missing:
         st.caption("没有材料的城市：" + md_escape("、".join(ans.missing)))
     render_unsupported(ans.report.unsupported)
@@ -158,7 +183,7 @@ def sidebar_filters(svc: Services) -> tuple[Filters, int]:
 @st.cache_data(show_spinner=False)
 def _examples(version: str, _svc: Services) -> list[str]:
     lex = _svc.retriever.lexical()
-    return ui.example_questions(_svc.store.doc_records(), lex.documents, lex.metadatas)
+    return example_questions(_svc.store.doc_records(), lex.documents, lex.metadatas)
 
 
 def page_chat(svc: Services, gen: dict[str, Any]) -> None:
@@ -206,7 +231,7 @@ def page_chat(svc: Services, gen: dict[str, Any]) -> None:
                 if isinstance(item, Answer):
                     final.append(item)
                 else:
-                    yield ui.stream_escape(item)
+                    yield stream_escape(item)
 
         with box.container(), st.spinner(wait_text, show_time=True):
             st.write_stream(deltas())
@@ -222,7 +247,7 @@ def page_chat(svc: Services, gen: dict[str, Any]) -> None:
 # -- 起草答复函 ------------------------------------------------------------------------------------------------
 def page_draft(svc: Services, gen: dict[str, Any]) -> None:
     st.subheader("起草答复函")
-    from assistant.cases_page import proposal_upload
+    from app.cases_page import proposal_upload
 
     offices = svc.retriever.known_values("office")
     pre = proposal_upload(svc)  # the incoming file read into the form (assistant/intake.py)
@@ -272,19 +297,19 @@ def page_draft(svc: Services, gen: dict[str, Any]) -> None:
         st.warning(md_escape(edited.notice))
     left, right = st.columns([3, 2])
     with left, st.container(border=True):
-        st.markdown(ui.answer_markdown(edited.text, headings=False))
+        st.markdown(answer_markdown(edited.text, headings=False))
     with right:
         st.markdown("**诉求覆盖**（按来文顺序）")
         st.markdown("\n".join(f"- {'✓' if a.found else '✗'} {md_escape(to_fullwidth(a.ask))}"
-                              + ui.coverage_note(a) for a in edited.asks))
-        todo = ui.blanks_summary(edited.blanks)
+                              + coverage_note(a) for a in edited.asks))
+        todo = blanks_summary(edited.blanks)
         st.markdown("**结构检查**" + ("（各部分齐全）" if edited.complete else "（有缺项）"))
         st.markdown("\n".join(f"- {'✓' if ok else '✗'} {STRUCTURE_NAMES.get(k, k)}"
                               for k, ok in edited.structure.items()))
         if todo:
             st.warning(md_escape(todo), icon=":material/edit_note:")
     render_unsupported(edited.report.unsupported)
-    cits = ui.draft_citations(edited)
+    cits = draft_citations(edited)
     if cits:
         st.caption("引用来源（点击展开原文，高亮为所引内容）")
         for c in cits:
@@ -292,7 +317,7 @@ def page_draft(svc: Services, gen: dict[str, Any]) -> None:
     st.text_area("修改草稿（修改后引用会重新核对，下载使用修改后的文本）", key="draft_text", height=360)
     # -- facts (assistant/check.py): the draft checked against earlier replies and for its wording
     with st.expander("一致性与措辞检查（与档案中的前次答复核对）"):
-        from assistant.check import DraftError, check_store
+        from assistant.facts.check import DraftError, check_store
 
         try:
             checked = check_store(st.session_state.get("draft_text", ""), svc.store)
@@ -313,13 +338,13 @@ def page_draft(svc: Services, gen: dict[str, Any]) -> None:
 def page_docs(svc: Services) -> None:
     st.subheader("文档")
     records = svc.store.doc_records()
-    rows = ui.doc_rows(records, profile().kind_labels)
+    rows = doc_rows(records, profile().kind_labels)
     if rows:
         st.dataframe(rows, hide_index=True, width="stretch", column_config={"_id": None, "标题": st.column_config.TextColumn(
             "标题", width="large")})
     else:
         st.info("库中还没有文档，请在下方上传。")
-    for line in ui.ocr_check_rows(records, svc.settings.ocr_min_confidence):
+    for line in ocr_check_rows(records, svc.settings.ocr_min_confidence):
         st.warning(md_escape(line), icon=":material/document_scanner:")
     with st.container(border=True):
         st.markdown("**上传文档**")
@@ -328,7 +353,7 @@ def page_docs(svc: Services) -> None:
                    "可一次选择多个文件。")
         # no type filter in the widget: its own refusal is an English tooltip; every file is checked below
         files = st.file_uploader("选择文件", accept_multiple_files=True, key="uploads", label_visibility="collapsed")
-        bad = [f.name for f in files or [] if ui.upload_suffix(f.name) not in types]
+        bad = [f.name for f in files or [] if upload_suffix(f.name) not in types]
         for name in bad:
             st.error(f"{md_escape(name)}：不支持的文件类型（支持 {'、'.join(t.upper() for t in types)}）",
                      icon=":material/error:")
@@ -339,17 +364,17 @@ def page_docs(svc: Services) -> None:
                 bar.progress(i / n if n else 1.0, text=f"正在导入（{i + 1}/{n}）：{name}" if name else "导入完成")
 
             with progress_callback(lambda d, n, name: bar.progress(d / n if n else 1.0, text=f"文字识别 {name}：{d}/{n} 页")):
-                result = ui.ingest_uploads([(f.name, f.getvalue()) for f in files], svc, progress)
+                result = ingest_uploads([(f.name, f.getvalue()) for f in files], svc, progress)
             for name, reason in result.failed:
                 st.error(f"{md_escape(name)}：{md_escape(reason)}")
             (st.success if not result.failed else st.warning)(md_escape(result.summary()))
             svc.store.bump_version()
             records = svc.store.doc_records()
-            rows = ui.doc_rows(records, profile().kind_labels)
+            rows = doc_rows(records, profile().kind_labels)
     if not records:
         return
     ids = [r["_id"] for r in rows]
-    doc_id = st.selectbox("查看文档", ids, format_func=lambda d: ui.doc_choice_label(records, d))
+    doc_id = st.selectbox("查看文档", ids, format_func=lambda d: doc_choice_label(records, d))
     if not doc_id:
         return
     rec = records[doc_id]
@@ -360,7 +385,7 @@ def page_docs(svc: Services) -> None:
     with action.popover("删除此文档", icon=":material/delete:", width="stretch"):
         st.markdown("删除后将不再参与检索；通过本页上传的原文件也一并删除。")
         if st.button("确认删除", key=f"del_{doc_id}", type="primary"):
-            ui.delete_document(svc, doc_id)
+            delete_document(svc, doc_id)
             st.toast("已删除：" + md_escape(str(rec.get("title") or doc_id)))
             st.rerun()
     got = svc.store.chunks.get(where={"doc_id": doc_id}, include=["metadatas"])
@@ -372,7 +397,7 @@ def page_docs(svc: Services) -> None:
         st.text("\n".join(parts) or "（无）")
     with c2:
         st.markdown("**标题结构**")
-        st.text("\n".join(ui.heading_outline(metas, profile().kind_labels)) or "（无小标题）")
+        st.text("\n".join(heading_outline(metas, profile().kind_labels)) or "（无小标题）")
     with st.expander("清洗后的正文"):
         st.text(svc.store.doc_text(doc_id) or "")
 
@@ -389,8 +414,8 @@ def previous_run() -> dict[str, Any] | None:
 
 
 def page_eval(svc: Services, gen: dict[str, Any]) -> None:
-    from assistant import evaluate
-    from assistant.evaluate import QuestionSetError, load_questions
+    from assistant.evaluation import metrics as evaluate
+    from assistant.evaluation.metrics import QuestionSetError, load_questions
 
     st.subheader("评测")
     source = st.radio("题集", ["项目自带题集", "上传题集（每行一题的 JSON 文件）"], horizontal=True)
@@ -439,15 +464,15 @@ def page_eval(svc: Services, gen: dict[str, Any]) -> None:
         cols = st.columns(5)
         for col, key in zip(cols, keys[start:start + 5], strict=False):
             v = s.get(key)
-            d = ui.metric_delta(key, v, ps.get(key))
+            d = metric_delta(key, v, ps.get(key))
             col.metric(METRIC_LABELS[key], "—" if v is None else f"{v:.3f}" if v <= 1 else f"{v:.0f}",
                        delta=None if d is None else f"{d:+.3f}",
                        delta_color="inverse" if key in LOWER_IS_BETTER else "normal")
     if prev:
         st.caption("增减相对于上一次评测")
     st.markdown("**各题结果**")
-    st.dataframe(ui.question_rows(run), hide_index=True, width="stretch")
-    chart = ui.kind_chart_rows(run)
+    st.dataframe(question_rows(run), hide_index=True, width="stretch")
+    chart = kind_chart_rows(run)
     if any(chart.values()):
         st.markdown("**按题型的指标**")
         import pandas as pd
@@ -471,7 +496,7 @@ def system_info(svc: Services, gen: dict[str, Any], n_docs: int) -> None:
     with st.sidebar.expander("系统信息", icon=":material/info:"):
         st.caption(md_escape(f"文档 {n_docs} 篇 · 段落 {svc.store.count()} 个"))
         st.caption(md_escape(f"生成方式：{generator_caption(svc, gen)}"))
-        st.caption(md_escape(f"存储位置：{ui.store_label(svc.settings)}"))
+        st.caption(md_escape(f"存储位置：{store_label(svc.settings)}"))
         st.caption(md_escape(f"向量模型：{svc.embedder.name}"))
 
 
@@ -495,7 +520,7 @@ def main() -> None:
     elif page == "起草答复函":
         page_draft(svc, gen)
     elif page == "办件":  # intake, co-handling opinions, versions, exports, final letter (assistant/cases_page.py)
-        from assistant.cases_page import page_cases
+        from app.cases_page import page_cases
 
         page_cases(svc, gen, lambda: Drafter(Assistant(call_services(svc, gen))))
     elif page == "文档":

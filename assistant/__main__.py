@@ -1,5 +1,5 @@
 """`python -m assistant` runs the command-line interface."""
 
-from assistant.cli import main
+from assistant.cli.commands import main
 
 raise SystemExit(main())

@@ -21,8 +21,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.check import check_text, read_draft  # noqa: E402
-from assistant.facts import archive_docs, superseded  # noqa: E402
+from assistant.facts.archive import archive_docs, superseded  # noqa: E402
+from assistant.facts.check import check_text, read_draft  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from ingest.pipeline import discover, parse_file  # noqa: E402
 
@@ -104,8 +104,8 @@ def bench_superseded(truth: dict[str, Any], chunks: list[tuple[str, dict[str, An
 
 
 def bench_answers(truth: dict[str, Any], split: str, data_dir: Path) -> dict[str, Any]:
-    from assistant.answer import Assistant
-    from assistant.service import build_services
+    from assistant.answers.answer import Assistant
+    from assistant.retrieval.services import build_services
     from ingest.pipeline import ingest_paths
 
     settings = Settings(data_dir=data_dir, collection="facts-bench", generator="offline")

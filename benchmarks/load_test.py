@@ -43,8 +43,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `python benchmarks/load_test.py` from anywhere
     sys.path.insert(0, str(ROOT))
 
-from assistant.answer import Assistant  # noqa: E402
-from assistant.service import Services, build_services  # noqa: E402
+from assistant.answers.answer import Assistant  # noqa: E402
+from assistant.retrieval.services import Services, build_services  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from ingest.pipeline import discover, ingest_paths  # noqa: E402
 

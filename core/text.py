@@ -68,3 +68,13 @@ def to_fullwidth(text: str) -> str:
         if c in _FULLWIDTH and (c not in "()" or i not in paired) and chinese_context(i):
             chars[i] = _FULLWIDTH[c]
     return "".join(chars)
+
+
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
+
+
+def doc_label(iso: str) -> str:
+    """How a letter writes a stored date: 2024-04-29 → 2024年4月29日; 2024 → 2024年; "" stays ""."""
+    if m := _ISO_DATE.match(iso):
+        return f"{m[1]}年{int(m[2])}月{int(m[3])}日"
+    return f"{iso[:4]}年" if iso[:4].isdigit() else ""

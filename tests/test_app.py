@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from assistant.draft import Drafter, DraftRequest, Proposal
+from assistant.letters.draft import Drafter
+from assistant.letters.model import DraftRequest, Proposal
 
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "streamlit_app.py")
@@ -219,9 +220,9 @@ def upload_store(corpus_store: Path, tmp_path_factory: pytest.TempPathFactory) -
 
 
 def test_ingest_uploads_reports_bad_files_and_keeps_good_ones(upload_store: Path) -> None:
-    from assistant.service import build_services
-    from assistant.ui import ingest_uploads
+    from assistant.retrieval.services import build_services
     from core.settings import Settings
+    from ingest.uploads import ingest_uploads
 
     svc = build_services(Settings(data_dir=upload_store, max_file_mb=0.01))
     calls: list[tuple[int, int, str]] = []
@@ -321,8 +322,8 @@ LETTERS = json.loads((REPO / "tests" / "data" / "letter_proposals.json").read_te
 
 @pytest.fixture(scope="module")
 def letters(corpus_store: Path) -> list[Any]:
-    from assistant.answer import Assistant
-    from assistant.service import build_services
+    from assistant.answers.answer import Assistant
+    from assistant.retrieval.services import build_services
     from core.settings import Settings
 
     drafter = Drafter(Assistant(build_services(Settings(data_dir=corpus_store))))
@@ -336,9 +337,11 @@ def test_letter_ready_to_send(letters: list[Any], i: int) -> None:
 
     from docx import Document
 
-    from assistant import cite
-    from assistant.draft import blanks, drop_enumerator, extract_asks
-    from assistant.export import to_docx, to_markdown
+    from assistant.evidence import cite
+    from assistant.letters.asks import extract_asks
+    from assistant.letters.export import to_docx, to_markdown
+    from assistant.letters.lift import drop_enumerator
+    from assistant.letters.model import blanks
 
     d = letters[i]
     clean = "\n".join(p.text for p in Document(io.BytesIO(to_docx(d, include_sources=False))).paragraphs)

@@ -9,18 +9,11 @@ from typing import Any
 
 import pytest
 
-from assistant import cite
-from assistant.cases import (
-    STATUS_DRAFTING,
-    STATUS_FINAL,
-    STATUS_NEW,
-    CaseError,
-    CaseStore,
-    char_diff,
-    diff_paragraphs,
-    render_diff,
-)
-from assistant.intake import parse_opinion_text, parse_proposal_text
+from assistant.casework.diff import char_diff, diff_paragraphs, render_diff
+from assistant.casework.intake import parse_proposal_text
+from assistant.casework.opinions import parse_opinion_text
+from assistant.casework.store import STATUS_DRAFTING, STATUS_FINAL, STATUS_NEW, CaseError, CaseStore
+from assistant.evidence import cite
 from tests.conftest import FakeEmbedder
 
 REPO = Path(__file__).resolve().parent.parent
@@ -99,17 +92,17 @@ def test_two_opinions_of_one_office_and_the_lead_office_itself_are_refused(tmp_p
 @pytest.fixture
 def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A data dir with the corpus ingested by the fake embedder; the CLI builds services with it."""
-    from assistant import cli
+    from assistant.cli import commands as cli
 
     data = tmp_path / "data"
     monkeypatch.setenv("ASSISTANT_DATA_DIR", str(data))
-    monkeypatch.setattr("assistant.service.make_embedder", lambda settings: FakeEmbedder())
+    monkeypatch.setattr("assistant.retrieval.services.make_embedder", lambda settings: FakeEmbedder())
     assert cli.main(["ingest", "--quiet"]) == 0
     return data
 
 
 def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    from assistant import cli
+    from assistant.cli import commands as cli
 
     rc = cli.main(list(args))
     out = capsys.readouterr()
@@ -191,7 +184,7 @@ def test_cli_flow_from_proposal_file_to_final_letter(cli_env: Path, tmp_path: Pa
     rc, out, _ = _run(capsys, "cases", "--json")
     rows = json.loads(out)
     assert rows[0]["status"] == "已定稿" and rows[0]["versions"] == 2
-    from assistant.service import build_services
+    from assistant.retrieval.services import build_services
     from core.settings import Settings
 
     records = build_services(Settings()).store.doc_records()
@@ -295,8 +288,9 @@ def test_app_draft_page_reads_an_uploaded_proposal(cli_env: Path, monkeypatch: p
 def test_review_copy_comments_cited_sentences_and_highlights_unsupported() -> None:
     from docx import Document
 
-    from assistant.cases import Version, draft_of, provenance
-    from assistant.export import to_docx, to_review_docx
+    from assistant.casework.store import Version
+    from assistant.casework.workflow import draft_of, provenance
+    from assistant.letters.export import to_docx, to_review_docx
 
     passage = {"id": "p1", "label": "doc:0", "text": "截至2023年底，全市累计培育小巨人企业248家。",
                "metadata": {"title": "关于专精特新的答复", "office": "佛山市工业和信息化局", "date": "2024-04-29",

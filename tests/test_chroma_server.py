@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.retrieve import HybridRetriever
+from assistant.retrieval.hybrid import HybridRetriever
 from core.settings import Settings
 from core.store import Store, StoreError
 from ingest.pipeline import discover, ingest_paths

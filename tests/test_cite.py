@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from assistant import cite
-from assistant.cite import CitationReport, SentenceCheck
-from assistant.evaluate import citation_validity, must_include, support_figures
+from assistant.evaluation.metrics import citation_validity, must_include, support_figures
+from assistant.evidence import cite
+from assistant.evidence.cite import CitationReport, SentenceCheck
 
 P = [
     "截至2023年底，全市累计培育国家级专精特新“小巨人”企业248家，省级专精特新中小企业1500家。",
@@ -321,7 +321,7 @@ def test_a_city_named_in_the_sentence_must_be_in_the_cited_passage() -> None:
 
 
 def test_an_iso_date_in_a_header_supports_the_same_date_written_in_chinese() -> None:
-    from assistant.cite import supports
+    from assistant.evidence.cite import supports
 
     header = "[1] 《对市政协九届三次会议第64号提案的答复》 天门市教育局 2024-06-12\n正文"
     ok, missing, _ = supports("《对市政协九届三次会议第64号提案的答复》由天门市教育局于2024年6月12日答复", [header], 0.35)

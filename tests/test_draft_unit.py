@@ -4,23 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.draft import (
-    BLANK,
-    CLOSINGS,
-    Drafter,
-    DraftRequest,
-    LetterFields,
-    Proposal,
-    acknowledgement,
-    blanks,
-    check_structure,
-    extract_asks,
-    letter_title,
-    salutation,
-    short_ask,
-)
-from assistant.evaluate import office_from_instruction
-from assistant.retrieve import Hit
+from assistant.evaluation.metrics import office_from_instruction
+from assistant.letters.asks import extract_asks, short_ask
+from assistant.letters.draft import Drafter
+from assistant.letters.frame import acknowledgement, check_structure, letter_title, salutation
+from assistant.letters.model import BLANK, CLOSINGS, DraftRequest, LetterFields, Proposal, blanks
+from assistant.retrieval.hybrid import Hit
 
 OFFICE = "广州市工业和信息化局"
 ASKS = ["加大财政资金支持力度", "完善人才引进政策", "搭建产学研合作平台"]
@@ -296,7 +285,7 @@ def test_to_fullwidth_is_one_to_one_and_reverses_under_nfkc() -> None:
 
 
 def test_drop_enumerator() -> None:
-    from assistant.draft import drop_enumerator
+    from assistant.letters.lift import drop_enumerator
 
     assert drop_enumerator("三是持续实施专精特新企业培育工程") == "持续实施专精特新企业培育工程"
     assert drop_enumerator("首先,加强组织领导") == "加强组织领导"
@@ -310,7 +299,7 @@ def _hit(text: str, **meta: str) -> Hit:
 
 
 def test_lift_gives_a_subject_and_keeps_the_facts() -> None:
-    from assistant.draft import lift
+    from assistant.letters.lift import lift
 
     own = _hit("四是印发《若干措施》,提出强化银行信贷供给等13条具体措施。", kind="reply", office=OFFICE)
     assert lift("四是印发《若干措施》,提出强化银行信贷供给等13条具体措施", own, OFFICE) == \
@@ -325,7 +314,7 @@ def test_lift_gives_a_subject_and_keeps_the_facts() -> None:
 
 
 def test_renumber_in_order_of_first_use() -> None:
-    from assistant.draft import renumber
+    from assistant.evidence.spans import renumber
 
     hits = [_hit(f"p{i}") for i in range(1, 8)]
     text, passages = renumber("甲[3]。乙[1][3]。丙[7]。丁[5]。穗工信[2023]97号", hits)
@@ -342,8 +331,8 @@ class _Lex:
 
 
 def test_ask_coverage_reads_the_whole_letter(monkeypatch: pytest.MonkeyPatch) -> None:
-    import assistant.question as question
-    from assistant.draft import ask_coverage
+    import assistant.answers.question as question
+    from assistant.letters.asks import ask_coverage
 
     monkeypatch.setattr(question, "tokenize", lambda q: [w for w in ("知识产权", "质押", "融资", "人才", "奖励") if w in q])
     letter = "\n".join(["一、工作开展情况", "（一）关于完善知识产权质押融资", "【资料库中未找到相关材料，请承办人补充】",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.evaluate import (
+from assistant.evaluation.metrics import (
     Passage,
     QuestionSetError,
     evidence_recall,
@@ -105,8 +105,8 @@ def test_project_question_set_is_valid_and_grounded() -> None:
 
 
 def test_material_coverage_keeps_asks_without_material_apart() -> None:
-    from assistant.draft import AskCoverage
-    from assistant.evaluate import material_coverage
+    from assistant.evaluation.metrics import material_coverage
+    from assistant.letters.model import AskCoverage
 
     asks = [AskCoverage("增设候车亭", [], False), AskCoverage("增加早晚高峰班次", [1], True),
             AskCoverage("加装护栏和警示标志", [2], True)]

@@ -15,10 +15,10 @@ from docx.shared import Pt
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
-from assistant import cite
-from assistant.draft import BLANK, Draft, DraftRequest, LetterFields, Proposal
-from assistant.export import md_escape, suggested_filename, to_docx, to_markdown
-from assistant.retrieve import Hit
+from assistant.evidence import cite
+from assistant.letters.export import md_escape, suggested_filename, to_docx, to_markdown
+from assistant.letters.model import BLANK, Draft, DraftRequest, LetterFields, Proposal
+from assistant.retrieval.hybrid import Hit
 
 OFFICE = "广州市工业和信息化局"
 TITLE = "广州市工业和信息化局关于第20242679号建议的答复"

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.check import DraftError, check_text, read_draft, validate
-from assistant.cli import main
-from assistant.facts import archive_docs, as_of, choose, figures, same_measure, superseded
+from assistant.cli.commands import main
+from assistant.facts.archive import archive_docs, superseded
+from assistant.facts.check import DraftError, check_text, read_draft, validate
+from assistant.facts.dates import as_of
+from assistant.facts.figures import choose, figures, same_measure
 
 GZ = {"place": "广州市", "city": "广州市", "doc_id": "gz24", "title": "答复", "date": "2024-04-29"}
 
@@ -182,9 +184,9 @@ def test_cli_check_against_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                                  capsys: pytest.CaptureFixture[str]) -> None:
     """Integration: a small archive ingested with the fake embedder; `assistant check` exits 1 on a flagged
     draft (with --json) and 0 on a clean one; the offline answer dates its figure and uses the newest."""
-    import assistant.service as service
-    from assistant.answer import Assistant
-    from assistant.retrieve import HybridRetriever
+    import assistant.retrieval.services as service
+    from assistant.answers.answer import Assistant
+    from assistant.retrieval.hybrid import HybridRetriever
     from core.store import Store
     from ingest.pipeline import ingest_paths
 
@@ -232,7 +234,7 @@ def test_archive_docs_groups_by_document(archive_chunks: list) -> None:
     ("我局高度重视公交开行工作", None),  # no figure
 ])
 def test_a_lifted_total_says_as_of_when(sentence: str, dated: str | None) -> None:
-    from assistant.facts import dated_sentence
+    from assistant.facts.dates import dated_sentence
 
     assert dated_sentence(sentence, "2023-06-19") == (dated or sentence)
     assert dated_sentence(sentence, "") == sentence  # a source without a date adds nothing

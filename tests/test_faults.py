@@ -21,10 +21,10 @@ from typing import Any
 
 import pytest
 
-from assistant.answer import Assistant
-from assistant.cli import main as cli_main
-from assistant.retrieve import HybridRetriever, Mode
-from assistant.service import Services
+from assistant.answers.answer import Assistant
+from assistant.cli.commands import main as cli_main
+from assistant.retrieval.hybrid import HybridRetriever, Mode
+from assistant.retrieval.services import Services
 from core.settings import Settings
 from core.store import Store, StoreError
 from ingest.pipeline import discover, ingest_paths

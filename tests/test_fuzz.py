@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from assistant import cite
+from assistant.evidence import cite
 from core.tokens import count_tokens
 from ingest.clean import clean_lines, clean_text
 from ingest.pipeline import parse_text

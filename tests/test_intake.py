@@ -7,16 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.draft import addresses
-from assistant.intake import (
-    IntakeError,
-    opinion_hits,
-    parse_opinion_text,
-    parse_proposal_text,
-    read_opinion,
-    read_proposal,
-    same_office,
-)
+from assistant.casework.intake import IntakeError, parse_proposal_text, read_proposal
+from assistant.casework.opinions import opinion_hits, parse_opinion_text, read_opinion, same_office
+from assistant.letters.asks import addresses
 from core.profile import profile
 
 REPO = Path(__file__).resolve().parent.parent
@@ -152,8 +145,8 @@ def test_every_intake_cue_pattern_reads_its_example() -> None:
      ["摸清闲置校舍底数", "把闲置校舍改作幼儿园", "组织教师送教下乡"]),
 ])
 def test_a_list_run_on_after_the_ask_word_is_read_by_both_parsers(body: str, asks: list[str]) -> None:
-    from assistant.draft import extract_asks
-    from assistant.intake import _lines, split_asks
+    from assistant.casework.intake import _lines, split_asks
+    from assistant.letters.asks import extract_asks
 
     assert split_asks(_lines(body))[0] == asks
     assert extract_asks(body) == asks

@@ -150,7 +150,7 @@ def test_full_eval_offline_meets_issue_targets(real_store: Path, tmp_path: Path)
     drafts = [q for q in run["questions"] if q["kind"] == "draft"]
     assert drafts and all(q["answer"].count("[") >= 2 for q in drafts)  # drafts carry citations
     # quality guard: no primary figure more than 2 points below the committed baseline
-    from assistant.report import regressions
+    from assistant.evaluation.report import regressions
 
     baseline = json.loads((REPO / "eval" / "baseline.json").read_text(encoding="utf-8"))
     assert regressions(s, baseline["summary"]) == []

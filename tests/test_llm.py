@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer import Answer, Assistant, Turn
-from assistant.draft import Drafter, DraftRequest, Proposal
-from assistant.retrieve import HybridRetriever
-from assistant.service import Services
+from assistant.answers.answer import Answer, Assistant, Turn
+from assistant.letters.draft import Drafter
+from assistant.letters.model import DraftRequest, Proposal
+from assistant.retrieval.hybrid import HybridRetriever
+from assistant.retrieval.services import Services
 from core.settings import Settings
 from core.store import Store
 from ingest.pipeline import discover, ingest_paths
@@ -201,8 +202,8 @@ def test_llm_draft_failure_falls_back_to_template(assistant: Assistant, server: 
 
 def test_cli_ask_json_with_llm(base: Services, server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch,
                                capsys: pytest.CaptureFixture[str]) -> None:
-    from assistant import cli
-    from assistant import service as service_mod
+    from assistant.cli import commands as cli
+    from assistant.retrieval import services as service_mod
 
     server.queue.clear()
     server.script(f"全市共认定高层次人才9361人[{n_of(Assistant(base), '9361人')}]。")
@@ -215,7 +216,7 @@ def test_cli_ask_json_with_llm(base: Services, server: FakeOpenAI, monkeypatch: 
 
 
 def test_prompt_files_are_the_ones_on_disk() -> None:
-    from assistant import prompts
+    from assistant.answers import prompts
 
     assert Path(REPO_ROOT) / "prompts" == prompts.PROMPTS_DIR
 

@@ -37,7 +37,7 @@ def test_number_pattern_reads_its_example(entry: dict[str, str]) -> None:
 
 @pytest.mark.parametrize("slot", P.data["questions"]["slots"], ids=lambda s: s["slot"])
 def test_slot_cue_and_answer_examples(slot: dict[str, object]) -> None:
-    from assistant.question import asked_slot, slot_value
+    from assistant.answers.question import asked_slot, slot_value
 
     question, answer = slot["examples"]  # type: ignore[misc]
     asked = asked_slot(str(question))
@@ -119,7 +119,7 @@ def test_a_broken_file_is_named(tmp_path) -> None:  # type: ignore[no-untyped-de
     ("2024年什么时候开通？", "2024年12月底前开通", "2024年12月"),
 ])
 def test_slot_value_is_an_answer_not_an_echo(question: str, sentence: str, value: str | None) -> None:
-    from assistant.question import asked_slot, slot_value
+    from assistant.answers.question import asked_slot, slot_value
 
     slot = asked_slot(question)
     assert slot is not None
@@ -127,7 +127,7 @@ def test_slot_value_is_an_answer_not_an_echo(question: str, sentence: str, value
 
 
 def test_a_year_inside_a_doc_number_is_not_a_year_asked() -> None:
-    from assistant.question import without_ids
+    from assistant.answers.question import without_ids
 
     assert "2022" not in without_ids("沭财复字〔2022〕4号那份答复的签发人是谁？")
     assert "2022" in without_ids("2022年拨付了多少资金？")
@@ -139,7 +139,7 @@ def test_a_year_inside_a_doc_number_is_not_a_year_asked() -> None:
     ("塔城市区现在有多少个地埋式垃圾箱？", "目前我市共有地埋式垃圾箱65,将结合市区实际", "地埋式垃圾箱65"),
 ])
 def test_slot_value_units_and_bare_counts(question: str, sentence: str, value: str | None) -> None:
-    from assistant.question import asked_slot, slot_value
+    from assistant.answers.question import asked_slot, slot_value
 
     slot = asked_slot(question)
     assert slot is not None
@@ -147,7 +147,7 @@ def test_slot_value_units_and_bare_counts(question: str, sentence: str, value: s
 
 
 def test_which_ones_is_a_list_not_a_count() -> None:
-    from assistant.question import asked_slot
+    from assistant.answers.question import asked_slot
 
     assert asked_slot("评价分哪几个阶段，时间怎么排？") is None
     slot = asked_slot("哪几条路加了垃圾桶，一共多少个？")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant import prompts
-from assistant.prompts import (
+from assistant.answers import prompts
+from assistant.answers.prompts import (
     PROMPTS_DIR,
     VARIABLES,
     Prompt,

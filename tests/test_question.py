@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from assistant.lexical import LexicalIndex
-from assistant.question import QuestionInfo, analyze, answer_shape, candidate_sentences, decide
-from assistant.retrieve import Hit
+from assistant.answers.question import QuestionInfo, analyze, answer_shape, candidate_sentences, decide
+from assistant.retrieval.hybrid import Hit
+from assistant.retrieval.lexical import LexicalIndex
 from core.places import gazetteer
 
 TEXTS = [
@@ -294,7 +294,7 @@ def test_current_figure_is_not_answered_by_a_target(lex: LexicalIndex, cities: l
 
 
 def test_who_replied_and_when_is_read_from_the_document_record(lex: LexicalIndex, cities: list[str]) -> None:
-    from assistant.question import record_line
+    from assistant.answers.question import record_line
 
     meta = {"title": "对市政协九届三次会议第64号提案的答复", "office": "天门市教育局", "date": "2024-06-12",
             "doc_id": "d1"}
@@ -319,8 +319,8 @@ def test_a_target_does_not_answer_what_there_is_now(lex: LexicalIndex, cities: l
 
 
 def test_a_second_sentence_from_elsewhere_must_be_as_much_on_topic(lex: LexicalIndex, cities: list[str]) -> None:
-    from assistant.generate import pick_sentences
-    from assistant.question import Candidate
+    from assistant.answers.compose import pick_sentences
+    from assistant.answers.question import Candidate
 
     info = ask("沭财复字〔2022〕4号那份答复的签发人是谁？", lex, cities)
     first = Candidate("签发人:庞佃宝", 0, 0.83, 1.0, False, False, False, 0, 0.35)

@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from assistant.report import compare_runs, question_score, regressions, render_html, render_markdown
+from assistant.evaluation.report import (
+    compare_runs,
+    question_score,
+    regressions,
+    render_html,
+    render_markdown,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -76,8 +82,8 @@ def test_committed_baseline_is_a_full_offline_run() -> None:
 
 
 def test_judge_verdicts_are_cached(tmp_path: Path) -> None:
-    from assistant.cite import check
-    from assistant.judge import Judge
+    from assistant.evaluation.judge import Judge
+    from assistant.evidence.cite import check
     from core.settings import Settings
     from tests.fake_openai import FakeOpenAI
 
@@ -99,8 +105,8 @@ def test_judge_verdicts_are_cached(tmp_path: Path) -> None:
 
 
 def test_judge_failure_is_not_a_verdict(tmp_path: Path) -> None:
-    from assistant.cite import check
-    from assistant.judge import Judge
+    from assistant.evaluation.judge import Judge
+    from assistant.evidence.cite import check
     from core.settings import Settings
     from tests.fake_openai import FakeOpenAI, Reply
 

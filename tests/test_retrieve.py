@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.lexical import tokenize
-from assistant.retrieve import Filters, HybridRetriever, office_words
+from assistant.retrieval.hybrid import Filters, HybridRetriever, office_words
+from assistant.retrieval.lexical import tokenize
 from ingest.pipeline import discover, ingest_paths
 
 
@@ -109,7 +109,7 @@ def test_lexical_index_follows_store_version(retriever: HybridRetriever, store, 
 def test_langchain_retriever_returns_documents(retriever: HybridRetriever) -> None:
     from langchain_core.documents import Document
 
-    from assistant.lc_retriever import HybridLangChainRetriever
+    from assistant.retrieval.lc_retriever import HybridLangChainRetriever
 
     lc = HybridLangChainRetriever(retriever=retriever, k=3, filters=Filters(city="清远"))
     docs = lc.invoke("专精特新企业用地保障")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer import Assistant
-from assistant.retrieve import HybridRetriever
-from assistant.service import Services
+from assistant.answers.answer import Assistant
+from assistant.retrieval.hybrid import HybridRetriever
+from assistant.retrieval.services import Services
 from ingest.pipeline import discover, ingest_paths
 
 

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer import Assistant
-from assistant.draft import Drafter, DraftRequest, Proposal, in_jurisdiction
-from assistant.retrieve import Hit, HybridRetriever, frame_not_first, keep_firsts
-from assistant.service import Services
+from assistant.answers.answer import Assistant
+from assistant.letters.draft import Drafter
+from assistant.letters.lift import in_jurisdiction
+from assistant.letters.model import DraftRequest, Proposal
+from assistant.retrieval.hybrid import Hit, HybridRetriever, frame_not_first, keep_firsts
+from assistant.retrieval.services import Services
 from core.places import gazetteer
 from ingest.pipeline import ingest_paths
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer import Assistant, passage_block
-from assistant.retrieve import Hit, HybridRetriever
-from assistant.service import Services
+from assistant.answers.answer import Assistant, passage_block
+from assistant.retrieval.hybrid import Hit, HybridRetriever
+from assistant.retrieval.services import Services
 from core.settings import Settings
 from core.store import Store
 from ingest.pipeline import discover, ingest_paths

@@ -6,15 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.ui import (
-    answer_markdown,
-    citation_label,
-    escape_block,
-    highlight,
-    safe_upload_name,
-    stream_escape,
-    upload_path,
-)
+from app.view import answer_markdown, citation_label, escape_block, highlight, stream_escape
+from ingest.uploads import safe_upload_name, upload_path
 
 
 @pytest.mark.parametrize(("name", "expected"), [
@@ -98,8 +91,8 @@ def test_citation_label_and_stream_escape() -> None:
 def test_upload_type_limit_comes_from_settings(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from types import SimpleNamespace
 
-    from assistant.ui import ingest_uploads
     from core.settings import Settings
+    from ingest.uploads import ingest_uploads
 
     settings = Settings(data_dir=tmp_path / "d", upload_types="txt")
     result = ingest_uploads([("报告.pdf", b"%PDF-1.4"), ("../../x.exe", b"MZ")], SimpleNamespace(settings=settings))
@@ -109,7 +102,7 @@ def test_upload_type_limit_comes_from_settings(tmp_path) -> None:  # type: ignor
 
 # -- the chat: follow-ups, multi-city answers, highlights --------------------------------------------------------
 def test_a_short_complete_question_stands_on_its_own() -> None:
-    from assistant.answer import Turn, condense, stands_alone
+    from assistant.answers.answer import Turn, condense, stands_alone
 
     prev = [Turn("user", "揭阳到2023年6月底认定了多少名高层次人才？"), Turn("assistant", "……")]
     assert stands_alone("深圳有多少家小巨人企业？")  # 12 characters, but its own place, subject and slot
@@ -118,7 +111,7 @@ def test_a_short_complete_question_stands_on_its_own() -> None:
 
 
 def test_a_follow_up_carries_the_asked_slot_to_the_new_place() -> None:
-    from assistant.answer import Turn, condense
+    from assistant.answers.answer import Turn, condense
 
     prev = [Turn("user", "深圳市对新认定的小巨人企业一次性奖励多少钱？"), Turn("assistant", "……")]
     assert condense("那揭阳呢？", prev) == "揭阳市对新认定的小巨人企业一次性奖励多少钱？"  # not 深圳 + 揭阳
@@ -144,7 +137,7 @@ def test_answers_use_full_width_punctuation() -> None:
 
 
 def test_support_span_is_the_sentence_not_the_heading() -> None:
-    from assistant.ui import support_span
+    from assistant.evidence.spans import support_span
 
     passage = "(一)加强人才引育\n一是出台人才政策,全市共认定高层次人才9361人。二是设立人才驿站。"
     a, b = support_span("我局出台人才政策，全市共认定高层次人才9361人[1]。", passage)
@@ -154,7 +147,7 @@ def test_support_span_is_the_sentence_not_the_heading() -> None:
 
 
 def test_citation_meta_has_no_internal_ids() -> None:
-    from assistant.ui import citation_meta
+    from app.view import citation_meta
 
     c = {"n": 1, "label": "jieyang-2023-zx7-reply:4", "kind": "答复", "heading_path": "一、主要工作 > (一)加强宣贯"}
     assert citation_meta(c) == "答复 · 一、主要工作 › （一）加强宣贯"
@@ -170,7 +163,7 @@ RECORDS = {
 
 
 def test_document_rows_lead_with_title_date_type_office() -> None:
-    from assistant.ui import doc_choice_label, doc_rows
+    from app.view import doc_choice_label, doc_rows
 
     rows = doc_rows(RECORDS, {"reply": "答复", "notice": "通知"})
     assert list(rows[0])[:4] == ["标题", "日期", "类型", "办理单位"]
@@ -180,7 +173,7 @@ def test_document_rows_lead_with_title_date_type_office() -> None:
 
 
 def test_example_questions_come_from_the_documents() -> None:
-    from assistant.ui import example_questions
+    from assistant.answers.examples import example_questions
 
     docs = ["一、主要工作\n截至2023年6月底,全市共认定高层次人才9361人,其中A类人才51人。", "累计培育专精特新企业2040家。"]
     metas = [{"doc_id": "a", "city": "揭阳"}, {"doc_id": "b", "city": "东莞"}]
@@ -191,8 +184,8 @@ def test_example_questions_come_from_the_documents() -> None:
 def test_delete_document_removes_its_uploaded_file(tmp_path: Path) -> None:
     from types import SimpleNamespace
 
-    from assistant.ui import delete_document
     from core.settings import Settings
+    from ingest.uploads import delete_document
 
     uploads = tmp_path / "uploads"
     uploads.mkdir()
@@ -208,7 +201,8 @@ def test_delete_document_removes_its_uploaded_file(tmp_path: Path) -> None:
 
 
 def test_blanks_summary_and_labels_are_chinese() -> None:
-    from assistant.ui import APP_LABELS, blanks_summary, kind_chart_rows
+    from app.view import blanks_summary
+    from assistant.evaluation.report import APP_LABELS, kind_chart_rows
 
     assert blanks_summary(["未找到材料的诉求", "未找到材料的诉求", "日期"]) == "尚有 3 处待填写：未找到材料的诉求（2处）、日期"
     assert blanks_summary([]) == ""
@@ -219,7 +213,7 @@ def test_blanks_summary_and_labels_are_chinese() -> None:
 
 
 def test_answer_citations_are_shown_in_order_of_first_use() -> None:
-    from assistant.ui import renumbered
+    from assistant.evidence.spans import renumbered
 
     text, cits = renumbered("甲[3]。乙[1][3]。", [{"n": 1, "title": "一"}, {"n": 3, "title": "三"}])
     assert text == "甲[1]。乙[2][1]。" and [(c["n"], c["title"]) for c in cits] == [(1, "三"), (2, "一")]

@@ -1,0 +1,80 @@
+"""Generators behind one interface: offline extractive composition, or an OpenAI-compatible chat model."""
+
+from __future__ import annotations
+
+import re
+
+from assistant.answers.question import Candidate, QuestionInfo, slot_value
+from assistant.evidence.cite import is_claim
+from assistant.retrieval.hybrid import Hit
+from core.profile import profile
+
+
+# -- offline, extractive ------------------------------------------------------------------------------
+def source_line(hit: Hit) -> str:
+    m = hit.metadata
+    parts = [str(m.get("office") or m.get("city", "")), profile().kind_labels.get(str(m.get("kind", "")), ""), str(m.get("date", ""))]
+    return "【" + " · ".join(p for p in parts if p) + "】"
+
+
+def pick_sentences(info: QuestionInfo, cands: list[Candidate], limit: int | None = None) -> list[Candidate]:
+    """The sentences that answer: for a fact the one or two that hold it, for a list several items."""
+    slot = info.slot
+
+    def gives_slot(c: Candidate) -> bool:
+        return slot is not None and slot_value(slot, info.text, c.text, info.term_words) is not None
+
+    # a short line that gives the asked value ("签发人:庞佃宝") answers, though it is too short to be a claim
+    pool = [c for c in cands if (c.coverage > 0 or c.score > 0.3) and (c.heading or is_claim(c.text) or gives_slot(c))]
+    if info.numeric:
+        pool = [c for c in pool if c.has_number] or pool
+        if info.wants_current:
+            pool = [c for c in pool if not c.is_target] or pool
+    n = limit or {"fact": 2, "list": 8, "compare": 2, "other": 3}[info.kind]
+    if info.kind == "list" and not info.wants_titles:
+        # an outline passage that is about the question lists its items; headings elsewhere do not
+        about = [c for c in pool if c.heading and c.coverage >= 0.5]
+        if about:
+            best_hit = max(about, key=lambda c: c.coverage).hit
+            items = [c for c in pool if c.heading and c.hit == best_hit]
+            if len(items) >= 3:
+                pool, n = items, limit or 12
+    if slot is not None:
+        shaped = [c for c in pool if gives_slot(c)]
+        pool = shaped + [c for c in pool if c not in shaped] if shaped else pool
+    chosen: list[Candidate] = []
+    seen: set[str] = set()
+    for c in pool:
+        if chosen and info.kind in ("fact", "compare") and (
+                c.score < 0.8 * chosen[0].score
+                or c.hit != chosen[0].hit and c.coverage < 0.8 * chosen[0].coverage):
+            break  # a second sentence only when it is nearly as good as the first (as much on topic, if elsewhere)
+        key = re.sub(r"\W", "", c.text)[:40]
+        if key in seen or any(key in re.sub(r"\W", "", x.text) for x in chosen):
+            continue
+        seen.add(key)
+        chosen.append(c)
+        if len(chosen) >= n:
+            break
+    if info.kind == "list":  # items read in the document's order
+        chosen.sort(key=lambda c: (c.hit, c.position))
+    return chosen
+
+
+def compose_group(chosen: list[Candidate], hits: list[Hit], number_of: dict[str, int]) -> list[str]:
+    """Sentences grouped by source, best source first, each followed by its citation."""
+    order: list[str] = []
+    by_doc: dict[str, list[Candidate]] = {}
+    for c in chosen:  # chosen is best-first, so the first source is the one holding the best sentence
+        doc = str(hits[c.hit].metadata.get("sub_doc", hits[c.hit].id))
+        if doc not in by_doc:
+            order.append(doc)
+        by_doc.setdefault(doc, []).append(c)
+    lines = []
+    for doc in order:
+        group = by_doc[doc]
+        lines.append(source_line(hits[group[0].hit]))
+        for c in group:
+            body = c.text.rstrip().rstrip("。;,；，:：")
+            lines.append(f"- {body}[{number_of[hits[c.hit].id]}]。")
+    return lines

@@ -1,0 +1,85 @@
+"""Cases (办件): a proposal, the opinions received on it, every draft version and the signed final letter.
+
+Kept in one SQLite database in the data directory (`cases.sqlite3`, stdlib sqlite3): the uploaded files
+themselves (bytes), the parsed proposal, each version of the letter with its author, note, time and its
+provenance (the passages each paragraph cites), the co-handling opinions, and the final reply. A draft
+is rebuilt from a stored version without retrieving again, so any version can be exported later."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+# -- diffs ---------------------------------------------------------------------------------------------
+_TOKEN = re.compile(r"[A-Za-z]+|\d+(?:[.,]\d+)*%?|\s+|.", re.S)
+
+
+def _tokens(s: str) -> list[str]:
+    """Chinese-aware units: one character of Chinese text, whole numbers and Latin words."""
+    return _TOKEN.findall(s)
+
+
+def char_diff(a: str, b: str) -> str:
+    """One paragraph's change inline: [-deleted-]{+inserted+}."""
+    ta, tb = _tokens(a), _tokens(b)
+    out = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, ta, tb, autojunk=False).get_opcodes():
+        if op == "equal":
+            out.append("".join(ta[i1:i2]))
+        if op in ("delete", "replace"):
+            out.append("[-" + "".join(ta[i1:i2]) + "-]")
+        if op in ("insert", "replace"):
+            out.append("{+" + "".join(tb[j1:j2]) + "+}")
+    return "".join(out)
+
+
+@dataclass
+class ParagraphChange:
+    kind: str  # 修改 | 新增 | 删除
+    before: int | None  # paragraph number (1-based) in the first text
+    after: int | None
+    old: str
+    new: str
+    inline: str = ""
+
+
+def diff_paragraphs(a: str, b: str) -> list[ParagraphChange]:
+    """Paragraph-level changes between two letters, each modified paragraph with its character-level diff."""
+    pa = [ln.strip() for ln in a.split("\n") if ln.strip()]
+    pb = [ln.strip() for ln in b.split("\n") if ln.strip()]
+    out: list[ParagraphChange] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, pa, pb, autojunk=False).get_opcodes():
+        if op == "equal":
+            continue
+        olds, news = pa[i1:i2], pb[j1:j2]
+        k = 0
+        while k < min(len(olds), len(news)) and op == "replace":
+            o, n = olds[k], news[k]
+            if len(olds) != len(news) and difflib.SequenceMatcher(None, o, n, autojunk=False).ratio() < 0.3:
+                break
+            similar = difflib.SequenceMatcher(None, o, n, autojunk=False).ratio() >= 0.3
+            inline = char_diff(o, n) if similar else f"[-{o}-]{{+{n}+}}"  # rewritten whole: shown whole
+            out.append(ParagraphChange("修改", i1 + k + 1, j1 + k + 1, o, n, inline))
+            k += 1
+        for x, o in enumerate(olds[k:], i1 + k + 1):
+            out.append(ParagraphChange("删除", x, None, o, ""))
+        for y, n in enumerate(news[k:], j1 + k + 1):
+            out.append(ParagraphChange("新增", None, y, "", n))
+    return out
+
+
+def render_diff(a: str, b: str, name_a: str = "前一版", name_b: str = "后一版") -> str:
+    """A readable diff: per changed paragraph, where it is, what it said, and the change inline."""
+    changes = diff_paragraphs(a, b)
+    if not changes:
+        return f"{name_a}与{name_b}内容相同。"
+    lines = [f"{name_a} → {name_b}：共 {len(changes)} 处段落变化（[-删除-]{{+新增+}}）"]
+    for c in changes:
+        if c.kind == "修改":
+            lines.append(f"第{c.after}段 修改：{c.inline}")
+        elif c.kind == "新增":
+            lines.append(f"第{c.after}段 新增：{{+{c.new}+}}")
+        else:
+            lines.append(f"原第{c.before}段 删除：[-{c.old}-]")
+    return "\n".join(lines)

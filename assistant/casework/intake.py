@@ -1,0 +1,472 @@
+"""Intake: the incoming proposal file (建议 / 提案) and the co-handling opinions (会办意见) read into fields.
+
+Any format the ingest reads (`ingest.load.load_document`): .txt, .docx, .doc/.wps, .ofd, PDF, scans by OCR.
+The words (field labels, ask and problem cues, session forms, opinion formulas) are data in
+`core/domain/intake.toml`. The result is shown to the drafter to check and correct before drafting; nothing
+is invented: a field the file does not give stays empty."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from assistant.letters.asks import ASK_MARKER, ASK_WORDS, inline_items, short_ask
+from assistant.letters.model import Proposal
+from core.profile import profile
+from core.text import normalize_text, to_fullwidth
+from ingest.load import LoadError, load_document
+from ingest.sections import is_date_line
+
+__all__ = ["IntakeError", "ParsedProposal", "parse_proposal_text", "read_proposal"]
+
+
+CN = "一二三四五六七八九十"
+
+
+# list markers by rank: 一、 > （一） > 1. > (1) > 一是 > ①
+_MARKERS: list[tuple[int, re.Pattern[str]]] = [
+    (1, re.compile(rf"^[{CN}]{{1,3}}[、.](?!\d)")),
+    (2, re.compile(rf"^\([{CN}]{{1,3}}\)")),
+    (3, re.compile(r"^\d{1,2}(?:[.、](?!\d)|\s)")),
+    (4, re.compile(r"^\(\d{1,2}\)")),
+    (5, re.compile(rf"(?:^|(?<=[。;:,；：，])|(?<=建议)|(?<=希望))[{CN}]{{1,2}}是", re.M)),  # run on: 建议一是…
+    (6, re.compile(r"^[\u2460-\u2473]")),
+]
+
+
+class IntakeError(Exception):
+    """A file that cannot be taken in, with a message for the drafter (Chinese, one line)."""
+
+
+@dataclass
+class ParsedProposal:
+    """What an incoming proposal file says, field by field; empty where the file does not say."""
+
+    title: str = ""
+    number: str = ""  # without 第/号: 20250123, DH0271, 2024-0117
+    proposers: list[str] = field(default_factory=list)  # names (or a body), the lead (领衔) first
+    body_kind: str = ""  # 人大 | 政协
+    kind: str = ""  # 建议 | 提案
+    session: str = ""  # 市第十六届人大第四次会议
+    lead_office: str = ""
+    co_offices: list[str] = field(default_factory=list)
+    asks: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # problem statements, told apart from the asks
+    body: str = ""
+    source: str = ""  # file name
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def proposer(self) -> str:
+        """How the letter names the proposer: 王明代表, 王明等代表 (联名), 刘芳委员, 民盟市委会."""
+        if not self.proposers:
+            return ""
+        lead = self.proposers[0]
+        if _is_body(lead):
+            return lead
+        suffix = str(profile().section("intake_cues")["person_suffix"].get(self.body_kind or "人大", "代表"))
+        return f"{lead}等{suffix}" if len(self.proposers) > 1 else f"{lead}{suffix}"
+
+    def to_proposal(self) -> Proposal:
+        return Proposal(self.title, self.number, self.proposer, self.kind, self.body, list(self.asks))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "proposer": self.proposer}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ParsedProposal:
+        known = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
+        return cls(**known)
+
+    def problems_to_check(self) -> list[str]:
+        """What the drafter should look at before drafting (fields the file did not give)."""
+        out = list(self.warnings)
+        for name, label in (("title", "标题"), ("number", "编号"), ("proposers", "提出人")):
+            if not getattr(self, name):
+                out.append(f"未识别到{label}，请补充")
+        if not self.asks:
+            out.append("未识别到具体诉求（建议事项），请补充或确认")
+        return out
+
+
+# -- helpers -------------------------------------------------------------------------------------------
+def _cues(key: str) -> list[str]:
+    return profile().words("intake_cues", key)
+
+
+@lru_cache(maxsize=32)
+def _rx(patterns: tuple[str, ...]) -> list[re.Pattern[str]]:
+    return [re.compile(p) for p in patterns]
+
+
+def _patterns(key: str, section: str = "intake_cues") -> list[re.Pattern[str]]:
+    return _rx(tuple(profile().words(section, key)))
+
+
+def _is_body(name: str) -> bool:
+    return any(p.search(name) for p in _patterns("body_proposer"))
+
+
+def _labels() -> list[tuple[str, str]]:
+    """(label, field) pairs, longest label first."""
+    pairs = [(str(lb), str(f)) for f, lbs in profile().section("intake_labels").items() for lb in lbs]
+    return sorted(pairs, key=lambda p: len(p[0]), reverse=True)
+
+
+def _lines(text: str) -> list[str]:
+    out = []
+    for ln in normalize_text(text).split("\n"):
+        s = ln.strip()
+        if s:
+            out.append(s)
+    return out
+
+
+def _label_value(line: str) -> list[tuple[str, str]]:
+    """The (field, value) pairs of a line: "案由:关于…", "提案者 民建市委会", a table row "编号 | 0123 | 提案人 | 刘芳"."""
+    cells = [c.strip() for c in line.split("|")] if "|" in line else _split_run_in(line)
+    out: list[tuple[str, str]] = []
+    pending = ""
+    for cell in cells:
+        hit = _cell_label(cell)
+        if hit is None:
+            if pending:
+                out.append((pending, cell))
+                pending = ""
+            continue
+        if hit[1]:
+            out.append(hit)
+            pending = ""
+        else:
+            pending = hit[0]
+    return out
+
+
+def _split_run_in(line: str) -> list[str]:
+    """A line holding two fields (OCR joins "建议标题：关于…的建议提出人：蔡文华"): cut before the second label."""
+    if not _cell_label(line):
+        return [line]
+    cuts = sorted({m.start() for label, _ in _labels() if len(label) >= 3
+                   for m in re.finditer(re.escape(label) + r"\s*:", line) if m.start() > 0})
+    if not cuts:
+        return [line]
+    bounds = [0, *cuts, len(line)]
+    return [line[a:b].strip() for a, b in zip(bounds, bounds[1:], strict=False) if line[a:b].strip()]
+
+
+def _cell_label(cell: str) -> tuple[str, str] | None:
+    """(field, value) when the cell opens with a label ("" value: the label alone), else None."""
+    squashed = re.sub(r"\s+", "", cell)
+    for label, fld in _labels():
+        spaced = r"\s*".join(map(re.escape, label))
+        if squashed in (label, label + ":"):
+            return fld, ""
+        m = re.match(rf"^{spaced}\s*:\s*(.*)$", cell)
+        if m is None:  # "提案者 民建市委会": the label, spaces, the value
+            m = re.match(rf"^{spaced}\s+(?=\S)(.*)$", cell)
+            if m is not None and len(label) < 2:
+                m = None
+        if m is not None:
+            return fld, m.group(1).strip()
+    return None
+
+
+_NUMBER = re.compile(r"第\s*([A-Za-z]{0,6}[-—－]?\d[\dA-Za-z\-—－]{0,20})\s*号")
+
+
+_PAREN_NUMBER = re.compile(r"^\(\s*([A-Za-z]{0,6}[-]?\d[\dA-Za-z\-]{1,20})\s*\)\s*")
+
+
+_TITLE = re.compile(r"关于.{2,80}?的(?:建议|提案|议案)")
+
+
+def _clean_number(value: str) -> str:
+    v = value.strip().strip("()（）[]【】")
+    if m := _NUMBER.search(v):
+        return m.group(1).replace("—", "-").replace("－", "-")
+    v = re.sub(r"^第|号$", "", v).strip()
+    m2 = re.search(r"[A-Za-z]{0,6}[-]?\d[\dA-Za-z\-]*", v)
+    return m2.group(0) if m2 else ""
+
+
+def _names(value: str) -> tuple[list[str], int]:
+    """Names from "张三（领衔）、李四、王五" / "张三 李四" / "民盟市委会"; the index of the marked lead or -1."""
+    lead = -1
+    out: list[str] = []
+    for raw in re.split(r"[、,;，；\s]+", value):
+        name = raw.strip()
+        if not name:
+            continue
+        marked = any(p.search(name) for p in _patterns("lead_marks"))
+        for p in _patterns("lead_marks"):
+            name = p.sub("", name)
+        name = re.sub(r"\(.*?\)", "", name).strip()
+        name = re.sub(r"等\d*[名位人]?(?:代表|委员)?(?:联名)?$", "", name)
+        if not _is_body(name):
+            name = re.sub(r"(?:代表|委员|同志)$", "", name)
+        if not name or re.fullmatch(r"[\d\W]+", name) or name in ("等", "联名"):
+            continue
+        if marked:
+            lead = len(out)
+        out.append(name)
+    return out, lead
+
+
+def _offices(value: str) -> list[str]:
+    return [o.strip() for o in re.split(r"[、,;，；\s]+", value) if len(o.strip()) >= 2]
+
+
+def _marker_at(line: str) -> tuple[int, re.Match[str]] | None:
+    for rank, p in _MARKERS:
+        if rank == 5:
+            continue
+        m = p.match(line)
+        if m:
+            return rank, m
+    return None
+
+
+def _items(lines: list[str]) -> list[str]:
+    """The items of the top-level list in these lines (一、 > （一） > 1. > (1) > 一是 > ①), each with its text;
+    a list run on within a line ("建议：一是…；二是…；三是…") when no line opens with a marker."""
+    items = _items_at(lines)[0]
+    if items:
+        return items
+    text = "\n".join(lines)
+    return inline_items(normalize_text(text), text)
+
+
+def _items_at(lines: list[str]) -> tuple[list[str], int]:
+    """The top-level items and the line where the first one starts (-1 when there is no list)."""
+    text = "\n".join(lines)
+    best: list[tuple[int, int]] = []
+    for rank, p in _MARKERS:
+        if rank == 5:
+            found = [(m.start(), m.end()) for m in p.finditer(text)]
+        else:
+            found = []
+            pos = 0
+            for ln in lines:
+                m = p.match(ln)
+                if m:
+                    found.append((pos, pos + m.end()))
+                pos += len(ln) + 1
+        if len(found) >= 2:
+            best = found
+            break
+    if not best:
+        return [], -1
+    out = []
+    ends = [s for s, _ in best[1:]] + [len(text)]
+    for (_, e), end in zip(best, ends, strict=True):
+        item = text[e:end].strip(" ;；。\n:")
+        if len(item) >= 4:
+            out.append(item)
+    return out, text[: best[0][0]].count("\n")
+
+
+def _ask_label(item: str) -> str:
+    first = item.split("\n", 1)[0]
+    return to_fullwidth(short_ask(first.strip(" :,")))
+
+
+def _is_ask(item: str) -> bool:
+    head = item.strip()[:12]
+    if head.startswith(tuple(_cues("ask_verbs"))):
+        return True
+    if any(w in item for w in _cues("problem_words")):
+        return False
+    return any(w in item for w in _cues("ask_verbs")[:4])
+
+
+def _section_at(lines: list[str], key: str) -> int:
+    for i, ln in enumerate(lines):
+        s = re.sub(r"\s+", "", ln)
+        if len(s) <= 40 and any(p.search(s) for p in _patterns(key)):
+            return i
+    return -1
+
+
+def _sentence_asks(lines: list[str]) -> list[str]:
+    """"建议：…" paragraphs without a list: each sentence that asks (建议/希望/呼吁…) is one ask."""
+    out = []
+    for s in re.split(r"(?<=[。;；!！])", "\n".join(lines)):
+        s = s.strip(" \n")
+        if len(s) >= 6 and re.search(ASK_WORDS, s) and not re.search(r"提出.{0,6}建议如下|以下建议", s):
+            s = re.sub(r"^(?:为此|因此|对此|综上)[,，]?\s*", "", s)
+            s = re.sub(r"^(?:特|我们)?建议[:：,，]?\s*", "", s)
+            out.append(to_fullwidth(short_ask(s)))
+    return out
+
+
+_ASK_LEAD = re.compile(rf"(?:{ASK_WORDS})\s*:?\s*$")
+
+
+def _run_on_asks(lines: list[str]) -> list[str]:
+    """A list run on after the ask word within a paragraph ("建议：一是…；二是…", "为此建议：（一）…（二）…"):
+    every item is an ask, whatever verb it opens with."""
+    text = "\n".join(lines)
+    norm = normalize_text(text)
+    first = ASK_MARKER.search(norm)
+    if first is None or not _ASK_LEAD.search(norm[: first.start()].rstrip()):
+        return []
+    items = inline_items(norm[first.start():], text[first.start():] if len(text) == len(norm) else None)
+    return [_ask_label(i) for i in items]
+
+
+def split_asks(lines: list[str]) -> tuple[list[str], list[str]]:
+    """The asks and the problem statements of a proposal's body lines."""
+    run_on = _run_on_asks(lines)
+    if len(run_on) >= 2:
+        return run_on, []
+    start = _section_at(lines, "ask_section")
+    prob = _section_at(lines, "problem_section")
+    if start >= 0:
+        region = lines[start + 1:]
+        items = _items(region)
+        asks = [_ask_label(i) for i in items] if items else _sentence_asks(region)
+        before = lines[prob + 1 if 0 <= prob < start else 0: start]
+        problems = [_ask_label(i) for i in _items(before)]
+        return asks, problems
+    region = lines[prob + 1:] if prob >= 0 else lines
+    items, first = _items_at(region)
+    if not items:  # a list run on within a paragraph ("…闲置。1. 摸清底数；2. 改作幼儿园；3. …")
+        items, first = _items(region), 0
+    if items:
+        asks = [_ask_label(i) for i in items if _is_ask(i)]
+        problems = [_ask_label(i) for i in items if not _is_ask(i)]
+        if first > 0:  # a list before the asks' list: the problems (1. 2. … before 一、 二、 …)
+            problems = [_ask_label(i) for i in _items(region[:first])] + problems
+        if asks:
+            return asks, problems
+        if not any(w in i for i in items for w in _cues("problem_words")):
+            return [_ask_label(i) for i in items], []  # a list of what to do, none of it a problem
+    return _sentence_asks(lines), problems if items else []
+
+
+# -- proposals -----------------------------------------------------------------------------------------
+def _body_kind(session: str, proposers: list[str], title: str, head: str) -> str:
+    for text in (session, " ".join(proposers), title, head):
+        if not text:
+            continue
+        c = next((i for w in _cues("cppcc_words") if (i := text.find(w)) >= 0), -1)
+        n = next((i for w in _cues("npc_words") if (i := text.find(w)) >= 0), -1)
+        if c >= 0 and (n < 0 or text in (session,) and "政协" in text):
+            return "政协"
+        if n >= 0:
+            return "人大"
+        if c >= 0:
+            return "政协"
+    return ""
+
+
+def parse_proposal_text(text: str, source: str = "") -> ParsedProposal:
+    """Fields of a proposal's text; raises IntakeError when the text is not a proposal."""
+    lines = _lines(text)
+    if not lines:
+        raise IntakeError(f"{source or '文件'}：没有可读的文字")
+    head = "".join(lines[:12])
+    # the proposal part only: a file may carry the replies after it (the corpus's Dongguan file does)
+    stop = len(lines)
+    for i, ln in enumerate(lines[1:], 1):
+        if ln.endswith(":") and i + 1 < len(lines) and "收悉" in lines[i + 1] and len(ln) < 40:
+            stop = i
+            break
+    fields: dict[str, list[str]] = {}
+    used: set[int] = set()
+    for i, ln in enumerate(lines[:stop]):
+        pairs = _label_value(ln)
+        if pairs:
+            used.add(i)
+        for fld, value in pairs:
+            fields.setdefault(fld, []).append(value)
+    if stop < 3 or (not fields and any(w in head for w in _cues("not_proposal"))):
+        raise IntakeError(f"{source or '文件'}：这不是一份建议或提案（看起来是答复函、会办意见或通知），请上传来文原件")
+    p = ParsedProposal(source=source)
+    title = (fields.get("title") or [""])[0]
+    if not title:
+        title = next((m.group(0) for ln in lines[:15] if (m := _TITLE.search(ln))), "")
+    if m := _PAREN_NUMBER.match(title):
+        p.number = m.group(1)
+        title = title[m.end():]
+    p.title = to_fullwidth(title.strip().strip("《》").strip())
+    if not p.number:
+        for v in fields.get("number", []):
+            if n := _clean_number(v):
+                p.number = n
+                break
+    if not p.number:
+        for ln in lines[:15]:
+            if m2 := _NUMBER.search(ln):
+                p.number = m2.group(1)
+                break
+    names: list[str] = []
+    lead = -1
+    for v in fields.get("proposer", []):
+        got, mark = _names(v)
+        if mark >= 0:
+            lead = len(names) + mark
+        names += got
+    for v in fields.get("co_proposers", []):
+        got, mark = _names(v)
+        if mark >= 0:
+            lead = len(names) + mark
+        names += got
+    names = list(dict.fromkeys(names))
+    if lead > 0:
+        names.insert(0, names.pop(lead))
+    p.proposers = names
+    sessions = [s for ln in lines[:20] for pat in _patterns("session_patterns") for s in pat.findall(ln)]
+    sessions += [v for v in fields.get("session", []) if re.search(r"会议$", v)]
+    p.session = max(sessions, key=len) if sessions else ""
+    lead_off = (fields.get("lead_office") or [""])[0]
+    co = [o for v in fields.get("co_offices", []) for o in _offices(v)]
+    for v in fields.get("handling", []):
+        m3 = re.search(r"主办(?:单位)?:?\s*([^;；]+)", v)
+        m4 = re.search(r"(?:会办|协办)(?:单位)?:?\s*(.+)$", v)
+        if m3 or m4:
+            lead_off = lead_off or (m3.group(1).strip() if m3 else "")
+            co += _offices(m4.group(1)) if m4 else []
+        else:
+            offs = _offices(v)
+            lead_off = lead_off or (offs[0] if offs else "")
+            co += offs[1:]
+    p.lead_office = lead_off.strip()
+    p.co_offices = list(dict.fromkeys(o for o in co if o != p.lead_office))
+    # the body: what is not a field line, the title, the session or the header
+    body_start = 0
+    for i, ln in enumerate(lines[:stop]):
+        if i in used or ln == title or (p.session and p.session in ln and len(ln) < 40) \
+                or re.fullmatch(r"(?:代表建议|提案|建议|议案|[\u4e00-\u9fff]{0,20}(?:建议|提案)(?:书|表|单)?)", ln):
+            body_start = i + 1
+            continue
+        if len(ln) > 30 or _marker_at(ln):
+            break
+    body_lines = [ln for i, ln in enumerate(lines[body_start:stop], body_start) if i not in used
+                  and not is_date_line(ln)]
+    p.body = to_fullwidth("\n".join(body_lines))
+    p.asks, p.problems = split_asks(body_lines)
+    p.body_kind = _body_kind(p.session, [*fields.get("proposer", []), *p.proposers], p.title, head)
+    p.kind = "提案" if p.body_kind == "政协" else "建议" if p.body_kind == "人大" else (
+        "提案" if p.title.endswith("提案") else "建议" if p.title.endswith("建议") else "")
+    if not p.title and not p.proposers and not p.asks:
+        raise IntakeError(f"{source or '文件'}：未能识别为建议或提案（没有标题、提出人或建议事项），请检查文件")
+    return p
+
+
+def _read_text(path: Path, max_bytes: int | None = None, name: str = "") -> str:
+    try:
+        doc = load_document(path, max_bytes=max_bytes) if max_bytes else load_document(path)
+    except LoadError as exc:
+        raise IntakeError(f"{name or path.name}：无法读取（{exc.reason}）") from exc
+    except OSError as exc:
+        raise IntakeError(f"{name or path.name}：无法读取（{exc.strerror or exc}）") from exc
+    return doc.text
+
+
+def read_proposal(path: Path, max_bytes: int | None = None) -> ParsedProposal:
+    """The proposal file at `path`, in any format the ingest reads."""
+    return parse_proposal_text(_read_text(path, max_bytes), path.name)

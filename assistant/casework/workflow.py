@@ -1,0 +1,198 @@
+"""Cases (办件): a proposal, the opinions received on it, every draft version and the signed final letter.
+
+Kept in one SQLite database in the data directory (`cases.sqlite3`, stdlib sqlite3): the uploaded files
+themselves (bytes), the parsed proposal, each version of the letter with its author, note, time and its
+provenance (the passages each paragraph cites), the co-handling opinions, and the final reply. A draft
+is rebuilt from a stored version without retrieving again, so any version can be exported later."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from assistant.answers.answer import support_texts
+from assistant.casework.intake import IntakeError, ParsedProposal
+from assistant.casework.opinions import Opinion
+from assistant.casework.store import CaseError, CaseStore, Version
+from assistant.evidence import cite
+from assistant.letters.frame import check_structure
+from assistant.letters.model import Draft, DraftRequest, LetterFields, Proposal
+from assistant.retrieval.hybrid import Hit
+from core.settings import Settings
+
+
+# -- drafts to and from versions ---------------------------------------------------------------------------
+def draft_payload(draft: Draft) -> dict[str, Any]:
+    """What a version keeps besides its text: the request, the numbered passages and the provenance."""
+    req = draft.request
+    return {"title": draft.title, "generator": draft.generator,
+            "request": {"proposal": asdict(req.proposal), "office": req.office, "date": req.date, "role": req.role,
+                        "lead_office": req.lead_office, "fields": asdict(req.fields),
+                        "co_offices": req.co_offices},
+            "passages": [{"id": h.id, "label": h.label, "text": h.text, "metadata": h.metadata, "score": h.score}
+                         for h in draft.passages],
+            "asks": [asdict(a) for a in draft.asks], "provenance": provenance(draft)}
+
+
+def draft_of(version: Version, threshold: float = 0.35) -> Draft:
+    """A stored version as a Draft (its citations checked again against its own passages), for export."""
+    p = version.payload
+    r = p.get("request", {})
+    prop = r.get("proposal", {})
+    req = DraftRequest(Proposal(**{k: prop[k] for k in Proposal.__dataclass_fields__ if k in prop}) if prop
+                       else Proposal(""), r.get("office", ""), r.get("date", ""), r.get("role", "lead"),
+                       r.get("lead_office", ""), "", LetterFields(**r.get("fields", {})))
+    passages = [Hit(d["id"], d["label"], d["text"], d["metadata"], float(d.get("score", 0.0)))
+                for d in p.get("passages", [])]
+    report = cite.check(version.text, support_texts(passages), threshold)
+    from assistant.letters.model import AskCoverage
+
+    asks = [AskCoverage(**a) for a in p.get("asks", [])]
+    return Draft(req, p.get("title", ""), report.text, passages, report, asks, check_structure(report.text, req))
+
+
+def provenance(draft: Draft) -> list[dict[str, Any]]:
+    """Each paragraph of the letter with the passages it came from."""
+    out = []
+    for line in draft.text.split("\n"):
+        if not line.strip():
+            continue
+        nums = list(dict.fromkeys(int(n) for n in cite._CANON.findall(line)))
+        srcs = []
+        for n in nums:
+            if 1 <= n <= len(draft.passages):
+                h = draft.passages[n - 1]
+                srcs.append({"n": n, "id": h.id, "title": h.metadata.get("title", ""),
+                             "office": h.metadata.get("office", ""), "date": h.metadata.get("date", ""),
+                             "opinion": bool(h.metadata.get("opinion"))})
+        out.append({"paragraph": cite.strip_markers(line), "sources": srcs})
+    return out
+
+
+def read_letter(path: Path) -> str:
+    """The text of a letter file (the signed final reply) in any format the ingest reads."""
+    from ingest.load import LoadError, load_document
+
+    try:
+        return load_document(path).text.strip()
+    except LoadError as exc:
+        raise IntakeError(f"{path.name}：无法读取（{exc.reason}）") from exc
+
+
+def archive_file(path: Path, services: Any, links: dict[str, str | int]) -> str:
+    """Ingest one file into the archive with links to its case (case_id, proposal number and title, role);
+    returns its document id."""
+    from core.store import pipeline_key
+    from ingest.pipeline import parse_file
+
+    parsed = parse_file(path, services.settings)
+    rec = parsed.record
+    rec.metadata.update(links)
+    for c in rec.chunks:
+        c.metadata.update(links)
+    services.store.write_document(rec, pipeline_key(services.settings))
+    services.store.bump_version()
+    return rec.doc_id
+
+
+# -- the flow: file in, opinions, drafts, final letter -------------------------------------------------------
+def _safe_name(name: str) -> str:
+    base = re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", Path(name).name).strip(" .") or "file"
+    return base[-120:]
+
+
+def keep_file(settings: Settings, case_id: int, role: str, name: str, data: bytes) -> Path:
+    """A copy of a received file under data/cases/<id>/ (what the ingest reads); its bytes are also in the db."""
+    folder = settings.data_dir / "cases" / str(case_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"case{case_id}-{role}-{_safe_name(name)}"
+    path.write_bytes(data)
+    return path
+
+
+def open_case(store: CaseStore, settings: Settings, name: str, data: bytes, office: str = "", role: str = "lead",
+              lead_office: str = "", due: str = "") -> tuple[int, ParsedProposal]:
+    """Read an incoming proposal file and open its case (or return the open case of the same proposal).
+    IntakeError when the file cannot be read or is not a proposal: nothing is stored then."""
+    import tempfile
+
+    from assistant.casework.intake import read_proposal
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / _safe_name(name)
+        path.write_bytes(data)
+        parsed = read_proposal(path, settings.max_file_bytes)
+        parsed.source = name
+    found = store.find(parsed, office) if office else None
+    if found is not None:
+        return found, store.get(found).proposal
+    return store.create(parsed, office, role, lead_office or parsed.lead_office if role == "co" else lead_office,
+                        due, (name, data)), parsed
+
+
+def attach_opinion(store: CaseStore, settings: Settings, case_id: int, name: str, data: bytes,
+                   services: Any = None) -> tuple[Opinion, list[str]]:
+    """Read a co-handling opinion file and attach it to the case; with services, also ingest it into the
+    archive linked to the proposal. IntakeError / CaseError leave the case as it was."""
+    from assistant.casework.opinions import read_opinion
+
+    case = store.get(case_id)
+    path = keep_file(settings, case_id, "opinion", name, data)
+    try:
+        opinion = read_opinion(path, settings.max_file_bytes, name)
+        warnings = store.add_opinion(case_id, opinion, (name, data))
+    except (IntakeError, CaseError):
+        path.unlink(missing_ok=True)
+        raise
+    if services is not None:
+        try:
+            doc_id = archive_file(path, services, {"case_id": case_id, "proposal_number": case.number,
+                                                   "proposal_title": case.title, "case_role": "opinion"})
+            store.set_opinion_doc(case_id, opinion.office, doc_id)
+        except Exception as exc:  # the opinion stays attached; the archive copy can be ingested later
+            warnings.append(f"意见已附加，但未能存入资料库：{exc}")
+    return opinion, warnings
+
+
+def case_request(store: CaseStore, case_id: int, date: str = "", fields: LetterFields | None = None,
+                 instructions: str = "") -> DraftRequest:
+    """The drafting request of a case: its (corrected) proposal, office, role and the opinions received."""
+    from assistant.casework.opinions import opinion_hits
+
+    case = store.get(case_id)
+    if not case.office:
+        raise CaseError("请先填写答复单位")
+    opinions = [(o.office, opinion_hits(o)) for o in store.opinions(case_id)] if case.role == "lead" else []
+    return DraftRequest(case.proposal.to_proposal(), case.office, date, "co" if case.role == "co" else "lead",
+                        case.lead_office, instructions, fields or LetterFields(), opinions)
+
+
+def draft_case(store: CaseStore, case_id: int, drafter: Any, generator: str | None = None, author: str = "",
+               note: str = "", date: str = "", fields: LetterFields | None = None) -> tuple[Draft, int]:
+    """Draft the case's letter and save it as its next version."""
+    draft = drafter.draft(case_request(store, case_id, date, fields), generator)
+    n = store.add_version(case_id, draft.text, author, note or "生成草稿", draft_payload(draft))
+    return draft, n
+
+
+def finalize(store: CaseStore, settings: Settings, case_id: int, name: str, data: bytes,
+             services: Any = None) -> tuple[str, list[str]]:
+    """Store the signed final letter, diff it against the last draft and ingest it into the archive."""
+    case = store.get(case_id)
+    path = keep_file(settings, case_id, "final", name, data)
+    try:
+        text = read_letter(path)
+        diff = store.set_final(case_id, text, (name, data))
+    except (IntakeError, CaseError):
+        path.unlink(missing_ok=True)
+        raise
+    notes: list[str] = []
+    if services is not None:
+        try:
+            archive_file(path, services, {"case_id": case_id, "proposal_number": case.number,
+                                          "proposal_title": case.title, "case_role": "final"})
+        except Exception as exc:
+            notes.append(f"定稿已保存，但未能存入资料库：{exc}")
+    return diff, notes

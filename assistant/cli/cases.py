@@ -1,0 +1,244 @@
+"""The command line of cases: `assistant draft --proposal-file/--case`, `assistant cases`, `assistant case ID …`.
+
+Thin over assistant/intake.py and assistant/cases.py. Bad input gets one clear line (Chinese, as the drafter
+reads it) and nothing already stored is lost: a bad opinion file is refused while the others and the case stay.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from assistant.casework.diff import render_diff
+from assistant.casework.intake import IntakeError, ParsedProposal
+from assistant.casework.store import CaseError, CaseStore
+from assistant.casework.workflow import attach_opinion, draft_case, draft_of, finalize, open_case
+from assistant.letters.draft import with_text
+from core.settings import Settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {}
+    if getattr(args, "data_dir", None):
+        overrides["data_dir"] = Path(args.data_dir)
+    return Settings(**overrides)
+
+
+def _read(path: str) -> tuple[str, bytes]:
+    p = Path(path)
+    try:
+        return p.name, p.read_bytes()
+    except OSError as exc:
+        raise IntakeError(f"{p.name}：无法读取（{exc.strerror or exc}）") from exc
+
+
+def proposal_lines(p: ParsedProposal) -> list[str]:
+    """The parsed proposal as the drafter checks it."""
+    out = [f"标题：{p.title or '（未识别）'}", f"编号：{p.number or '（未识别）'}",
+           f"提出人：{'、'.join(p.proposers) or '（未识别）'}（{p.body_kind or '人大/政协未识别'}）",
+           f"会议：{p.session or '（未写明）'}", f"主办单位：{p.lead_office or '（未写明）'}",
+           f"会办单位：{'、'.join(p.co_offices) or '（未写明）'}"]
+    out += [f"诉求{i + 1}：{a}" for i, a in enumerate(p.asks)] or ["诉求：（未识别）"]
+    out += [f"问题{i + 1}：{a}" for i, a in enumerate(p.problems)]
+    out += [f"请核对：{w}" for w in p.problems_to_check()]
+    return out
+
+
+def draft_from_file(args: argparse.Namespace) -> int:
+    from assistant.answers.answer import Assistant
+    from assistant.letters.draft import Drafter
+    from assistant.letters.export import to_docx, to_markdown, to_review_docx
+    from assistant.letters.model import LetterFields
+    from assistant.retrieval.services import build_services
+
+    settings = _settings(args)
+    store = CaseStore.of(settings)
+    status = 0
+    try:
+        if args.case:
+            case_id = args.case
+            case = store.get(case_id)
+            if args.office and args.office != case.office:
+                store.update(case_id, office=args.office)
+        else:
+            name, data = _read(args.proposal_file)
+            case_id, _ = open_case(store, settings, name, data, args.office or "", "co" if args.co else "lead",
+                                   args.lead_office or "", args.due)
+            if args.office and not store.get(case_id).office:
+                store.update(case_id, office=args.office)
+    except (IntakeError, CaseError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    case = store.get(case_id)
+    if not case.office:
+        print(f"办件 #{case_id} 已保存；请用 --office 指定答复单位后再起草（assistant draft --case {case_id} --office …）",
+              file=sys.stderr)
+        return 2
+    services = build_services(settings)
+    warnings: list[str] = []
+    for path in args.opinion:
+        try:
+            name, data = _read(path)
+            opinion, warns = attach_opinion(store, settings, case_id, name, data, services)
+            warnings += [f"{name}：{w}" for w in warns]
+            print(f"会办意见：{opinion.office}（{opinion.date or '日期未写明'}，{len(opinion.points)} 点）", file=sys.stderr)
+        except (IntakeError, CaseError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            status = 1
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    fields = LetterFields()
+    draft, n = draft_case(store, case_id, Drafter(Assistant(services)), args.generator, args.author,
+                          args.note, args.date or "", fields)
+    case = store.get(case_id)
+    if args.json:
+        print(json.dumps({"case": case_id, "version": n, "status": case.status,
+                          "proposal": case.proposal.to_dict(), "opinions": [o.to_dict() for o in store.opinions(case_id)],
+                          "warnings": warnings, "draft": draft.to_dict()}, ensure_ascii=False, indent=2))
+    else:
+        print("来文解析（请核对，可用 assistant case … --set 修改）：")
+        print("\n".join("  " + ln for ln in proposal_lines(case.proposal)))
+        print()
+        if draft.notice:
+            print(f"提示：{draft.notice}")
+        print(draft.title, "\n")
+        print(draft.text)
+        print("\n建议覆盖：" + "；".join(f"{a.ask[:20]}{'✓' if a.found else '（未找到材料）'}" for a in draft.asks))
+        print(f"\n办件 #{case_id} 第{n}版已保存（{case.status}）")
+    _export(args, draft, to_docx, to_markdown, to_review_docx)
+    return status
+
+
+def _export(args: argparse.Namespace, draft: Any, to_docx: Any, to_markdown: Any, to_review_docx: Any) -> None:
+    if getattr(args, "docx", None):
+        Path(args.docx).write_bytes(to_docx(draft, include_sources=False))
+        print(f"wrote {args.docx}", file=sys.stderr)
+    if getattr(args, "review_docx", None):
+        Path(args.review_docx).write_bytes(to_review_docx(draft))
+        print(f"wrote {args.review_docx}", file=sys.stderr)
+    if getattr(args, "markdown", None):
+        Path(args.markdown).write_text(to_markdown(draft, include_sources=True), encoding="utf-8")
+        print(f"wrote {args.markdown}", file=sys.stderr)
+
+
+def cmd_cases(args: argparse.Namespace) -> int:
+    store = CaseStore.of(_settings(args))
+    rows = [c.row() for c in store.all()]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    if not rows:
+        print("还没有办件（assistant draft --proposal-file 来文 --office 答复单位）")
+    for r in rows:
+        print(f"#{r['id']:<4} {r['status']:<4} 版本 {r['versions']:<3} {('办理期限 ' + r['due']) if r['due'] else '':<16} "
+              f"{('第' + r['number'] + '号 ') if r['number'] else ''}{r['title']}  {r['proposer']}  {r['office']}")
+    return 0
+
+
+_SETTABLE = {"title", "number", "proposers", "body_kind", "kind", "session", "lead_office", "co_offices", "asks"}
+
+
+def cmd_case(args: argparse.Namespace) -> int:
+    from assistant.letters.export import to_docx, to_markdown, to_review_docx
+
+    settings = _settings(args)
+    store = CaseStore.of(settings)
+    try:
+        case = store.get(args.id)
+        if args.set:  # corrections of the parsed proposal: --set title=… --set asks=a|b|c
+            p = case.proposal
+            for item in args.set:
+                key, _, value = item.partition("=")
+                if key in ("office", "due", "lead_office_case"):
+                    store.update(args.id, **{"office" if key == "office" else "due": value})
+                    continue
+                if key not in _SETTABLE:
+                    raise CaseError(f"不能修改的字段：{key}（可改：{'、'.join(sorted(_SETTABLE))}、office、due）")
+                setattr(p, key, [v for v in value.split("|") if v] if key in ("proposers", "co_offices", "asks")
+                        else value)
+            store.update(args.id, p)
+            print(f"办件 #{args.id} 已更新")
+        services = None
+        if args.opinion or args.final:
+            from assistant.retrieval.services import build_services
+
+            services = build_services(settings)
+        status = 0
+        for path in args.opinion:
+            try:
+                name, data = _read(path)
+                opinion, warns = attach_opinion(store, settings, args.id, name, data, services)
+                print(f"已附加 {opinion.office} 的会办意见" + "".join(f"\nwarning: {w}" for w in warns))
+            except (IntakeError, CaseError) as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                status = 1
+        if args.edit:
+            text = Path(args.edit).read_text(encoding="utf-8")
+            n = store.add_version(args.id, text, args.author, args.note or "修改")
+            print(f"办件 #{args.id} 第{n}版已保存")
+        if args.diff:
+            a, b = (store.version(args.id, int(x)) for x in args.diff)
+            print(render_diff(a.text, b.text, f"第{a.n}版", f"第{b.n}版"))
+        if args.final:
+            name, data = _read(args.final)
+            diff, notes = finalize(store, settings, args.id, name, data, services)
+            print(diff)
+            print("\n".join(notes))
+            print(f"办件 #{args.id} 已定稿，定稿已存入资料库")
+        if args.docx or args.review_docx or args.markdown:
+            v = store.version(args.id, args.version)
+            draft = with_text(draft_of(v, settings.support_threshold), v.text, settings.support_threshold)
+            _export(args, draft, to_docx, to_markdown, to_review_docx)
+        if not (args.set or args.opinion or args.edit or args.diff or args.final or args.docx or args.review_docx
+                or args.markdown):
+            _show(store, args.id, args.json)
+        return status
+    except (IntakeError, CaseError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _show(store: CaseStore, case_id: int, as_json: bool) -> None:
+    case = store.get(case_id)
+    versions = store.versions(case_id)
+    opinions = store.opinions(case_id)
+    if as_json:
+        print(json.dumps({**case.row(), "proposal": case.proposal.to_dict(), "opinions": [o.to_dict() for o in opinions],
+                          "history": [{"n": v.n, "author": v.author, "note": v.note, "created": v.created}
+                                      for v in versions], "final_text": case.final_text},
+                         ensure_ascii=False, indent=2))
+        return
+    print(f"办件 #{case.id}（{case.status}）{case.office}")
+    print("\n".join(proposal_lines(case.proposal)))
+    for o in opinions:
+        print(f"会办意见：{o.office} {o.date} {len(o.points)} 点（{o.source}）")
+    for v in versions:
+        print(f"第{v.n}版 {v.created} {v.author or '—'} {v.note}")
+    if case.final_text:
+        print(f"定稿：{case.final_at}")
+
+
+def add_case_parsers(sub: Any) -> None:
+    s = sub.add_parser("cases", help="list the cases: proposal, status (待起草/起草中/已定稿), versions, due date")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_cases)
+
+    s = sub.add_parser("case", help="one case: show, correct, opinions, edit, diff, export, final letter")
+    s.add_argument("id", type=int)
+    s.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                   help="correct the parsed proposal (title, number, proposers=a|b, asks=a|b, …) or office/due")
+    s.add_argument("--opinion", action="append", default=[], help="attach a co-handling opinion file (repeatable)")
+    s.add_argument("--edit", metavar="FILE", help="save this text file as the next version")
+    s.add_argument("--author", default="")
+    s.add_argument("--note", default="")
+    s.add_argument("--diff", nargs=2, metavar=("A", "B"), help="readable diff between versions A and B")
+    s.add_argument("--final", metavar="FILE", help="the signed final letter: diffed, stored, ingested")
+    s.add_argument("--version", type=int, help="the version to export (default: the last)")
+    s.add_argument("--docx", help="the clean letter for sending (.docx)")
+    s.add_argument("--review-docx", help="the review copy: sources as Word comments, unsupported highlighted")
+    s.add_argument("--markdown", help="Markdown with [n] and the source list")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_case)

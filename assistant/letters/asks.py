@@ -1,0 +1,107 @@
+"""Draft reply letters (答复函): the proposal's asks, material per ask, the letter, and its structure check."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from assistant.answers.question import analyze
+from assistant.evidence import cite
+from assistant.evidence.spans import _numbers_in
+from assistant.letters.model import AskCoverage
+from core.profile import profile
+from core.text import normalize_text
+
+# -- pure helpers --------------------------------------------------------------------------------------
+# the profile's words that ask (建议, 希望…), as an alternation
+_ASK_WORD_LIST = [re.escape(w) for w in profile().words("intake_cues", "ask_words")]
+
+
+ASK_WORDS = "|".join(_ASK_WORD_LIST)
+
+
+# an item marker at the start, after punctuation, or run on after an ask word ("建议一是…；二是…")
+ASK_MARKER = re.compile(r"(?:^|(?<=[。;:\n\s])|" + "|".join(f"(?<={w})" for w in _ASK_WORD_LIST) + r")\s*"
+                        r"(?:[一二三四五六七八九十]+是|\d{1,2}[.、](?!\d)|\(\d{1,2}\)|\([一二三四五六七八九十]{1,3}\)|"
+                        r"[一二三四五六七八九十]+、)")
+
+
+def extract_asks(body: str, limit: int = 8) -> list[str]:
+    """The proposal's main asks: items opened by 一是/二是, 1. 2., (1), 一、; else its sentences."""
+    original = body.strip()
+    text = normalize_text(original)  # full-width colons and brackets as the patterns expect
+    if not text:
+        return []
+    # same offsets: cut the writer's own text, keeping its full-width punctuation
+    text_out = original if len(text) == len(original) else text
+    items = inline_items(text, text_out)
+    if not items:
+        items = [s.strip() for s in re.split(r"(?<=[。;；!?！？])", text_out) if len(s.strip()) >= 6]
+        asks = [s for s in items if re.search(ASK_WORDS + "|应当|亟需|要求|务必", s)]
+        items = asks or items  # the asks, not the description of the problem
+    return [short_ask(i) for i in items[:limit]]
+
+
+def inline_items(text: str, text_out: str | None = None) -> list[str]:
+    """Items opened by 一是/二是, 1. 2., (1), (一), 一、 anywhere in a normalised text (run on in one line or
+    not), each from the end of its marker to the next one; [] when there are fewer than two. `text_out`, of
+    the same length, is what is cut (the writer's own punctuation)."""
+    out_text = text_out if text_out is not None and len(text_out) == len(text) else text
+    marks = list(ASK_MARKER.finditer(text))
+    if len(marks) < 2:
+        return []
+    ends = [m.start() for m in marks[1:]] + [len(text)]
+    items = [out_text[m.end():end].strip(" ;；。\n") for m, end in zip(marks, ends, strict=True)]
+    return [i for i in items if len(i) >= 4]
+
+
+def short_ask(item: str, limit: int = 60) -> str:
+    """First clause of an ask, as a label."""
+    first = re.split(r"[。;；]", item, maxsplit=1)[0]
+    return first[:limit]
+
+
+def _covers(ask: str, sentence: str, cities: list[str], lex: Any, need: float = 0.6) -> bool:
+    """A sentence speaks to an ask: it holds most of the ask's key terms (IDF-weighted)."""
+    terms = [(t, max(w, 0.1)) for t, w in analyze(ask, cities, lex).terms]
+    total = sum(w for _, w in terms)
+    text = normalize_text(cite.strip_markers(sentence))
+    return total > 0 and sum(w for t, w in terms if t in text) / total >= need
+
+
+def ask_coverage(text: str, asks: list[str], cities: list[str], lex: Any) -> list[AskCoverage]:
+    """Which asks the letter answers, read from the whole letter: an ask's own sub-point with a cited
+    sentence, else any cited sentence elsewhere (a next step, the overview) that speaks to it."""
+    lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
+    heads = [i for i, ln in enumerate(lines) if re.match(r"^[（(][一二三四五六七八九十\d]+[)）]", ln)]
+    nxt = next((i for i, ln in enumerate(lines) if re.match(r"^二、", ln)), len(lines))
+    cited_lines = [(i, ln) for i, ln in enumerate(lines) if cite._CANON.search(ln)]
+    out = []
+    for ask in asks:
+        label = normalize_text(ask.rstrip("。；;"))[:20]
+        own = next((i for i in heads if i < nxt and label and label in normalize_text(lines[i])), None)
+        if own is not None:
+            end = min((i for i in [*heads, nxt] if i > own), default=len(lines))
+            mine = [ln for i, ln in cited_lines if own <= i < end]
+            if mine:
+                out.append(AskCoverage(ask, _numbers_in(mine), True))
+                continue
+        other = [(i, ln) for i, ln in cited_lines if _covers(ask, ln, cities, lex)]
+        if other:
+            where = "next" if all(i > nxt for i, _ in other) else "elsewhere"
+            out.append(AskCoverage(ask, _numbers_in([ln for _, ln in other]), True, where))
+        else:
+            out.append(AskCoverage(ask, [], False))
+    return out
+
+
+def addresses(ask: str, point: str) -> float:
+    """How much of an ask a co-handling opinion's point speaks to: the share of the ask's character bigrams
+    (minus the commonest letter words) found in the point."""
+    def grams(s: str) -> set[str]:
+        t = re.sub(r"[^\u4e00-\u9fff0-9A-Za-z]", "", normalize_text(s))
+        return {t[i:i + 2] for i in range(len(t) - 1)}
+
+    stop = set(profile().words("opinion", "common_bigrams"))
+    a = grams(ask) - stop
+    return len(a & grams(point)) / len(a) if a else 0.0

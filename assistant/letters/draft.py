@@ -1,0 +1,268 @@
+"""Draft reply letters (答复函): the proposal's asks, material per ask, the letter, and its structure check."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from assistant.answers import prompts
+from assistant.answers.answer import Assistant, pack, passage_block, support_texts
+from assistant.answers.llm import GenerationError
+from assistant.answers.question import analyze, candidate_sentences
+from assistant.evidence import cite
+from assistant.evidence.spans import renumber
+from assistant.facts.dates import dated_sentence
+from assistant.letters.asks import _covers, addresses, ask_coverage, extract_asks
+from assistant.letters.frame import acknowledgement, check_structure, letter_title, salutation
+from assistant.letters.lift import _is_next_step, in_jurisdiction, lift
+from assistant.letters.model import (
+    BLANK,
+    ESSENTIAL,
+    STRUCTURE_NAMES,
+    AskCoverage,
+    Draft,
+    DraftRequest,
+    LetterFields,
+    Proposal,
+    Role,
+)
+from assistant.retrieval.hybrid import Filters, Hit
+from core.places import gazetteer
+from core.profile import profile
+from core.text import to_fullwidth
+
+
+# -- drafting -----------------------------------------------------------------------------------------
+class Drafter:
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+        self.settings = assistant.settings
+
+    def material(self, req: DraftRequest, asks: list[str]) -> tuple[list[Hit], dict[int, list[int]]]:
+        """Passages per ask, from the replying office's own jurisdiction at its level only (a district
+        office: its district, and what its city and province wrote without naming another district): a
+        letter never presents another place's figures as its own. Returns the numbered passages and, per
+        ask, their numbers."""
+        retriever = self.assistant.services.retriever
+        home = gazetteer().place_of(req.office)
+        stored = retriever.store_places()
+        if home is None or not stored & {home.province, home.city, home.district} - {""}:
+            return [], {i: [] for i in range(len(asks))}
+        scope = home.province or home.city or home.district
+        filters = Filters(city=retriever.resolve_place(scope) or scope)
+
+        given = {o for o, _ in req.opinions}  # an attached opinion is used as given, not its archived copy
+
+        def search(query: str, n: int) -> list[Hit]:
+            hits = retriever.search(query, n * 4, filters, decompose=False).hits
+            return [h for h in hits if in_jurisdiction(h.metadata, home)
+                    and not (h.metadata.get("office") in given
+                             and (h.metadata.get("kind") == "co_handling" or h.metadata.get("case_role") == "opinion"))][:n]
+
+        p = req.proposal
+        per_ask: list[list[Hit]] = [search(p.title, 3)]
+        for ask in asks:
+            per_ask.append(search(f"{ask} {p.title}", 4))
+        nxt = search(f"下一步工作计划 {p.title}", 4)
+        per_ask.append([h for h in nxt if _is_next_step(h, h.text)])
+        merged: list[Hit] = []
+        seen: set[str] = set()
+        for rank in range(4):  # interleave so every ask keeps its best passages within the budget
+            for hits in per_ask:
+                if rank < len(hits) and hits[rank].id not in seen:
+                    seen.add(hits[rank].id)
+                    merged.append(hits[rank])
+        firsts = self._opinion_points(req, asks)
+        if firsts:  # an opinion's points come first for the asks they address
+            for i, hits in firsts.items():
+                per_ask[i + 1] = hits + [h for h in per_ask[i + 1] if h.id not in {x.id for x in hits}]
+            first_ids = {h.id for hits in firsts.values() for h in hits}
+            merged = [h for hits in firsts.values() for h in hits] + [h for h in merged if h.id not in first_ids]
+            merged = list({h.id: h for h in merged}.values())
+        passages = pack(merged, self.settings.context_tokens)
+        number = {h.id: i + 1 for i, h in enumerate(passages)}
+        return passages, {i: [number[h.id] for h in hits if h.id in number] for i, hits in enumerate(per_ask[1:-1])}
+
+    @staticmethod
+    def _opinion_points(req: DraftRequest, asks: list[str]) -> dict[int, list[Hit]]:
+        """Per ask, the points of the co-handling opinions that address it (best first)."""
+        if not req.opinions:
+            return {}
+        need = float(profile().section("opinion").get("min_overlap", 0.3))
+        out: dict[int, list[Hit]] = {}
+        for _, hits in req.opinions:
+            for h in hits:
+                scores = [addresses(a, f"{h.metadata.get('heading_path', '')} {h.text}") for a in asks]
+                best = max(range(len(asks)), key=lambda i: scores[i], default=-1)
+                if best >= 0 and scores[best] >= need:
+                    out.setdefault(best, []).append(h)
+        return out
+
+    def offline_letter(self, req: DraftRequest, asks: list[str], passages: list[Hit],
+                       per_ask: dict[int, list[int]]) -> tuple[str, list[AskCoverage]]:
+        """The template letter made of cited corpus sentences, one sub-point per ask in the proposal's order
+        (an ask without material keeps its place, with a blank for the drafter)."""
+        retriever = self.assistant.services.retriever
+        cities = sorted(retriever.store_places())
+        lex = retriever.lexical()
+        done: list[tuple[str, list[str]]] = []
+        nxt: list[str] = []
+        used: set[str] = set()
+        overview = overview_key = ""
+
+        def sentence(text: str, hit: Hit) -> str:
+            lifted = lift(text, hit, req.office)
+            if not _is_next_step(hit, text):  # what has been done says as of when; a plan has its own time
+                lifted = dated_sentence(lifted, str(hit.metadata.get("date", "")))
+            return f"{lifted.rstrip('。;,；，:：')}[{passages.index(hit) + 1}]。"
+
+        info = analyze(req.proposal.title, cities, lex)
+        for c in candidate_sentences(info, passages):  # the headline figure on the proposal's topic
+            if c.has_number and cite.is_claim(c.text) and not c.heading and not _is_next_step(passages[c.hit], c.text) \
+                    and not passages[c.hit].metadata.get("opinion"):  # an opinion's point goes under its ask
+                overview = sentence(c.text, passages[c.hit])
+                overview_key = re.sub(r"\W", "", c.text)
+                used.add(overview_key)
+                break
+        speaks: dict[int, set[str]] = {}  # the sentences each ask's material offers (by their words)
+        for i, ask in enumerate(asks):
+            hits = [passages[n - 1] for n in per_ask.get(i, [])]
+            info = analyze(ask, cities, lex)
+            cands = [c for c in candidate_sentences(info, hits) if cite.is_claim(c.text) and not c.heading
+                     and c.coverage >= 0.15]
+            # sentences that answer the ask as a question would be answered (the refusal bar), not merely touch it
+            speaks[i] = {re.sub(r"\W", "", c.text) for c in cands
+                         if c.coverage >= self.settings.refusal_min_coverage}
+            lines: list[str] = []
+            for hit in hits:  # a co-handling opinion's point on this ask: the first source, whole
+                if hit.metadata.get("opinion") and len(lines) < 3:
+                    for part in re.split(r"(?<=[。；;])", hit.text):
+                        key = re.sub(r"\W", "", part)
+                        if re.fullmatch(r"关于[^，,。]{2,40}。?", part.strip()):
+                            continue  # the point's own heading ("关于设立…。"), not a fact
+                        if len(key) >= 6 and key not in used and cite.is_claim(part) and len(lines) < 3:
+                            lines.append(sentence(part.strip(), hit))
+                            used.add(key)
+            for c in cands:
+                key = re.sub(r"\W", "", c.text)
+                if key in used:
+                    continue
+                hit = hits[c.hit]
+                if _is_next_step(hit, c.text):
+                    if len(nxt) < 6:
+                        nxt.append(sentence(c.text, hit))
+                        used.add(key)
+                    continue
+                if len(lines) < 3:
+                    lines.append(sentence(c.text, hit))
+                    used.add(key)
+            done.append((ask, lines))
+        # the headline sentence speaks to an ask left without material (it was that ask's material, taken first
+        # as the headline): it goes under that ask
+        for i, (ask, lines) in enumerate(done):
+            if overview and not lines and (overview_key in speaks.get(i, set()) or _covers(ask, overview, cities, lex)):
+                done[i], overview = (ask, [overview]), ""
+        # what will be done next, from the next-step sections
+        hits = [h for h in passages if _is_next_step(h, "")]
+        info = analyze(req.proposal.title, cities, lex)
+        for c in candidate_sentences(info, hits):
+            key = re.sub(r"\W", "", c.text)
+            if len(nxt) < 4 and key not in used and cite.is_claim(c.text) and not c.heading:
+                nxt.append(sentence(c.text, hits[c.hit]))
+                used.add(key)
+        # an ask with no work done but a next step on it is pointed there, not reported as uncovered
+        later = {i for i, (ask, lines) in enumerate(done)
+                 if not lines and any(_covers(ask, s, cities, lex) for s in nxt)}
+        text = self._assemble(req, done, nxt, overview, later)
+        return text, ask_coverage(text, asks, cities, lex)
+
+    def _assemble(self, req: DraftRequest, done: list[tuple[str, list[str]]], nxt: list[str], overview: str,
+                  later: set[int] | None = None) -> str:
+        cn = "一二三四五六七八九十"
+        words = profile().section("compose")
+        out = [salutation(req.proposal, req.role, req.lead_office),
+               acknowledgement(req.proposal, req.role, req.co_offices, req.office), "一、工作开展情况"]
+        if overview:
+            out.append(overview)
+        for k, (ask, lines) in enumerate(done):  # the proposal's order; a blank stays in its place
+            label = to_fullwidth(ask.rstrip("。；;"))
+            out.append(f"（{cn[k] if k < 10 else k + 1}）" + str(words["sub_heading"]).format(ask=label))
+            if lines:
+                out += lines
+            else:
+                out.append(str(words["no_done_material" if k in (later or set()) else "no_material"]))
+        out.append("二、下一步工作计划")
+        if nxt:
+            for j, s in enumerate(nxt):
+                out.append(f"（{cn[j]}）{s}")
+        else:
+            out.append(str(words["no_next_material"]))
+        co = profile().section("cohandling")
+        out.append("感谢您对我们工作的关心和支持，欢迎继续提出宝贵意见和建议。" if req.role == "lead"
+                   else str(co["opinion_closing"]))
+        out.append("此复" if req.role == "lead" else str(co["opinion_sign_off"]))
+        out.append(req.office)
+        out.append(req.date or "【日期待填写】")
+        contact = to_fullwidth(req.fields.contact) or f"联系人：{BLANK}，联系电话：{BLANK}"
+        out.append(f"（{contact}）")
+        return "\n".join(out)
+
+    def draft(self, req: DraftRequest, generator: str | None = None) -> Draft:
+        t0 = time.perf_counter()
+        p = req.proposal
+        asks = p.asks or extract_asks(p.body) or [p.title]
+        passages, per_ask = self.material(req, asks)
+        t1 = time.perf_counter()
+        gen = generator or self.settings.generator
+        notice, used, text = "", "offline", ""
+        if gen == "llm" and passages:
+            try:
+                model = self.assistant.chat_model()
+                user = prompts.load("draft_reply").render(
+                    proposal=json.dumps({"标题": p.title, "编号": p.number, "提出人": p.proposer,
+                                         "类型": p.kind_name, "正文": p.body[:2000]}, ensure_ascii=False),
+                    asks="\n".join(f"{i + 1}. {a}" for i, a in enumerate(asks)), office=req.office,
+                    date=req.date or BLANK, role="主办答复" if req.role == "lead" else f"会办意见（致{req.lead_office}）",
+                    instructions=req.instructions or "无",
+                    passages="\n\n".join(passage_block(i + 1, h) for i, h in enumerate(passages)))
+                text = model.complete(prompts.load("system").render(), user)
+                used = f"llm:{model.name}"
+                missing = [STRUCTURE_NAMES[k] for k in ESSENTIAL if not check_structure(text, req)[k]]
+                if missing:  # not a letter (a weak model may echo the prompt): the template letter instead
+                    notice = f"模型生成的函件缺少{'、'.join(missing)}，以下为离线生成的草稿。"
+                    text, used = "", "offline"
+            except GenerationError as exc:
+                notice = f"{exc.cause}，以下为离线生成的草稿。"
+        if not text:
+            text, _ = self.offline_letter(req, asks, passages, per_ask)
+        text = to_fullwidth(text)  # a model's letter too: full-width punctuation in Chinese text (1:1)
+        first = cite.check(text, support_texts(passages), self.settings.support_threshold, attribute=used != "offline")
+        text, passages = renumber(first.text, passages)  # [1], [2], [3]… in order of first use
+        report = cite.check(text, support_texts(passages), self.settings.support_threshold)
+        report = dataclasses.replace(report, markers_total=first.markers_total, markers_valid=first.markers_valid,
+                                     markers_removed=first.markers_removed)
+        retriever = self.assistant.services.retriever
+        coverage = ask_coverage(report.text, asks, sorted(retriever.store_places()), retriever.lexical())
+        return Draft(req, letter_title(req), report.text, passages, report, coverage,
+                     check_structure(report.text, req), notice, used, (t1 - t0) * 1000,
+                     (time.perf_counter() - t1) * 1000)
+
+
+def with_text(draft: Draft, text: str, threshold: float) -> Draft:
+    """The draft with an edited letter, its citations checked again against the same passages."""
+    report = cite.check(text, support_texts(draft.passages), threshold)
+    return replace(draft, text=report.text, report=report, structure=check_structure(report.text, draft.request))
+
+
+def load_request(path: Path, office: str = "", date: str = "", role: Role = "lead", lead_office: str = "") -> DraftRequest:
+    """A proposal JSON file: the question set's `proposal` shape, optionally with office/date/role/fields."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    prop = data.get("proposal", data)
+    fields = LetterFields(**{k: str(v) for k, v in (data.get("fields") or {}).items() if k in LetterFields.__dataclass_fields__})
+    return DraftRequest(Proposal.from_dict(prop), office or data.get("office", ""), date or data.get("date", ""),
+                        role if role != "lead" else data.get("role", "lead"), lead_office or data.get("lead_office", ""),
+                        data.get("instructions", ""), fields)

@@ -1,0 +1,169 @@
+"""Pure helpers behind the browser app (streamlit_app.py), testable without Streamlit.
+
+Everything that turns corpus text or model output into Markdown goes through here, escaped: no HTML,
+no links, no emphasis or math can come from a document or a model, only from the app's own markup."""
+
+from __future__ import annotations
+
+import re
+import time
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.settings import Settings
+
+# -- uploads ---------------------------------------------------------------------------------------------
+_BAD_NAME_CHARS = set('<>:"|?*')
+
+
+_RESERVED = re.compile(r"^(CON|PRN|AUX|NUL|COM[1-9]|LPT[1-9])(\..*)?$", re.IGNORECASE)
+
+
+def safe_upload_name(name: str, max_bytes: int = 200) -> str:
+    """A browser-supplied file name made safe to save: the last path component only (either slash),
+    no "..", control characters or reserved characters; Chinese and spaces kept. Raises ValueError
+    when nothing usable is left."""
+    s = unicodedata.normalize("NFC", str(name))
+    s = "".join(c for c in s if unicodedata.category(c)[0] != "C")  # control, format, surrogate …
+    s = s.replace("\\", "/").split("/")[-1]
+    s = "".join("_" if c in _BAD_NAME_CHARS else c for c in s)
+    s = re.sub(r"\.{2,}", ".", s)
+    s = re.sub(r"\s+", " ", s).strip(" .")
+    if not s or not re.search(r"[\w\u4e00-\u9fff]", s):
+        raise ValueError("文件名为空或无效")
+    stem, dot, ext = s.rpartition(".")
+    if not dot:
+        stem, ext = s, ""
+    while len(s.encode("utf-8")) > max_bytes and stem:
+        stem = stem[:-1].rstrip(" .")
+        s = f"{stem}.{ext}" if ext else stem
+    if not stem:
+        raise ValueError("文件名为空或无效")
+    if _RESERVED.match(s):
+        s = "_" + s
+    return s
+
+
+def upload_path(uploads_dir: Path, name: str) -> Path:
+    """Where an upload is saved; always inside uploads_dir (ValueError otherwise)."""
+    root = uploads_dir.resolve()
+    path = (root / safe_upload_name(name)).resolve()
+    if path.parent != root:
+        raise ValueError("文件名无效")
+    return path
+
+
+_REASONS = (
+    ("empty file", "空文件"),
+    ("binary content", "内容是二进制数据，不是文本"),
+    ("undecodable text", "无法识别文本编码（已尝试 UTF-8、UTF-16、GB18030）"),
+    ("corrupt or not a .docx", "文件损坏或不是有效的 .docx 文件"),
+    ("file too large", "文件过大"),
+    ("unsupported file type", "不支持的文件类型（支持 txt、md、html、htm、docx、pdf）"),
+    ("no extractable text", "没有可提取的文字（可能是扫描件）"),
+    ("encrypted PDF", "PDF 已加密，无法读取"),
+    ("corrupt PDF", "PDF 文件损坏"),
+    ("no text left", "去除页眉页脚等内容后没有正文"),
+    ("cannot parse HTML", "无法解析 HTML"),
+    ("same document id", "与同批另一文件的文件名（不含扩展名）相同，请改名"),
+    ("store error", "写入存储失败"),
+    ("cannot read", "无法读取文件"),
+    ("file not found", "文件不存在"),
+    ("damaged", "文件已损坏"),
+    ("encrypted", "文件已加密，无法读取"),
+    ("image too large", "图片过大"),
+    ("OCR failed", "文字识别失败"),
+    ("no text found", "没有识别出文字"),
+    ("same text as", "与另一格式的同名文件内容相同，只保存一份"),
+)
+
+
+def reason_zh(reason: str) -> str:
+    """An ingest failure reason in Chinese; the technical detail kept in brackets when there is any."""
+    for prefix, zh in _REASONS:
+        if reason.startswith(prefix):
+            detail = reason[len(prefix):].strip(" :：")
+            return f"{zh}（{detail}）" if detail and prefix not in ("empty file", "binary content") else zh
+    return reason
+
+
+@dataclass
+class UploadResult:
+    saved: list[str] = field(default_factory=list)  # file names ingested
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (file name as uploaded, reason in Chinese)
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    chunks: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        return (f"成功 {len(self.saved)} 个（新增 {self.added}，更新 {self.updated}，未变 {self.unchanged}），"
+                f"失败 {len(self.failed)} 个，段落 {self.chunks} 个，用时 {self.seconds:.1f} 秒")
+
+
+def ingest_uploads(files: Sequence[tuple[str, bytes]], services: Any,
+                   on_progress: Callable[[int, int, str], None] | None = None) -> UploadResult:
+    """Save uploaded files under data_dir/uploads (sanitised names, size limit checked before saving) and
+    ingest them one by one; a bad file is reported with its reason and removed, the others go through."""
+    from ingest.pipeline import ingest_paths
+
+    settings: Settings = services.settings
+    uploads = settings.data_dir / "uploads"
+    uploads.mkdir(parents=True, exist_ok=True)
+    result = UploadResult()
+    t0 = time.perf_counter()
+    for i, (name, data) in enumerate(files):
+        if on_progress:
+            on_progress(i, len(files), name)
+        suffix = Path(name).suffix.lower().lstrip(".")
+        if suffix not in settings.upload_suffixes:
+            result.failed.append((name, f"不支持的文件类型（允许：{'、'.join(settings.upload_suffixes)}）"))
+            continue
+        if len(data) > settings.max_file_bytes:
+            result.failed.append((name, f"文件过大（{len(data) / 1048576:.1f} MB，上限 {settings.max_file_mb:g} MB）"))
+            continue
+        try:
+            path = upload_path(uploads, name)
+        except ValueError as exc:
+            result.failed.append((name, str(exc)))
+            continue
+        path.write_bytes(data)
+        report = ingest_paths([path], services.store, settings, progress=False)
+        if report.failed:
+            result.failed += [(name, reason_zh(reason)) for _, reason in report.failed]
+            path.unlink(missing_ok=True)
+            continue
+        result.saved.append(path.name)
+        result.added += report.added
+        result.updated += report.updated
+        result.unchanged += report.unchanged
+        result.chunks += report.chunks
+    if on_progress:
+        on_progress(len(files), len(files), "")
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+def delete_document(services: Any, doc_id: str) -> bool:
+    """Remove a document from the store and, when it came in through the app, its saved file under
+    data_dir/uploads (only there: files elsewhere are the user's own). Returns whether a file was removed."""
+    rec = services.store.doc_records().get(doc_id, {})
+    services.store.delete_document(doc_id)
+    services.store.bump_version()
+    name = str(rec.get("file_name") or "")
+    if not name:
+        return False
+    uploads = (services.settings.data_dir / "uploads").resolve()
+    path = (uploads / Path(name).name).resolve()
+    if path.parent == uploads and path.is_file():
+        path.unlink()
+        return True
+    return False
+
+
+def upload_suffix(name: str) -> str:
+    return Path(str(name)).suffix.lower().lstrip(".")
