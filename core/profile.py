@@ -79,6 +79,11 @@ class Profile:
         return [HeadingScheme(int(s["rank"]), re.compile(self._cn(s["pattern"])), str(s["example"]))
                 for s in self.data["headings"]["schemes"]]
 
+    def heading_rank(self, line: str) -> int | None:
+        """The rank of the first heading scheme a (normalised) line opens with, None for running text:
+        the one reading of 一、/（一）/1./(1)/① headings that every stage shares."""
+        return next((h.rank for h in self.heading_schemes if h.pattern.match(line)), None)
+
     @cached_property
     def shi_marker(self) -> re.Pattern[str]:
         return re.compile(self._cn(self.data["headings"]["shi_marker"]))

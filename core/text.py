@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 
 def normalize_text(text: str) -> str:
@@ -68,6 +69,50 @@ def to_fullwidth(text: str) -> str:
         if c in _FULLWIDTH and (c not in "()" or i not in paired) and chinese_context(i):
             chars[i] = _FULLWIDTH[c]
     return "".join(chars)
+
+
+SENTENCE_ENDS = "。!?;！？；"
+
+
+@lru_cache(maxsize=32)
+def _splitter(ends: str, newline: bool, flattened: bool) -> re.Pattern[str]:
+    alts = [f"(?<=[{re.escape(ends)}])"]
+    if newline:
+        alts.append(r"(?<=\n)")
+    if flattened:  # a line break the page or converter flattened into a space between Chinese words
+        alts.append(r"(?<=[\u4e00-\u9fff:)〕号])[ \t\u3000]+(?=[\u4e00-\u9fff])")
+    return re.compile("|".join(alts))
+
+
+def sentence_spans(text: str, ends: str = SENTENCE_ENDS, newline: bool = True,
+                   flattened: bool = False) -> list[tuple[int, int]]:
+    """The one sentence splitter: (start, end) of each piece of `text`, cut after every end mark in `ends`
+    (and after a line break with `newline`; at a space between Chinese words with `flattened`). The pieces
+    cover the text (a flattened space is dropped), so offsets stay valid; a piece keeps its end mark."""
+    out: list[tuple[int, int]] = []
+    pos = 0
+    for m in _splitter(ends, newline, flattened).finditer(text):
+        if m.start() > pos or m.start() == pos == 0:
+            out.append((pos, m.start()))
+        pos = m.end()
+    out.append((pos, len(text)))
+    return [(a, b) for a, b in out if b > a]
+
+
+def split_sentences(text: str, ends: str = SENTENCE_ENDS, newline: bool = True, flattened: bool = False,
+                    min_chars: int = 1) -> list[str]:
+    """The sentences of `text` (see `sentence_spans`), stripped, those shorter than `min_chars` left out."""
+    pieces = (text[a:b].strip() for a, b in sentence_spans(text, ends, newline, flattened))
+    return [p for p in pieces if len(p) >= min_chars]
+
+
+_CITED = re.compile(rf"[^{SENTENCE_ENDS}\n]+[{SENTENCE_ENDS}]*(?:\s*\[\d+\])*")
+
+
+def cited_sentences(line: str) -> list[str]:
+    """The sentences of one line of generated text, each with its run of end marks and the citation markers
+    that follow it ("…248家。[1]" keeps its [1]); the splitter for text that carries [n] markers."""
+    return [s for m in _CITED.finditer(line) if (s := m.group(0).strip())]
 
 
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from core.text import SENTENCE_ENDS, sentence_spans
 from ingest.sections import Section
 
-_SENTENCE_END = re.compile(r"(?<=[。!?;！？；\n])")
-_CLAUSE_END = re.compile(r"(?<=[,、:，：])")
+_CLAUSE_ENDS = ",、:，："
 
 
-def _pieces(text: str, rx: re.Pattern[str]) -> list[str]:
-    return [p for p in rx.split(text) if p]
+def _pieces(text: str, ends: str = SENTENCE_ENDS) -> list[str]:
+    """The text cut after each end mark (and line break for sentences), nothing dropped."""
+    return [text[a:b] for a, b in sentence_spans(text, ends, newline=ends == SENTENCE_ENDS)]
 
 
 def split_span(
@@ -28,11 +28,11 @@ def split_span(
     if count(span) <= max_tokens:
         return [(start, end)]
     units: list[str] = []
-    for sentence in _pieces(span, _SENTENCE_END):
+    for sentence in _pieces(span):
         if count(sentence) <= max_tokens:
             units.append(sentence)
             continue
-        for clause in _pieces(sentence, _CLAUSE_END):
+        for clause in _pieces(sentence, _CLAUSE_ENDS):
             if count(clause) <= max_tokens:
                 units.append(clause)
             else:

@@ -8,6 +8,7 @@ import pytest
 from assistant.evaluation.metrics import citation_validity, must_include, support_figures
 from assistant.evidence import cite
 from assistant.evidence.cite import CitationReport, SentenceCheck
+from assistant.evidence.spans import span_of
 
 P = [
     "截至2023年底，全市累计培育国家级专精特新“小巨人”企业248家，省级专精特新中小企业1500家。",
@@ -255,17 +256,17 @@ def test_full_width_square_bracket_marker_is_canonicalised() -> None:
     assert cite.canonicalize("企业248家［2］。", 3) == ("企业248家[2]。", 1, 1, 0)
 
 
-# -- best span -------------------------------------------------------------------------------------------------
-def test_best_span_returns_the_quoted_text_exactly() -> None:
+# -- the span a citation points at -------------------------------------------------------------------------------------------------
+def test_span_of_returns_the_quoted_text_exactly() -> None:
     quote = "省级专精特新中小企业1500家"
-    a, b = cite.best_span(f"{quote}[1]。", P[0])
+    a, b = span_of(f"{quote}[1]。", P[0])
     assert P[0][a:b] == quote
     assert a == P[0].index(quote)
 
 
-def test_best_span_falls_back_to_the_most_overlapping_sentence() -> None:
+def test_span_of_falls_back_to_the_most_overlapping_sentence() -> None:
     passage = "第一句说的是工业投资。技术改造投资3.21亿元，增长较快。第三句是无关的内容。"
-    a, b = cite.best_span("技术改造投资达到了3.21亿元[1]", passage)
+    a, b = span_of("技术改造投资达到了3.21亿元[1]", passage)
     assert passage[a:b] == "技术改造投资3.21亿元，增长较快。"
 
 

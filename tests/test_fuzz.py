@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from assistant.evidence import cite
+from assistant.evidence.spans import span_of
 from core.tokens import count_tokens
 from ingest.clean import clean_lines, clean_text
 from ingest.pipeline import parse_text
@@ -221,7 +222,7 @@ PASSAGES = st.lists(st.lists(FRAGMENT, max_size=15).map("".join), max_size=6)
 
 
 def _markers_in(text: str) -> list[int]:
-    out = [int(n) for n in cite._CANON.findall(text)]
+    out = [int(n) for n in cite.CANON.findall(text)]
     for m in cite.MARKER.finditer(text):
         out += cite._numbers(m.group(1) or m.group(2) or "")
     return out
@@ -265,7 +266,7 @@ def _no_ws(s: str) -> str:
 def test_split_sentences_loses_only_markers_and_stray_punctuation(text: str) -> None:
     clean, *_ = cite.canonicalize(text, 12)
     sents = cite.split_sentences(clean)
-    # [n] without _CANON's (?!\d): "[1]1" is attached to the sentence before it as a marker
+    # [n] without CANON's (?!\d): "[1]1" is attached to the sentence before it as a marker
     got = _no_ws("".join(_BRACKET_NUM.sub("", s) for s in sents))
     want = _no_ws(_BRACKET_NUM.sub("", clean))
     # A sentence-end mark that opens a line or follows another sentence's markers ("。。", "[1]。")
@@ -288,8 +289,8 @@ def test_split_sentences_keeps_all_punctuation(text: str) -> None:
 @example("", "")
 @example("。", "。\n")
 @example("abc", "x\nabc\n")
-def test_best_span_within_passage(sentence: str, passage: str) -> None:
-    a, b = cite.best_span(sentence, passage)
+def test_span_of_within_passage(sentence: str, passage: str) -> None:
+    a, b = span_of(sentence, passage)
     assert 0 <= a <= b <= len(passage)
     ok, missing, overlap = cite.supports(sentence, [passage], 0.35)
     assert 0.0 <= overlap <= 1.0

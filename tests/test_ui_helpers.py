@@ -137,7 +137,7 @@ def test_answers_use_full_width_punctuation() -> None:
 
 
 def test_support_span_is_the_sentence_not_the_heading() -> None:
-    from assistant.evidence.spans import support_span
+    from assistant.evidence.spans import span_of as support_span
 
     passage = "(一)加强人才引育\n一是出台人才政策,全市共认定高层次人才9361人。二是设立人才驿站。"
     a, b = support_span("我局出台人才政策，全市共认定高层次人才9361人[1]。", passage)

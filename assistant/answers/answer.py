@@ -14,6 +14,7 @@ from assistant.answers.dated import compose_dated
 from assistant.answers.llm import ChatModel, GenerationError, chat_config
 from assistant.answers.question import QuestionInfo, Scope, analyze, candidate_sentences, decide
 from assistant.evidence import cite
+from assistant.evidence.spans import span_of
 from assistant.facts.archive import superseded_notes
 from assistant.retrieval.hybrid import Filters, Hit
 from assistant.retrieval.services import Services
@@ -52,7 +53,7 @@ class Answer:
         hit = self.passages[n - 1]
         m = hit.metadata
         claims = [s for s in self.report.sentences if n in s.cited]
-        a, b = cite.best_span(claims[0].text, hit.text) if claims else (0, len(hit.text))
+        a, b = span_of(claims[0].text, hit.text) if claims else (0, len(hit.text))
         offset = int(m.get("start", 0)) if m.get("role") != "outline" else None
         return {
             "n": n, "label": hit.label, "doc_id": m.get("doc_id", ""), "title": m.get("title", ""),
@@ -66,7 +67,7 @@ class Answer:
         return {
             "question": self.question, "query": self.query, "answer": self.text, "refused": self.refused,
             "reason": self.reason, "notice": self.notice, "generator": self.generator, "missing": self.missing,
-            "citations": [self.citation(n) for n in sorted({n for s in self.report.sentences for n in s.cited})],
+            "citations": [self.citation(n) for n in self.report.cited],
             "passages": [{"n": i + 1, "label": h.label, "text": h.text} for i, h in enumerate(self.passages)],
             "related": [{"label": h.label, "text": h.text} for h in self.related],
             "unsupported": [s.text for s in self.report.unsupported],

@@ -9,7 +9,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from core.text import to_fullwidth
+from core.text import split_sentences, to_fullwidth
 
 _NUMBER_FACT = re.compile(r"(\d[\d.,]*)\s*(亿元|万元|元|家|个|项|名|人次|人|场次|场|条|亩|批)")
 
@@ -22,8 +22,8 @@ def example_questions(records: dict[str, dict[str, Any]], documents: Sequence[st
     for text, m in zip(documents, metadatas, strict=False):
         if m.get("role") == "outline" or not m.get("city"):
             continue
-        for sent in re.split(r"[。;；\n]", str(text)):
-            s = sent.strip()
+        for sent in split_sentences(str(text), "。;；"):
+            s = sent.rstrip("。;；").strip()
             head = re.split(r"[,，]", s)
             clause = next((c for c in head if _NUMBER_FACT.search(c) and 8 <= len(c) <= 32), "")
             if not clause or re.match(r"^[一二三四五六七八九十]+、|^\(", clause):

@@ -12,7 +12,7 @@ from assistant.retrieval.hybrid import Hit
 from assistant.retrieval.lexical import LexicalIndex, tokenize
 from core.places import gazetteer, named_places
 from core.profile import profile
-from core.text import doc_label, normalize_text
+from core.text import doc_label, normalize_text, split_sentences
 
 Kind = Literal["fact", "list", "compare", "other"]
 
@@ -30,10 +30,7 @@ _YEAR = re.compile(r"(20\d\d)\s*年?")
 _CUE_WORDS = {w for key in ("current", "compare", "list", "numeric", "fact") for w in _P.words("questions", key)}
 # what a passage is about, besides its own words: the question may name the document, not the fact
 _ABOUT_KEYS = ("heading_path", "title", "proposer", "number", "doc_number", "office", "proposal_title", "addressee")
-# sentence ends, and a space between Chinese characters: a line break the page or the converter flattened
-# ("沭财复字〔2022〕4号 签发人:庞佃宝 尊敬的…代表:")
 SLOT_SUBJECT_SHARE = 0.3  # share of the best coverage the sentence giving the asked value must reach (dev set: positives ≥ 0.36)
-_SENT_SPLIT = re.compile(r"(?<=[。!?;])|\n|(?<=[\u4e00-\u9fff:)〕号])[ \t\u3000]+(?=[\u4e00-\u9fff])")
 # numbers that identify a document (文号, proposal number) rather than state a year or a figure
 _IDS = [_P.doc_number, *_P.number_patterns]
 _NUMERAL = re.compile(r"\d+(?:\.\d+)?|[〇○零一二三四五六七八九十百千万两]+")
@@ -230,10 +227,7 @@ def candidate_sentences(info: QuestionInfo, hits: list[Hit]) -> list[Candidate]:
             cov = sum(w for t, w in info.terms if t in f"{about} {normalize_text(line)}") / total
             out.append(Candidate(line, i, 0.5 + 0.8 * cov + 0.3 * (h.score / top), cov, True, False, False, -1, cov))
         title = re.sub(r"\s+", "", normalize_text(str(m.get("title", ""))))
-        for raw in _SENT_SPLIT.split(h.text):
-            s = raw.strip()
-            if len(s) < 6:
-                continue
+        for s in split_sentences(h.text, "。!?;", flattened=True, min_chars=6):
             norm = normalize_text(s)
             if (_FRAME.search(norm) and not _DATED.search(norm)) or (title and re.sub(r"[\s。]+", "", norm) == title):
                 continue  # the source letter's own frame (收悉, 现答复如下, thanks) or its title: not a fact

@@ -16,7 +16,7 @@ from typing import Any
 from assistant.letters.asks import ASK_MARKER, ASK_WORDS, inline_items, short_ask
 from assistant.letters.model import Proposal
 from core.profile import profile
-from core.text import normalize_text, to_fullwidth
+from core.text import normalize_text, split_sentences, to_fullwidth
 from ingest.load import LoadError, load_document
 from ingest.sections import is_date_line
 
@@ -293,8 +293,7 @@ def _section_at(lines: list[str], key: str) -> int:
 def _sentence_asks(lines: list[str]) -> list[str]:
     """"建议：…" paragraphs without a list: each sentence that asks (建议/希望/呼吁…) is one ask."""
     out = []
-    for s in re.split(r"(?<=[。;；!！])", "\n".join(lines)):
-        s = s.strip(" \n")
+    for s in split_sentences("\n".join(lines), "。;；!！", newline=False):
         if len(s) >= 6 and re.search(ASK_WORDS, s) and not re.search(r"提出.{0,6}建议如下|以下建议", s):
             s = re.sub(r"^(?:为此|因此|对此|综上)[,，]?\s*", "", s)
             s = re.sub(r"^(?:特|我们)?建议[:：,，]?\s*", "", s)

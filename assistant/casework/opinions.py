@@ -16,7 +16,7 @@ from assistant.casework.intake import IntakeError, _items, _lines, _read_text, _
 from assistant.retrieval.hybrid import Hit, office_words
 from core.places import gazetteer
 from core.profile import profile
-from core.text import normalize_text, to_fullwidth
+from core.text import normalize_text, split_sentences, to_fullwidth
 from ingest.sections import is_date_line, iso_date
 
 
@@ -99,7 +99,7 @@ def parse_opinion_text(text: str, source: str = "") -> Opinion:
             and not any(p.search(ln) for p in skip)]
     items = _items(body)
     points = [to_fullwidth(i.replace("\n", "")) for i in items] if items else [
-        to_fullwidth(s.strip()) for s in re.split(r"(?<=[。;；])", "".join(body)) if len(s.strip()) >= 6]
+        to_fullwidth(s) for s in split_sentences("".join(body), "。;；", newline=False, min_chars=6)]
     return Opinion(office, date, to_office, points, to_fullwidth("\n".join(lines)), source, to_fullwidth(title))
 
 

@@ -59,7 +59,7 @@ def provenance(draft: Draft) -> list[dict[str, Any]]:
     for line in draft.text.split("\n"):
         if not line.strip():
             continue
-        nums = list(dict.fromkeys(int(n) for n in cite._CANON.findall(line)))
+        nums = list(dict.fromkeys(int(n) for n in cite.CANON.findall(line)))
         srcs = []
         for n in nums:
             if 1 <= n <= len(draft.passages):

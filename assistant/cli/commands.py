@@ -93,16 +93,8 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from assistant.evaluation.metrics import (
-        QuestionSetError,
-        file_sha256,
-        load_questions,
-        run_eval,
-        run_retrieval_eval,
-        write_run,
-    )
+    from assistant.evaluation.metrics import QuestionSetError, load_questions, run_retrieval_eval, write_run
     from assistant.retrieval.services import build_services
-    from core.store import PIPELINE_VERSION
 
     try:
         items = load_questions(Path(args.file))
@@ -122,27 +114,52 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.retrieval_only:
         run = retrieval
     else:
-        from assistant.answers import prompts
-        from assistant.answers.answer import Assistant
-        from assistant.letters.draft import Drafter
+        full = _answer_run(args, items, services, k, generator)
+        if full is None:
+            return 2
+        run = {**full, "retrieval": retrieval["retrieval"]}
+    run = {"config": _run_config(args, services, k, generator, t0), **run}
+    out = write_run(Path(args.out), run)
+    _write_reports(args, run)
+    status = _baseline(args, run)
+    _print_summary(run, k)
+    print(f"wrote {out}, report.md, report.html ({run['config']['seconds']} s)")
+    return status
 
-        judge = None
-        if args.judge:
-            from assistant.answers.llm import GenerationError
-            from assistant.evaluation.judge import Judge
 
-            try:
-                judge = Judge(settings)
-            except GenerationError as exc:
-                print(f"judge: {exc.cause}", file=sys.stderr)
-                return 2
-        assistant = Assistant(services)
-        run = run_eval(items, assistant, Drafter(assistant), k, generator, judge=judge)
-        run["retrieval"] = retrieval["retrieval"]
-        if judge is not None:
-            run["judge"] = {"model": settings.judge_model, "asked": judge.asked, "errors": judge.errors,
-                            "cached": len(judge.cache)}
-    run["config"] = {
+def _answer_run(args: argparse.Namespace, items: list[dict[str, Any]], services: Any, k: int,
+                generator: str) -> dict[str, Any] | None:
+    """Answers and drafts for every item (with the judge when asked); None when the judge cannot start."""
+    from assistant.answers.answer import Assistant
+    from assistant.evaluation.metrics import run_eval
+    from assistant.letters.draft import Drafter
+
+    judge = None
+    if args.judge:
+        from assistant.answers.llm import GenerationError
+        from assistant.evaluation.judge import Judge
+
+        try:
+            judge = Judge(services.settings)
+        except GenerationError as exc:
+            print(f"judge: {exc.cause}", file=sys.stderr)
+            return None
+    assistant = Assistant(services)
+    run = run_eval(items, assistant, Drafter(assistant), k, generator, judge=judge)
+    if judge is not None:
+        run["judge"] = {"model": services.settings.judge_model, "asked": judge.asked, "errors": judge.errors,
+                        "cached": len(judge.cache)}
+    return run
+
+
+def _run_config(args: argparse.Namespace, services: Any, k: int, generator: str, t0: float) -> dict[str, Any]:
+    """What produced a run: question set and corpus hashes, store, embedder, generator, settings, prompts."""
+    from assistant.answers import prompts
+    from assistant.evaluation.metrics import file_sha256
+    from core.store import PIPELINE_VERSION
+
+    settings = services.settings
+    return {
         "question_set": str(args.file), "question_set_sha256": file_sha256(Path(args.file)),
         "generator": None if args.retrieval_only else generator,
         "model": settings.llm_model if generator == "llm" and not args.retrieval_only else None,
@@ -157,17 +174,25 @@ def cmd_eval(args: argparse.Namespace) -> int:
         "version": _version(), "judge_model": settings.judge_model if args.judge else None,
         "seconds": round(time.perf_counter() - t0, 1),
     }
-    run = {"config": run.pop("config"), **run}
-    out = write_run(Path(args.out), run)
-    previous = _load_run(args.compare) if args.compare else None
-    from assistant.evaluation.report import compare_runs, regressions, render_html, render_markdown
 
+
+def _write_reports(args: argparse.Namespace, run: dict[str, Any]) -> None:
+    from assistant.evaluation.report import compare_runs, render_html, render_markdown
+
+    previous = _load_run(args.compare) if args.compare else None
     (Path(args.out) / "report.md").write_text(render_markdown(run, previous), encoding="utf-8")
     (Path(args.out) / "report.html").write_text(render_html(run, previous), encoding="utf-8")
     if previous is not None:
         worse = compare_runs(run, previous)["worse"]
         print(f"compared with {args.compare}: {len(worse)} questions worse" + (
             ": " + ", ".join(c["id"] for c in worse[:10]) if worse else ""))
+
+
+def _baseline(args: argparse.Namespace, run: dict[str, Any]) -> int:
+    """Write the baseline (--update-baseline), or hold the run against it: 1 when a primary figure fell
+    beyond the tolerance, so that `make eval` and CI stop on a regression."""
+    from assistant.evaluation.report import regressions
+
     if args.update_baseline:
         if args.retrieval_only:
             print("a baseline needs a full run (drop --retrieval-only)", file=sys.stderr)
@@ -175,34 +200,41 @@ def cmd_eval(args: argparse.Namespace) -> int:
         base = {"config": run["config"], "summary": run["summary"], "by_kind": run["by_kind"]}
         Path(args.update_baseline).write_text(json.dumps(base, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         print(f"baseline written to {args.update_baseline}")
-    elif Path(args.baseline).exists() and not args.retrieval_only:
-        baseline = json.loads(Path(args.baseline).read_text(encoding="utf-8"))
-        if baseline.get("config", {}).get("generator") == run["config"]["generator"]:
-            for line in regressions(run["summary"], baseline["summary"]):
-                print(f"REGRESSION {line}", file=sys.stderr)
-    print(f"{'mode':<8} {'recall@' + str(k):>10} {'hit@' + str(k):>8} {'MRR':>6} {'p50 ms':>8}")
-    def f(v: Any, spec: str) -> str:  # a figure that does not apply to this question set is n/a
-        return "n/a" if v is None else format(v, spec)
+        return 0
+    if not Path(args.baseline).exists() or args.retrieval_only:
+        return 0
+    baseline = json.loads(Path(args.baseline).read_text(encoding="utf-8"))
+    if baseline.get("config", {}).get("generator") != run["config"]["generator"]:
+        return 0
+    found = regressions(run["summary"], baseline["summary"])
+    for line in found:
+        print(f"REGRESSION {line}", file=sys.stderr)
+    return 1 if found else 0
 
+
+def _fmt(v: Any, spec: str) -> str:
+    """A figure, or n/a when it does not apply to this question set."""
+    return "n/a" if v is None else format(v, spec)
+
+
+def _print_summary(run: dict[str, Any], k: int) -> None:
+    print(f"{'mode':<8} {'recall@' + str(k):>10} {'hit@' + str(k):>8} {'MRR':>6} {'p50 ms':>8}")
     for mode, block in run["retrieval"].items():
         s = block["summary"]
-        print(f"{mode:<8} {f(s['evidence_recall_at_k'], '.3f'):>10} {f(s['source_hit_at_k'], '.3f'):>8} "
-              f"{f(s['mrr'], '.3f'):>6} {f(s['retrieval_ms_p50'], '.1f'):>8}")
-    if not args.retrieval_only:
-        s = run["summary"]
-        for key in ("must_include", "citation_validity", "citation_support_recall", "citation_support_precision",
-                    "refusal_accuracy", "false_refusal_rate", "draft_structure", "draft_complete",
-                    "draft_ask_coverage", "draft_ask_coverage_material", "draft_honest_blanks", "generation_ms_p50"):
-            value = s.get(key)
-            print(f"{key:<28} {'n/a' if value is None else f'{value:.3f}'}")
-        for split, sp in run.get("by_split", {}).items():
-            print(f"split {split:<10} " + " ".join(
-                f"{key}={f(sp.get(key), '.3f')}" for key in ("evidence_recall_at_k", "mrr", "must_include",
-                                                             "refusal_accuracy", "false_refusal_rate",
-                                                             "draft_ask_coverage",
-                                                             "draft_ask_coverage_material")))
-    print(f"wrote {out}, report.md, report.html ({run['config']['seconds']} s)")
-    return 0
+        print(f"{mode:<8} {_fmt(s['evidence_recall_at_k'], '.3f'):>10} {_fmt(s['source_hit_at_k'], '.3f'):>8} "
+              f"{_fmt(s['mrr'], '.3f'):>6} {_fmt(s['retrieval_ms_p50'], '.1f'):>8}")
+    if run["config"]["retrieval_only"]:
+        return
+    s = run["summary"]
+    for key in ("must_include", "citation_validity", "citation_support_recall", "citation_support_precision",
+                "refusal_accuracy", "false_refusal_rate", "draft_structure", "draft_complete",
+                "draft_ask_coverage", "draft_ask_coverage_material", "draft_honest_blanks", "generation_ms_p50"):
+        print(f"{key:<28} {_fmt(s.get(key), '.3f')}")
+    for split, sp in run.get("by_split", {}).items():
+        print(f"split {split:<10} " + " ".join(
+            f"{key}={_fmt(sp.get(key), '.3f')}" for key in ("evidence_recall_at_k", "mrr", "must_include",
+                                                            "refusal_accuracy", "false_refusal_rate",
+                                                            "draft_ask_coverage", "draft_ask_coverage_material")))
 
 
 def _corpus_fingerprint(records: dict[str, dict[str, Any]]) -> str:

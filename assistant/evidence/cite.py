@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from core.places import gazetteer
 from core.profile import profile
-from core.text import doc_label, normalize_text
+from core.text import cited_sentences, doc_label, normalize_text
 
 # [2]  [2][3]  [2,3]  [2, 3]  [2、3]  【2】  [^2]  [编号:2]  [来源 2]  (after NFKC, full-width brackets stay)
 _NUMS = r"\d{1,3}(?:\s*[,，、;；]\s*\d{1,3})*"
@@ -16,7 +16,6 @@ MARKER = re.compile(
     rf"|【\s*(?:编号|来源|资料|段落)?\s*[:：]?\s*({_NUMS})\s*】)",
     re.IGNORECASE,
 )
-_SENTENCE = re.compile(r"[^。!?;！？；\n]+[。!?;！？；]*(?:\s*\[\d+\])*")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*%?")
 _DOCNO = re.compile(r"〔\d{4}〕\d+号")  # the year-and-serial core of a 文号
 _CJK_OR_DIGIT = re.compile(r"[\u4e00-\u9fff0-9a-zA-Z]")
@@ -101,24 +100,23 @@ def canonicalize(text: str, n_passages: int) -> tuple[str, int, int, int]:
     return out, total, valid, total - valid
 
 
-_CANON = re.compile(r"\[(\d{1,3})\](?!\d)")  # a canonical marker; [2023] in 穗工信[2023]97号 is not one
+CANON = re.compile(r"\[(\d{1,3})\](?!\d)")  # a canonical marker; [2023] in 穗工信[2023]97号 is not one
+
+
+def cited_in(lines: list[str]) -> list[int]:
+    """The citation numbers of some lines, in order of first use."""
+    return list(dict.fromkeys(int(n) for ln in lines for n in CANON.findall(ln)))
 
 
 def strip_markers(text: str) -> str:
-    return _CANON.sub("", MARKER.sub("", text))
+    return CANON.sub("", MARKER.sub("", text))
 
 
 def split_sentences(text: str) -> list[str]:
     """Sentences with their trailing markers ("…248家。[1]" keeps its [1])."""
-    out = []
-    for line in text.split("\n"):
-        for m in _SENTENCE.finditer(line):
-            s = m.group(0).strip()
-            if s:
-                out.append(s)
-        # markers standing alone at the start of a line belong to the previous sentence
+    out = [s for line in text.split("\n") for s in cited_sentences(line)]
     merged: list[str] = []
-    for s in out:
+    for s in out:  # markers standing alone at the start of a line belong to the previous sentence
         if merged and re.fullmatch(r"(\[\d+\]\s*)+", s):
             merged[-1] += s
         else:
@@ -131,14 +129,14 @@ def is_claim(sentence: str) -> bool:
     s = normalize_text(strip_markers(sentence)).strip().strip("*#>- ").strip()
     if not s or s.endswith(":") and len(s) < 40:
         return False
-    if not _CANON.search(sentence) and (
+    if not CANON.search(sentence) and (
         "收悉" in s or "联系人" in s or re.match(r"(最后,)?(衷心|诚挚)?(感谢|欢迎)|以上意见", s)
         or re.fullmatch(r"\([一二三四五六七八九十]+\)关于.{0,80}", s)
     ):
         return False  # the letter's frame: acknowledgement, thanks, contact line, a sub-heading naming an ask
     if re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日[。]?|【[^】]*】", s) or profile().office_line.match(s.rstrip("。")):
         return False
-    if MARKER.search(sentence) or _CANON.search(sentence):
+    if MARKER.search(sentence) or CANON.search(sentence):
         return True  # whatever the generator attributed to a source is checked against it
     if re.fullmatch(r"[一二三四五六七八九十]+、.{0,30}|\([一二三四五六七八九十]+\).{0,30}", s) and "。" not in s:
         return False
@@ -187,7 +185,7 @@ def check(text: str, passages: list[str], threshold: float = 0.35, attribute: bo
     clean, total, valid, removed = canonicalize(text, len(passages))
     sentences = []
     for sent in split_sentences(clean):
-        cited = list(dict.fromkeys(int(n) for n in _CANON.findall(sent) if 1 <= int(n) <= len(passages)))
+        cited = list(dict.fromkeys(int(n) for n in CANON.findall(sent) if 1 <= int(n) <= len(passages)))
         claim = is_claim(sent)
         body = strip_markers(sent)
         attributed = False
@@ -215,20 +213,4 @@ def supporting_passage(sentence: str, passages: list[str], threshold: float) -> 
         ok, _missing, overlap = supports(sentence, [p], threshold)
         if ok and overlap >= best_overlap:
             best, best_overlap = i, overlap
-    return best
-
-
-def best_span(sentence: str, passage: str) -> tuple[int, int]:
-    """The span of the passage that a sentence rests on, for highlighting: the exact text if it is
-    quoted, else the passage sentence sharing the most wording with it."""
-    body = strip_markers(sentence).strip().rstrip("。")
-    if body and (k := passage.find(body)) != -1:
-        return k, k + len(body)
-    grams = bigrams(body)
-    best, best_score, pos = (0, len(passage)), -1.0, 0
-    for part in re.split(r"(?<=[。!?;！？；\n])", passage):
-        score = len(grams & bigrams(part)) / (len(grams) or 1)
-        if score > best_score and part.strip():
-            best, best_score = (pos, pos + len(part.rstrip("\n"))), score
-        pos += len(part)
     return best

@@ -19,10 +19,7 @@ from typing import Any
 from assistant.facts.dates import _PERIODS, AsOf, _figure_rx, _words, as_of
 from core.places import gazetteer
 from core.profile import profile
-from core.text import normalize_text
-
-_SENT = re.compile(r"[^。!?;！？；\n]+[。!?;！？；]?")
-
+from core.text import normalize_text, split_sentences
 
 _CLAUSE_END = re.compile(r"[,，;；:：、()（）]")
 
@@ -149,7 +146,7 @@ def same_measure(a: Figure, b: Figure, threshold: float | None = None) -> bool:
 
 
 def sentences(text: str) -> list[str]:
-    return [m.group(0).strip() for m in _SENT.finditer(text) if len(m.group(0).strip()) >= 4]
+    return split_sentences(text, min_chars=4)
 
 
 def fragment_figures(fragment: str, passage: str, meta: dict[str, Any]) -> list[Figure]:

@@ -7,10 +7,9 @@ from typing import Any
 
 from assistant.answers.question import analyze
 from assistant.evidence import cite
-from assistant.evidence.spans import _numbers_in
 from assistant.letters.model import AskCoverage
 from core.profile import profile
-from core.text import normalize_text
+from core.text import normalize_text, split_sentences
 
 # -- pure helpers --------------------------------------------------------------------------------------
 # the profile's words that ask (建议, 希望…), as an alternation
@@ -36,7 +35,7 @@ def extract_asks(body: str, limit: int = 8) -> list[str]:
     text_out = original if len(text) == len(original) else text
     items = inline_items(text, text_out)
     if not items:
-        items = [s.strip() for s in re.split(r"(?<=[。;；!?！？])", text_out) if len(s.strip()) >= 6]
+        items = split_sentences(text_out, "。;；!?！？", newline=False, min_chars=6)
         asks = [s for s in items if re.search(ASK_WORDS + "|应当|亟需|要求|务必", s)]
         items = asks or items  # the asks, not the description of the problem
     return [short_ask(i) for i in items[:limit]]
@@ -75,7 +74,7 @@ def ask_coverage(text: str, asks: list[str], cities: list[str], lex: Any) -> lis
     lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
     heads = [i for i, ln in enumerate(lines) if re.match(r"^[（(][一二三四五六七八九十\d]+[)）]", ln)]
     nxt = next((i for i, ln in enumerate(lines) if re.match(r"^二、", ln)), len(lines))
-    cited_lines = [(i, ln) for i, ln in enumerate(lines) if cite._CANON.search(ln)]
+    cited_lines = [(i, ln) for i, ln in enumerate(lines) if cite.CANON.search(ln)]
     out = []
     for ask in asks:
         label = normalize_text(ask.rstrip("。；;"))[:20]
@@ -84,12 +83,12 @@ def ask_coverage(text: str, asks: list[str], cities: list[str], lex: Any) -> lis
             end = min((i for i in [*heads, nxt] if i > own), default=len(lines))
             mine = [ln for i, ln in cited_lines if own <= i < end]
             if mine:
-                out.append(AskCoverage(ask, _numbers_in(mine), True))
+                out.append(AskCoverage(ask, cite.cited_in(mine), True))
                 continue
         other = [(i, ln) for i, ln in cited_lines if _covers(ask, ln, cities, lex)]
         if other:
             where = "next" if all(i > nxt for i, _ in other) else "elsewhere"
-            out.append(AskCoverage(ask, _numbers_in([ln for _, ln in other]), True, where))
+            out.append(AskCoverage(ask, cite.cited_in([ln for _, ln in other]), True, where))
         else:
             out.append(AskCoverage(ask, [], False))
     return out

@@ -33,7 +33,7 @@ from assistant.letters.model import (
 from assistant.retrieval.hybrid import Filters, Hit
 from core.places import gazetteer
 from core.profile import profile
-from core.text import to_fullwidth
+from core.text import split_sentences, to_fullwidth
 
 
 # -- drafting -----------------------------------------------------------------------------------------
@@ -140,7 +140,7 @@ class Drafter:
             lines: list[str] = []
             for hit in hits:  # a co-handling opinion's point on this ask: the first source, whole
                 if hit.metadata.get("opinion") and len(lines) < 3:
-                    for part in re.split(r"(?<=[。；;])", hit.text):
+                    for part in split_sentences(hit.text, "。；;", newline=False):
                         key = re.sub(r"\W", "", part)
                         if re.fullmatch(r"关于[^，,。]{2,40}。?", part.strip()):
                             continue  # the point's own heading ("关于设立…。"), not a fact

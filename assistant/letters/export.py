@@ -25,7 +25,7 @@ from docx.text.paragraph import Paragraph
 from assistant.evidence import cite
 from assistant.letters.model import BLANK, CLOSINGS, Draft
 from core.profile import profile
-from core.text import normalize_text, to_fullwidth
+from core.text import cited_sentences, normalize_text, to_fullwidth
 
 __all__ = ["to_markdown", "to_docx", "to_review_docx", "suggested_filename", "field_items", "md_escape"]
 
@@ -43,8 +43,6 @@ INDENT = Pt(32)  # two characters of 三号
 SOURCES_HEADING = "附：引用来源（内部核对用，对外印发时删除）"
 
 _MARKER = re.compile(r"(\[\d+\])")
-_H1 = re.compile(r"^[一二三四五六七八九十]+、")
-_H2 = re.compile(r"^[（(][一二三四五六七八九十]+[）)]")
 _DATE = re.compile(r"^(\d{4}年\d{1,2}月\d{1,2}日|[〇○零一二三四五六七八九十]{4}年[一二三四五六七八九十]{1,2}月"
                    r"[一二三四五六七八九十]{1,3}日|【日期待填写】|" + re.escape(BLANK) + r")$")
 _OFFICE = profile().office_line  # a signature line that is an office: domain profile
@@ -174,7 +172,6 @@ def _run(p: Paragraph, text: str, font: str, size: Any, *, bold: bool = False, s
 
 
 REVIEW_AUTHOR = "答复函助手"
-_PIECE = re.compile(r"[^。！？；!?;\n]+[。！？；!?;]*(?:\[\d+\])*")
 
 
 def _source_note(draft: Draft, nums: list[int]) -> str:
@@ -198,8 +195,7 @@ def _review_runs(doc: Any, draft: Draft, p: Paragraph, text: str, font: str, siz
     unsupported claim highlighted; no [n] markers in the text."""
     from docx.enum.text import WD_COLOR_INDEX
 
-    for m in _PIECE.finditer(text):
-        piece = m.group(0)
+    for piece in cited_sentences(text):
         nums = [int(x) for x in re.findall(r"\[(\d+)\]", piece)]
         plain = cite.strip_markers(piece)
         if not plain:
@@ -351,64 +347,78 @@ def to_docx(draft: Draft, include_sources: bool = True, keep_markers: bool | Non
     doc = Document()
     unsupported = {re.sub(r"\W", "", normalize_text(s.text)) for s in draft.report.unsupported}
 
-    def _runs(p: Paragraph, text: str, font: str, size: Any, bold: bool = False) -> None:
+    def runs(p: Paragraph, text: str, font: str, size: Any, bold: bool = False) -> None:
         if review:
             _review_runs(doc, draft, p, text, font, size, unsupported)
         else:
             _marker_runs(p, text, font, size, bold)
 
+    fields = dict(field_items(draft))
+    _docx_head(doc, draft, fields)
+    lines = [ln.strip() for ln in _letter_text(draft, keep_markers).split("\n") if ln.strip()]
+    _docx_body(doc, draft, lines, runs)
+    _docx_record(doc, fields)
+    if include_sources:
+        _docx_sources(doc, draft)
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+def _docx_head(doc: Any, draft: Draft, fields: dict[str, str]) -> None:
+    """答复类别 and 公开属性 above the title; the title centred in 小标宋 二号, broken into balanced lines."""
     title = _clean(draft.title).replace("\n", " ").strip()
     _setup(doc, title)
     type_width = (210 - 28 - 26) / 25.4 * 72  # points
-    per_line_title = type_width / 22
-
-    fields = dict(field_items(draft))
     p = _para(doc, indent=False, align=WD_ALIGN_PARAGRAPH.LEFT)
     _run(p, f"答复类别：{fields['答复类别']}　　公开属性：{fields['公开属性']}", H1_FONT, SIZE_3)
     _para(doc, indent=False)  # one blank line above the title
-
     p = _para(doc, indent=False, align=WD_ALIGN_PARAGRAPH.CENTER, line=Pt(35))
-    for i, part in enumerate(_title_lines(title, per_line_title)):
+    for i, part in enumerate(_title_lines(title, type_width / 22)):
         if i:
             p.runs[-1].add_break()
         _run(p, part, TITLE_FONT, SIZE_2)
     _para(doc, indent=False)  # one blank line below the title
 
-    lines = [ln.strip() for ln in _letter_text(draft, keep_markers).split("\n") if ln.strip()]
+
+def _docx_body(doc: Any, draft: Draft, lines: list[str], runs: Any) -> None:
+    """Salutation flush left, headings in 黑体/楷体, body in 仿宋, office centred over the date at the right."""
     roles = _tail_roles([cite.strip_markers(ln) for ln in lines], draft.request.office)
     date_idx = next((i for i, r in roles.items() if r == "date"), None)
     date_w = _width(cite.strip_markers(lines[date_idx])) if date_idx is not None else 0.0
     closing = max((i for i, ln in enumerate(lines) if cite.strip_markers(ln).rstrip("。.") in CLOSINGS), default=-1)
     for i, line in enumerate(lines):
         role = roles.get(i)
+        rank = profile().heading_rank(normalize_text(line))
         if i == 0 and line.endswith(("：", ":")):  # salutation, flush left
-            _runs(_para(doc, indent=False), line, BODY_FONT, SIZE_3)
+            runs(_para(doc, indent=False), line, BODY_FONT, SIZE_3)
         elif role == "office":
             p = _para(doc, indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT)
             p.paragraph_format.space_before = LINE  # room for the seal
-            w = _width(line)
             # centred over the date, which sits four characters from the right edge
-            shift = 4 + (date_w - w) / 2 if date_idx is not None else 4
+            shift = 4 + (date_w - _width(line)) / 2 if date_idx is not None else 4
             p.paragraph_format.right_indent = Pt(max(0.0, shift) * 16)
-            _runs(p, line, BODY_FONT, SIZE_3)
+            runs(p, line, BODY_FONT, SIZE_3)
         elif role == "date":
             p = _para(doc, indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT)
             p.paragraph_format.right_indent = Pt(4 * 16)
-            _runs(p, line, BODY_FONT, SIZE_3)
-        elif _H1.match(line) or _H2.match(line):  # 一、 in 黑体, （一） in 楷体; the rest of the line in 仿宋
+            runs(p, line, BODY_FONT, SIZE_3)
+        elif rank in (1, 2):  # 一、 in 黑体, （一） in 楷体 (the profile's heading schemes); the rest in 仿宋
             head, rest = _heading_split(line)
             p = _para(doc)
             p.paragraph_format.keep_with_next = not rest
-            _runs(p, head, H1_FONT if _H1.match(line) else H2_FONT, SIZE_3)
-            _runs(p, rest, BODY_FONT, SIZE_3)
+            runs(p, head, H1_FONT if rank == 1 else H2_FONT, SIZE_3)
+            runs(p, rest, BODY_FONT, SIZE_3)
         else:  # acknowledgement, body, closing formula, contact line
-            _runs(_para(doc), line, BODY_FONT, SIZE_3)
+            runs(_para(doc), line, BODY_FONT, SIZE_3)
         if closing >= 0 and i >= closing - 1 and role != "contact":
             # the closing formula, office and date are kept on one page (with the sentence before them)
             doc.paragraphs[-1].paragraph_format.keep_with_next = True
             doc.paragraphs[-1].paragraph_format.keep_together = True
 
-    # 版记: 抄送 and 签发人 between two thin rules, 四号, one character in from either side
+
+def _docx_record(doc: Any, fields: dict[str, str]) -> None:
+    """版记: 抄送 and 签发人 between two thin rules, 四号, one character in from either side."""
     _para(doc, indent=False)
     for k, label in enumerate(("抄送", "签发人")):
         p = _para(doc, indent=False, align=WD_ALIGN_PARAGRAPH.LEFT, line=Pt(28))
@@ -416,27 +426,25 @@ def to_docx(draft: Draft, include_sources: bool = True, keep_markers: bool | Non
         _border(p, "top" if k == 0 else "bottom")
         _run(p, f"{label}：{fields[label]}", BODY_FONT, SIZE_4)
 
-    if include_sources:
-        p = _para(doc, indent=False, align=WD_ALIGN_PARAGRAPH.LEFT)
-        p.paragraph_format.page_break_before = True
-        _run(p, SOURCES_HEADING, H1_FONT, SIZE_3)
-        sources = draft.sources()
-        if not sources:
-            _run(_para(doc, line=Pt(24), first_line=Pt(28)), "（本稿未引用资料）", BODY_FONT, SIZE_4)
-        for src in sources:
-            p = _para(doc, indent=False, align=WD_ALIGN_PARAGRAPH.LEFT, line=Pt(24))
-            p.paragraph_format.space_before = Pt(6)
-            p.paragraph_format.keep_with_next = True
-            _run(p, f"[{src['n']}] {_source_heading(src)}", BODY_FONT, SIZE_4, bold=True)
-            for ln in _clean(str(src.get("text", ""))).split("\n"):
-                if ln.strip():
-                    q = _para(doc, line=Pt(24), first_line=Pt(28))
-                    q.paragraph_format.left_indent = Pt(28)
-                    _run(q, to_fullwidth(ln.strip()), BODY_FONT, SIZE_4)
 
-    buf = io.BytesIO()
-    doc.save(buf)
-    return buf.getvalue()
+def _docx_sources(doc: Any, draft: Draft) -> None:
+    """The sources appendix on a new page: each cited passage under its heading, for checking only."""
+    p = _para(doc, indent=False, align=WD_ALIGN_PARAGRAPH.LEFT)
+    p.paragraph_format.page_break_before = True
+    _run(p, SOURCES_HEADING, H1_FONT, SIZE_3)
+    sources = draft.sources()
+    if not sources:
+        _run(_para(doc, line=Pt(24), first_line=Pt(28)), "（本稿未引用资料）", BODY_FONT, SIZE_4)
+    for src in sources:
+        p = _para(doc, indent=False, align=WD_ALIGN_PARAGRAPH.LEFT, line=Pt(24))
+        p.paragraph_format.space_before = Pt(6)
+        p.paragraph_format.keep_with_next = True
+        _run(p, f"[{src['n']}] {_source_heading(src)}", BODY_FONT, SIZE_4, bold=True)
+        for ln in _clean(str(src.get("text", ""))).split("\n"):
+            if ln.strip():
+                q = _para(doc, line=Pt(24), first_line=Pt(28))
+                q.paragraph_format.left_indent = Pt(28)
+                _run(q, to_fullwidth(ln.strip()), BODY_FONT, SIZE_4)
 
 
 # -- file names ----------------------------------------------------------------------------------------
