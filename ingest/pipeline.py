@@ -8,6 +8,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from core.settings import Settings
 from core.store import ChunkRecord, DocRecord, Store, context_header, pipeline_key
@@ -154,80 +155,16 @@ def ingest_paths(
     paths: list[Path], store: Store, settings: Settings, prune: bool = False, progress: bool = True
 ) -> IngestReport:
     """Ingest files into the store; a bad file is reported and skipped, the others still go through."""
-    from tqdm import tqdm
-
     t0 = time.perf_counter()
     report = IngestReport()
     stored = store.doc_records()
     key = pipeline_key(settings)
-    pending: list[ParsedDoc] = []
-    ids_seen: dict[str, Path] = {}
-    shas_seen: dict[str, Path] = {}
-    keys_seen: dict[str, str] = {}  # doc_id -> text key of the file taken for it
-    present: set[str] = set()  # every doc id found, read or not: a file that fails now keeps its stored copy
+    batch = _Batch(store, stored, key, settings, report)
     for path in paths:
-        doc_id = doc_id_for(path)
-        present.add(doc_id)
-        first = ids_seen.get(doc_id)
-        try:
-            sha = hashlib.sha256(path.read_bytes()).hexdigest()
-            if sha in shas_seen:  # the same bytes under two names would be retrieved and cited twice
-                same = f"same document id {doc_id!r} as {first.name}; rename one" if first else \
-                    f"same content as {shas_seen[sha].name}; not ingested twice"
-                report.failed.append((str(path), same))
-                continue
-            shas_seen[sha] = path
-            if first is None and store.is_current(doc_id, sha, key, stored):
-                ids_seen[doc_id] = path
-                keys_seen[doc_id] = str(stored[doc_id].get("text_key", ""))
-                report.unchanged += 1
-                report.sections += int(stored[doc_id].get("n_sections", 0))
-                report.chunks += int(stored[doc_id].get("n_chunks", 0))
-                continue
-            parsed = parse_file(path, settings, sha)
-        except LoadError as exc:
-            report.failed.append((str(path), exc.reason))
-            continue
-        except OSError as exc:
-            report.failed.append((str(path), f"cannot read: {exc.strerror or exc}"))
-            continue
-        text_key_ = str(parsed.record.metadata.get("text_key", ""))
-        if first is not None:  # 答复.doc and 答复.pdf: one document when their text is the same
-            if text_key_ and text_key_ == keys_seen.get(doc_id):
-                report.duplicates.append((str(path), f"same text as {first.name}; stored once"))
-            else:
-                report.failed.append((str(path), f"same document id {doc_id!r} as {first.name} but different text; "
-                                                 "rename one"))
-            continue
-        ids_seen[doc_id] = path
-        keys_seen[doc_id] = text_key_
-        report.ocr_pages += len([p for p in str(parsed.record.metadata.get("ocr_pages", "")).split(",") if p])
-        if parsed.record.metadata.get("ocr_low_pages"):
-            report.low_confidence.append((str(path), f"pages {parsed.record.metadata['ocr_low_pages']}"))
-        pending.append(parsed)
-    existing_chunks = {p.record.doc_id: store.chunk_ids(p.record.doc_id) for p in pending}
-    to_embed = sum(
-        sum(1 for c in p.record.chunks if c.id not in existing_chunks[p.record.doc_id]) for p in pending
-    )
-    changed = False
-    with tqdm(total=to_embed, unit="chunk", desc="embedding", disable=not progress or not to_embed,
-              file=sys.stderr, dynamic_ncols=True) as bar:
-        for parsed in pending:
-            rec = parsed.record
-            bar.set_postfix_str(rec.doc_id[:40])
-            try:
-                report.embedded += store.write_document(rec, key, on_embedded=bar.update)
-            except Exception as exc:  # the store refused it; the record stays absent so a re-run retries
-                report.failed.append((str(ids_seen[rec.doc_id]), f"store error: {type(exc).__name__}: {exc}"))
-                continue
-            changed = True
-            report.added += rec.doc_id not in stored
-            report.updated += rec.doc_id in stored
-            report.sections += len(parsed.sections)
-            report.chunks += len(rec.chunks)
-            report.characters += len(rec.text)
+        batch.read(path)
+    changed = _write(batch, progress)
     if prune:
-        for doc_id in sorted((set(stored) | store.chunk_doc_ids()) - present):
+        for doc_id in sorted((set(stored) | store.chunk_doc_ids()) - batch.present):
             store.delete_document(doc_id)
             report.pruned += 1
             changed = True
@@ -236,3 +173,91 @@ def ingest_paths(
     report.documents = report.added + report.updated + report.unchanged
     report.seconds = time.perf_counter() - t0
     return report
+
+
+@dataclass
+class _Batch:
+    """The files of one ingest run: which are unchanged, which are read and waiting to be written."""
+
+    store: Store
+    stored: dict[str, dict[str, Any]]
+    key: str
+    settings: Settings
+    report: IngestReport
+    pending: list[ParsedDoc] = field(default_factory=list)
+    ids_seen: dict[str, Path] = field(default_factory=dict)
+    shas_seen: dict[str, Path] = field(default_factory=dict)
+    keys_seen: dict[str, str] = field(default_factory=dict)  # doc_id -> text key of the file taken for it
+    present: set[str] = field(default_factory=set)  # every doc id found, read or not: a failed file keeps its copy
+
+    def read(self, path: Path) -> None:
+        report, doc_id = self.report, doc_id_for(path)
+        self.present.add(doc_id)
+        first = self.ids_seen.get(doc_id)
+        try:
+            sha = hashlib.sha256(path.read_bytes()).hexdigest()
+            if sha in self.shas_seen:  # the same bytes under two names would be retrieved and cited twice
+                same = f"same document id {doc_id!r} as {first.name}; rename one" if first else \
+                    f"same content as {self.shas_seen[sha].name}; not ingested twice"
+                report.failed.append((str(path), same))
+                return
+            self.shas_seen[sha] = path
+            if first is None and self.store.is_current(doc_id, sha, self.key, self.stored):
+                self.ids_seen[doc_id] = path
+                self.keys_seen[doc_id] = str(self.stored[doc_id].get("text_key", ""))
+                report.unchanged += 1
+                report.sections += int(self.stored[doc_id].get("n_sections", 0))
+                report.chunks += int(self.stored[doc_id].get("n_chunks", 0))
+                return
+            parsed = parse_file(path, self.settings, sha)
+        except LoadError as exc:
+            report.failed.append((str(path), exc.reason))
+            return
+        except OSError as exc:
+            report.failed.append((str(path), f"cannot read: {exc.strerror or exc}"))
+            return
+        self._take(path, doc_id, first, parsed)
+
+    def _take(self, path: Path, doc_id: str, first: Path | None, parsed: ParsedDoc) -> None:
+        report, meta = self.report, parsed.record.metadata
+        text_key_ = str(meta.get("text_key", ""))
+        if first is not None:  # 答复.doc and 答复.pdf: one document when their text is the same
+            if text_key_ and text_key_ == self.keys_seen.get(doc_id):
+                report.duplicates.append((str(path), f"same text as {first.name}; stored once"))
+            else:
+                report.failed.append((str(path), f"same document id {doc_id!r} as {first.name} but different text; "
+                                                 "rename one"))
+            return
+        self.ids_seen[doc_id] = path
+        self.keys_seen[doc_id] = text_key_
+        report.ocr_pages += len([p for p in str(meta.get("ocr_pages", "")).split(",") if p])
+        if meta.get("ocr_low_pages"):
+            report.low_confidence.append((str(path), f"pages {meta['ocr_low_pages']}"))
+        self.pending.append(parsed)
+
+
+def _write(batch: _Batch, progress: bool) -> bool:
+    """Embed and store what was read, with a progress bar; whether the store changed."""
+    from tqdm import tqdm
+
+    store, report = batch.store, batch.report
+    existing = {p.record.doc_id: store.chunk_ids(p.record.doc_id) for p in batch.pending}
+    to_embed = sum(sum(1 for c in p.record.chunks if c.id not in existing[p.record.doc_id]) for p in batch.pending)
+    changed = False
+    with tqdm(total=to_embed, unit="chunk", desc="embedding", disable=not progress or not to_embed,
+              file=sys.stderr, dynamic_ncols=True) as bar:
+        for parsed in batch.pending:
+            rec = parsed.record
+            bar.set_postfix_str(rec.doc_id[:40])
+            try:
+                report.embedded += store.write_document(rec, batch.key, on_embedded=bar.update)
+            except Exception as exc:  # the store refused it; the record stays absent so a re-run retries
+                report.failed.append((str(batch.ids_seen[rec.doc_id]), f"store error: {type(exc).__name__}: {exc}"))
+                continue
+            changed = True
+            report.added += rec.doc_id not in batch.stored
+            report.updated += rec.doc_id in batch.stored
+            report.sections += len(parsed.sections)
+            report.chunks += len(rec.chunks)
+            report.characters += len(rec.text)
+    return changed

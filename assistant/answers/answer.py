@@ -231,7 +231,7 @@ class Assistant:
         budget = self.settings.context_tokens - (self.settings.context_tokens // 4 if history else 0)
         passages = pack(result.hits, budget)
         if len(result.sub_queries) >= 2:
-            groups = [(f.city, [i for i, h in enumerate(passages) if f.city in (h.metadata.get("province"), h.metadata.get("city"), h.metadata.get("district"))])
+            groups = [(f.city, [i for i, h in enumerate(passages) if f.city in (h.meta.province, h.meta.city, h.meta.district)])
                       for _, f in result.sub_queries]
         else:
             groups = [("", list(range(len(passages))))]

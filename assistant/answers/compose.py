@@ -66,7 +66,7 @@ def compose_group(chosen: list[Candidate], hits: list[Hit], number_of: dict[str,
     order: list[str] = []
     by_doc: dict[str, list[Candidate]] = {}
     for c in chosen:  # chosen is best-first, so the first source is the one holding the best sentence
-        doc = str(hits[c.hit].metadata.get("sub_doc", hits[c.hit].id))
+        doc = hits[c.hit].meta.sub_doc or hits[c.hit].id
         if doc not in by_doc:
             order.append(doc)
         by_doc.setdefault(doc, []).append(c)

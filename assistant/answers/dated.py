@@ -68,7 +68,7 @@ def compose_dated(info: Any, chosen: list[Any], cands: list[Any], hits: list[Any
             nxt = next((x for x in lines[i + 1:] if x.startswith("- ")), "")
             m = re.search(r"\[(\d+)\]。?$", nxt)
             h = by_n.get(int(m[1])) if m else None
-            note = notes.get(str(h.metadata.get("doc_id", ""))) if h is not None else None
+            note = notes.get(h.meta.doc_id) if h is not None else None
             out.append(line[:-1] + f" · {note}】" if note else line)
             continue
         out.append(line + _as_of_trailer(line, by_n))

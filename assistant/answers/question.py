@@ -218,7 +218,7 @@ def candidate_sentences(info: QuestionInfo, hits: list[Hit]) -> list[Candidate]:
     out: list[Candidate] = []
     docs_seen: set[str] = set()
     for i, h in enumerate(hits):
-        outline = h.metadata.get("role") == "outline"
+        outline = h.meta.role == "outline"
         m = h.metadata
         about = normalize_text(" ".join(str(m.get(k, "")) for k in _ABOUT_KEYS))
         if m.get("doc_id") not in docs_seen and (line := record_line(info, m)):
@@ -284,7 +284,7 @@ def _same_year(info: QuestionInfo, sentence: str, hit: Hit) -> bool:
     stated = set(_YEAR.findall(sentence))
     if stated:
         return bool(stated & set(info.years))
-    return str(hit.metadata.get("year", "")) in info.years
+    return str(hit.meta.year or "") in info.years
 
 
 def decide(info: QuestionInfo, hits: list[Hit], cands: list[Candidate], min_coverage: float) -> Scope:
@@ -303,7 +303,7 @@ def decide(info: QuestionInfo, hits: list[Hit], cands: list[Candidate], min_cove
     if not hits:
         return Scope(False, "没有检索到相关段落。")
     if info.years:
-        present = {str(h.metadata.get("year", "")) for h in hits} | {
+        present = {str(h.meta.year or "") for h in hits} | {
             y for y in info.years for h in hits if y in h.text}
         if not any(y in present for y in info.years):
             return Scope(False, f"检索到的文档中没有{'、'.join(y + '年' for y in info.years)}的相关内容。")

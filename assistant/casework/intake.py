@@ -368,12 +368,7 @@ def parse_proposal_text(text: str, source: str = "") -> ParsedProposal:
     if not lines:
         raise IntakeError(f"{source or '文件'}：没有可读的文字")
     head = "".join(lines[:12])
-    # the proposal part only: a file may carry the replies after it (the corpus's Dongguan file does)
-    stop = len(lines)
-    for i, ln in enumerate(lines[1:], 1):
-        if ln.endswith(":") and i + 1 < len(lines) and "收悉" in lines[i + 1] and len(ln) < 40:
-            stop = i
-            break
+    stop = _proposal_end(lines)
     fields: dict[str, list[str]] = {}
     used: set[int] = set()
     for i, ln in enumerate(lines[:stop]):
@@ -385,6 +380,33 @@ def parse_proposal_text(text: str, source: str = "") -> ParsedProposal:
     if stop < 3 or (not fields and any(w in head for w in _cues("not_proposal"))):
         raise IntakeError(f"{source or '文件'}：这不是一份建议或提案（看起来是答复函、会办意见或通知），请上传来文原件")
     p = ParsedProposal(source=source)
+    title = _title_and_number(p, lines, fields)
+    p.proposers = _proposers(fields)
+    sessions = [s for ln in lines[:20] for pat in _patterns("session_patterns") for s in pat.findall(ln)]
+    sessions += [v for v in fields.get("session", []) if re.search(r"会议$", v)]
+    p.session = max(sessions, key=len) if sessions else ""
+    _handling_offices(p, fields)
+    body_lines = _body_lines(lines, stop, used, title, p.session)
+    p.body = to_fullwidth("\n".join(body_lines))
+    p.asks, p.problems = split_asks(body_lines)
+    p.body_kind = _body_kind(p.session, [*fields.get("proposer", []), *p.proposers], p.title, head)
+    p.kind = "提案" if p.body_kind == "政协" else "建议" if p.body_kind == "人大" else (
+        "提案" if p.title.endswith("提案") else "建议" if p.title.endswith("建议") else "")
+    if not p.title and not p.proposers and not p.asks:
+        raise IntakeError(f"{source or '文件'}：未能识别为建议或提案（没有标题、提出人或建议事项），请检查文件")
+    return p
+
+
+def _proposal_end(lines: list[str]) -> int:
+    """The proposal part only: a file may carry the replies after it (the corpus's Dongguan file does)."""
+    for i, ln in enumerate(lines[1:], 1):
+        if ln.endswith(":") and i + 1 < len(lines) and "收悉" in lines[i + 1] and len(ln) < 40:
+            return i
+    return len(lines)
+
+
+def _title_and_number(p: ParsedProposal, lines: list[str], fields: dict[str, list[str]]) -> str:
+    """Sets the title (a 标题 field, else the first 关于…的建议/提案 line) and number; returns the title line."""
     title = (fields.get("title") or [""])[0]
     if not title:
         title = next((m.group(0) for ln in lines[:15] if (m := _TITLE.search(ln))), "")
@@ -393,23 +415,17 @@ def parse_proposal_text(text: str, source: str = "") -> ParsedProposal:
         title = title[m.end():]
     p.title = to_fullwidth(title.strip().strip("《》").strip())
     if not p.number:
-        for v in fields.get("number", []):
-            if n := _clean_number(v):
-                p.number = n
-                break
+        p.number = next((n for v in fields.get("number", []) if (n := _clean_number(v))), "")
     if not p.number:
-        for ln in lines[:15]:
-            if m2 := _NUMBER.search(ln):
-                p.number = m2.group(1)
-                break
+        p.number = next((m2.group(1) for ln in lines[:15] if (m2 := _NUMBER.search(ln))), "")
+    return title
+
+
+def _proposers(fields: dict[str, list[str]]) -> list[str]:
+    """The proposers, the one marked as lead (领衔) first."""
     names: list[str] = []
     lead = -1
-    for v in fields.get("proposer", []):
-        got, mark = _names(v)
-        if mark >= 0:
-            lead = len(names) + mark
-        names += got
-    for v in fields.get("co_proposers", []):
+    for v in [*fields.get("proposer", []), *fields.get("co_proposers", [])]:
         got, mark = _names(v)
         if mark >= 0:
             lead = len(names) + mark
@@ -417,10 +433,11 @@ def parse_proposal_text(text: str, source: str = "") -> ParsedProposal:
     names = list(dict.fromkeys(names))
     if lead > 0:
         names.insert(0, names.pop(lead))
-    p.proposers = names
-    sessions = [s for ln in lines[:20] for pat in _patterns("session_patterns") for s in pat.findall(ln)]
-    sessions += [v for v in fields.get("session", []) if re.search(r"会议$", v)]
-    p.session = max(sessions, key=len) if sessions else ""
+    return names
+
+
+def _handling_offices(p: ParsedProposal, fields: dict[str, list[str]]) -> None:
+    """The lead office and the co-handling offices, from their own fields or a 承办单位 line."""
     lead_off = (fields.get("lead_office") or [""])[0]
     co = [o for v in fields.get("co_offices", []) for o in _offices(v)]
     for v in fields.get("handling", []):
@@ -435,25 +452,19 @@ def parse_proposal_text(text: str, source: str = "") -> ParsedProposal:
             co += offs[1:]
     p.lead_office = lead_off.strip()
     p.co_offices = list(dict.fromkeys(o for o in co if o != p.lead_office))
-    # the body: what is not a field line, the title, the session or the header
+
+
+def _body_lines(lines: list[str], stop: int, used: set[int], title: str, session: str) -> list[str]:
+    """The body: what is not a field line, the title, the session or the header."""
     body_start = 0
     for i, ln in enumerate(lines[:stop]):
-        if i in used or ln == title or (p.session and p.session in ln and len(ln) < 40) \
+        if i in used or ln == title or (session and session in ln and len(ln) < 40) \
                 or re.fullmatch(r"(?:代表建议|提案|建议|议案|[\u4e00-\u9fff]{0,20}(?:建议|提案)(?:书|表|单)?)", ln):
             body_start = i + 1
             continue
         if len(ln) > 30 or _marker_at(ln):
             break
-    body_lines = [ln for i, ln in enumerate(lines[body_start:stop], body_start) if i not in used
-                  and not is_date_line(ln)]
-    p.body = to_fullwidth("\n".join(body_lines))
-    p.asks, p.problems = split_asks(body_lines)
-    p.body_kind = _body_kind(p.session, [*fields.get("proposer", []), *p.proposers], p.title, head)
-    p.kind = "提案" if p.body_kind == "政协" else "建议" if p.body_kind == "人大" else (
-        "提案" if p.title.endswith("提案") else "建议" if p.title.endswith("建议") else "")
-    if not p.title and not p.proposers and not p.asks:
-        raise IntakeError(f"{source or '文件'}：未能识别为建议或提案（没有标题、提出人或建议事项），请检查文件")
-    return p
+    return [ln for i, ln in enumerate(lines[body_start:stop], body_start) if i not in used and not is_date_line(ln)]
 
 
 def _read_text(path: Path, max_bytes: int | None = None, name: str = "") -> str:

@@ -64,9 +64,9 @@ def provenance(draft: Draft) -> list[dict[str, Any]]:
         for n in nums:
             if 1 <= n <= len(draft.passages):
                 h = draft.passages[n - 1]
-                srcs.append({"n": n, "id": h.id, "title": h.metadata.get("title", ""),
-                             "office": h.metadata.get("office", ""), "date": h.metadata.get("date", ""),
-                             "opinion": bool(h.metadata.get("opinion"))})
+                srcs.append({"n": n, "id": h.id, "title": h.meta.title,
+                             "office": h.meta.office, "date": h.meta.date,
+                             "opinion": h.meta.opinion})
         out.append({"paragraph": cite.strip_markers(line), "sources": srcs})
     return out
 

@@ -242,7 +242,7 @@ def office_from_instruction(text: str) -> str:
 
 
 def answer_row(item: dict[str, Any], ans: Any, k: int, judge: Any = None) -> dict[str, Any]:
-    passages = [Passage(str(h.metadata.get("doc_id", "")), int(h.metadata.get("chunk_index", 0)), h.text)
+    passages = [Passage(h.meta.doc_id, h.meta.chunk_index, h.text)
                 for h in ans.hits]
     m: dict[str, Any] = retrieval_metrics(item, passages, k)
     answerable = item.get("answerable", True) and item["kind"] != "negative"
@@ -265,7 +265,7 @@ def answer_row(item: dict[str, Any], ans: Any, k: int, judge: Any = None) -> dic
 
 
 def draft_row(item: dict[str, Any], draft: Any, k: int, judge: Any = None) -> dict[str, Any]:
-    passages = [Passage(str(h.metadata.get("doc_id", "")), int(h.metadata.get("chunk_index", 0)), h.text)
+    passages = [Passage(h.meta.doc_id, h.meta.chunk_index, h.text)
                 for h in draft.passages]
     m: dict[str, Any] = retrieval_metrics(item, passages, len(passages) or k)
     m["must_include"] = must_include(item.get("must_include", []), draft.text)

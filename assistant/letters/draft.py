@@ -8,6 +8,7 @@ import re
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from assistant.answers import prompts
 from assistant.answers.answer import Assistant, pack, passage_block, support_texts
@@ -37,6 +38,83 @@ from core.text import split_sentences, to_fullwidth
 
 
 # -- drafting -----------------------------------------------------------------------------------------
+class _Lifter:
+    """The offline letter's sentences: each lifted once (by its words), cited, dated, sorted into what has
+    been done (per ask) and what will be done next."""
+
+    def __init__(self, req: DraftRequest, passages: list[Hit], cities: list[str], lex: Any, bar: float) -> None:
+        self.req, self.passages, self.cities, self.lex, self.bar = req, passages, cities, lex, bar
+        self.used: set[str] = set()
+        self.nxt: list[str] = []
+        self.speaks: dict[int, set[str]] = {}  # the sentences each ask's material offers (by their words)
+
+    def sentence(self, text: str, hit: Hit) -> str:
+        lifted = lift(text, hit, self.req.office)
+        if not _is_next_step(hit, text):  # what has been done says as of when; a plan has its own time
+            lifted = dated_sentence(lifted, hit.meta.date)
+        return f"{lifted.rstrip('。;,；，:：')}[{self.passages.index(hit) + 1}]。"
+
+    def headline(self) -> tuple[str, str]:
+        """The headline figure on the proposal's topic (not a plan, not an opinion's point), and its key."""
+        info = analyze(self.req.proposal.title, self.cities, self.lex)
+        for c in candidate_sentences(info, self.passages):
+            hit = self.passages[c.hit]
+            if c.has_number and cite.is_claim(c.text) and not c.heading and not _is_next_step(hit, c.text) \
+                    and not hit.meta.opinion:  # an opinion's point goes under its ask
+                key = re.sub(r"\W", "", c.text)
+                self.used.add(key)
+                return self.sentence(c.text, hit), key
+        return "", ""
+
+    def points(self, ask: str, hits: list[Hit]) -> list[str]:
+        """Up to three sentences of work done on one ask: an opinion's point first, then the best candidates;
+        the ask's next steps go to `nxt`."""
+        info = analyze(ask, self.cities, self.lex)
+        cands = [c for c in candidate_sentences(info, hits) if cite.is_claim(c.text) and not c.heading
+                 and c.coverage >= 0.15]
+        # sentences that answer the ask as a question would be answered (the refusal bar), not merely touch it
+        self.speaks[len(self.speaks)] = {re.sub(r"\W", "", c.text) for c in cands if c.coverage >= self.bar}
+        lines = self.opinion_points(hits)
+        for c in cands:
+            key = re.sub(r"\W", "", c.text)
+            if key in self.used:
+                continue
+            hit = hits[c.hit]
+            if _is_next_step(hit, c.text):
+                if len(self.nxt) < 6:
+                    self.nxt.append(self.sentence(c.text, hit))
+                    self.used.add(key)
+                continue
+            if len(lines) < 3:
+                lines.append(self.sentence(c.text, hit))
+                self.used.add(key)
+        return lines
+
+    def opinion_points(self, hits: list[Hit]) -> list[str]:
+        """A co-handling opinion's point on this ask: the first source, whole."""
+        lines: list[str] = []
+        for hit in hits:
+            if hit.meta.opinion and len(lines) < 3:
+                for part in split_sentences(hit.text, "。；;", newline=False):
+                    key = re.sub(r"\W", "", part)
+                    if re.fullmatch(r"关于[^，,。]{2,40}。?", part.strip()):
+                        continue  # the point's own heading ("关于设立…。"), not a fact
+                    if len(key) >= 6 and key not in self.used and cite.is_claim(part) and len(lines) < 3:
+                        lines.append(self.sentence(part.strip(), hit))
+                        self.used.add(key)
+        return lines
+
+    def next_steps(self) -> None:
+        """What will be done next, from the next-step sections."""
+        hits = [h for h in self.passages if _is_next_step(h, "")]
+        info = analyze(self.req.proposal.title, self.cities, self.lex)
+        for c in candidate_sentences(info, hits):
+            key = re.sub(r"\W", "", c.text)
+            if len(self.nxt) < 4 and key not in self.used and cite.is_claim(c.text) and not c.heading:
+                self.nxt.append(self.sentence(c.text, hits[c.hit]))
+                self.used.add(key)
+
+
 class Drafter:
     def __init__(self, assistant: Assistant) -> None:
         self.assistant = assistant
@@ -60,8 +138,8 @@ class Drafter:
         def search(query: str, n: int) -> list[Hit]:
             hits = retriever.search(query, n * 4, filters, decompose=False).hits
             return [h for h in hits if in_jurisdiction(h.metadata, home)
-                    and not (h.metadata.get("office") in given
-                             and (h.metadata.get("kind") == "co_handling" or h.metadata.get("case_role") == "opinion"))][:n]
+                    and not (h.meta.office in given
+                             and (h.meta.kind == "co_handling" or h.meta.case_role == "opinion"))][:n]
 
         p = req.proposal
         per_ask: list[list[Hit]] = [search(p.title, 3)]
@@ -107,78 +185,22 @@ class Drafter:
         """The template letter made of cited corpus sentences, one sub-point per ask in the proposal's order
         (an ask without material keeps its place, with a blank for the drafter)."""
         retriever = self.assistant.services.retriever
-        cities = sorted(retriever.store_places())
-        lex = retriever.lexical()
-        done: list[tuple[str, list[str]]] = []
-        nxt: list[str] = []
-        used: set[str] = set()
-        overview = overview_key = ""
-
-        def sentence(text: str, hit: Hit) -> str:
-            lifted = lift(text, hit, req.office)
-            if not _is_next_step(hit, text):  # what has been done says as of when; a plan has its own time
-                lifted = dated_sentence(lifted, str(hit.metadata.get("date", "")))
-            return f"{lifted.rstrip('。;,；，:：')}[{passages.index(hit) + 1}]。"
-
-        info = analyze(req.proposal.title, cities, lex)
-        for c in candidate_sentences(info, passages):  # the headline figure on the proposal's topic
-            if c.has_number and cite.is_claim(c.text) and not c.heading and not _is_next_step(passages[c.hit], c.text) \
-                    and not passages[c.hit].metadata.get("opinion"):  # an opinion's point goes under its ask
-                overview = sentence(c.text, passages[c.hit])
-                overview_key = re.sub(r"\W", "", c.text)
-                used.add(overview_key)
-                break
-        speaks: dict[int, set[str]] = {}  # the sentences each ask's material offers (by their words)
-        for i, ask in enumerate(asks):
-            hits = [passages[n - 1] for n in per_ask.get(i, [])]
-            info = analyze(ask, cities, lex)
-            cands = [c for c in candidate_sentences(info, hits) if cite.is_claim(c.text) and not c.heading
-                     and c.coverage >= 0.15]
-            # sentences that answer the ask as a question would be answered (the refusal bar), not merely touch it
-            speaks[i] = {re.sub(r"\W", "", c.text) for c in cands
-                         if c.coverage >= self.settings.refusal_min_coverage}
-            lines: list[str] = []
-            for hit in hits:  # a co-handling opinion's point on this ask: the first source, whole
-                if hit.metadata.get("opinion") and len(lines) < 3:
-                    for part in split_sentences(hit.text, "。；;", newline=False):
-                        key = re.sub(r"\W", "", part)
-                        if re.fullmatch(r"关于[^，,。]{2,40}。?", part.strip()):
-                            continue  # the point's own heading ("关于设立…。"), not a fact
-                        if len(key) >= 6 and key not in used and cite.is_claim(part) and len(lines) < 3:
-                            lines.append(sentence(part.strip(), hit))
-                            used.add(key)
-            for c in cands:
-                key = re.sub(r"\W", "", c.text)
-                if key in used:
-                    continue
-                hit = hits[c.hit]
-                if _is_next_step(hit, c.text):
-                    if len(nxt) < 6:
-                        nxt.append(sentence(c.text, hit))
-                        used.add(key)
-                    continue
-                if len(lines) < 3:
-                    lines.append(sentence(c.text, hit))
-                    used.add(key)
-            done.append((ask, lines))
+        w = _Lifter(req, passages, sorted(retriever.store_places()), retriever.lexical(),
+                    self.settings.refusal_min_coverage)
+        overview, overview_key = w.headline()
+        done = [(ask, w.points(ask, [passages[n - 1] for n in per_ask.get(i, [])])) for i, ask in enumerate(asks)]
         # the headline sentence speaks to an ask left without material (it was that ask's material, taken first
         # as the headline): it goes under that ask
         for i, (ask, lines) in enumerate(done):
-            if overview and not lines and (overview_key in speaks.get(i, set()) or _covers(ask, overview, cities, lex)):
+            if overview and not lines and (overview_key in w.speaks.get(i, set())
+                                           or _covers(ask, overview, w.cities, w.lex)):
                 done[i], overview = (ask, [overview]), ""
-        # what will be done next, from the next-step sections
-        hits = [h for h in passages if _is_next_step(h, "")]
-        info = analyze(req.proposal.title, cities, lex)
-        for c in candidate_sentences(info, hits):
-            key = re.sub(r"\W", "", c.text)
-            if len(nxt) < 4 and key not in used and cite.is_claim(c.text) and not c.heading:
-                nxt.append(sentence(c.text, hits[c.hit]))
-                used.add(key)
+        w.next_steps()
         # an ask with no work done but a next step on it is pointed there, not reported as uncovered
         later = {i for i, (ask, lines) in enumerate(done)
-                 if not lines and any(_covers(ask, s, cities, lex) for s in nxt)}
-        text = self._assemble(req, done, nxt, overview, later)
-        return text, ask_coverage(text, asks, cities, lex)
+                 if not lines and any(_covers(ask, s, w.cities, w.lex) for s in w.nxt)}
+        text = self._assemble(req, done, w.nxt, overview, later)
+        return text, ask_coverage(text, asks, w.cities, w.lex)
 
     def _assemble(self, req: DraftRequest, done: list[tuple[str, list[str]]], nxt: list[str], overview: str,
                   later: set[int] | None = None) -> str:

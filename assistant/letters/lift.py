@@ -62,14 +62,14 @@ def lift(sentence: str, hit: Hit, office: str) -> str:
     """A source sentence as it stands in a letter: its enumerator dropped, a subjectless start given the
     subject its source implies, full-width punctuation. No word of the fact itself changes."""
     s = drop_enumerator(sentence)
-    src = str(hit.metadata.get("office", "")).strip()
-    if hit.metadata.get("opinion") or (src and src != office and (hit.metadata.get("kind") == "co_handling"
-                                                                  or hit.metadata.get("case_role") == "opinion")):
+    src = hit.meta.office.strip()
+    if hit.meta.opinion or (src and src != office and (hit.meta.kind == "co_handling"
+                                                                  or hit.meta.case_role == "opinion")):
         # a co-handling office's "我局" is that office, not the replying one
         who = short_name(src, office)
         for w in sorted(profile().words("opinion", "self_words"), key=len, reverse=True):
             s = s.replace(w, who)
-        if hit.metadata.get("opinion"):
+        if hit.meta.opinion:
             return to_fullwidth(s)
     words = profile().section("compose")
     starts = tuple(str(w) for w in words.get("subjectless_starts", []))
@@ -88,7 +88,7 @@ def lift(sentence: str, hit: Hit, office: str) -> str:
 
 
 def _is_next_step(hit: Hit, sentence: str) -> bool:
-    path = str(hit.metadata.get("heading_path", ""))
+    path = hit.meta.heading_path
     return bool(re.search(r"下一步|下阶段|下来|今后|计划|展望", path)) or bool(
         re.match(r"^(下一步|下阶段|下来|今后|我们将|将)", sentence))
 

@@ -12,6 +12,7 @@ from typing import Any, Literal
 import numpy as np
 
 from assistant.retrieval.lexical import LexicalIndex, TokenCache, init_jieba, tokenize
+from core.chunks import ChunkMeta
 from core.embed import Embedder
 from core.places import gazetteer, named_places
 from core.profile import profile
@@ -48,6 +49,11 @@ class Hit:
     bm25_rank: int | None = None
     dense_score: float | None = None
     bm25_score: float | None = None
+
+    @property
+    def meta(self) -> ChunkMeta:
+        """The metadata as typed fields (the raw dict stays in `metadata` for what is passed on whole)."""
+        return ChunkMeta.of(self.metadata)
 
 
 @dataclass
@@ -358,7 +364,7 @@ class HybridRetriever:
             convex_scores(list(hits.values()), self.settings.bm25_weight / (1 + self.settings.bm25_weight))
         top = 1.0 / (rrf + 1)
         for h in hits.values():
-            if boost_offices and h.metadata.get("office") in boost_offices:
+            if boost_offices and h.meta.office in boost_offices:
                 h.score += 2 * top  # as if both retrievers ranked it first
         needle = re.sub(r"[\s\W]+", "", normalize_text(query))
         needle_hit = None
