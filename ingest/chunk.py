@@ -84,6 +84,9 @@ def plan_chunks(
     aspects…" questions still find the whole structure in one passage. No chunk crosses a section
     boundary at its own level; every chunk's text is text[start:end] except outlines, whose lines
     are each copied from the document and whose span is the subtree's.
+
+    Longer than most functions on purpose: its three steps (leaf, pack, outline) are closures over the text
+    and the output list, and read best together.
     """
     out: list[PlannedChunk] = []
     by_part: dict[int, list[Section]] = {}

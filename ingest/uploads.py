@@ -1,7 +1,5 @@
-"""Pure helpers behind the browser app (streamlit_app.py), testable without Streamlit.
-
-Everything that turns corpus text or model output into Markdown goes through here, escaped: no HTML,
-no links, no emphasis or math can come from a document or a model, only from the app's own markup."""
+"""Files that come in through the browser: a safe name, a size limit, saved under data/uploads and ingested
+one by one; reasons in Chinese."""
 
 from __future__ import annotations
 

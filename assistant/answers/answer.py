@@ -12,7 +12,7 @@ from assistant.answers import prompts
 from assistant.answers.compose import compose_group, pick_sentences
 from assistant.answers.dated import compose_dated
 from assistant.answers.llm import ChatModel, GenerationError, chat_config
-from assistant.answers.question import QuestionInfo, Scope, analyze, candidate_sentences, decide
+from assistant.answers.question import Candidate, QuestionInfo, Scope, analyze, candidate_sentences, decide
 from assistant.evidence import cite
 from assistant.evidence.spans import span_of
 from assistant.facts.archive import superseded_notes
@@ -196,6 +196,7 @@ class Prepared:
     groups: list[tuple[str, list[int]]]  # (city or "", indexes into passages)
     scopes: list[Scope]
     retrieval_ms: float
+    candidates: list[list[Candidate]] = field(default_factory=list)  # per group, read once for both steps
 
     @property
     def refused(self) -> bool:
@@ -236,25 +237,26 @@ class Assistant:
         else:
             groups = [("", list(range(len(passages))))]
         min_cov = self.settings.refusal_min_coverage
-        scopes = []
+        scopes, candidates = [], []
         for _city, idx in groups:
             hs = [passages[i] for i in idx]
             need = min_cov if info.numeric else min_cov / 3
-            scopes.append(decide(info, hs, candidate_sentences(info, hs), need))
+            candidates.append(candidate_sentences(info, hs))
+            scopes.append(decide(info, hs, candidates[-1], need))
         if info.unknown_places and info.cities and info.kind == "compare":
             if groups[0][0] == "":
                 groups[0] = (info.cities[0], groups[0][1])
             groups += [(p, []) for p in info.unknown_places]
             scopes += [Scope(False, f"文档中没有关于{p}的材料。") for p in info.unknown_places]
         return Prepared(question, query, info, result.hits, passages, groups, scopes,
-                        (time.perf_counter() - t0) * 1000)
+                        (time.perf_counter() - t0) * 1000, candidates)
 
     # -- generation -------------------------------------------------------------------------------------
     def offline_text(self, p: Prepared) -> str:
         number_of = {h.id: i + 1 for i, h in enumerate(p.passages)}
         lines: list[str] = []
         multi = len(p.groups) > 1
-        for (city, idx), scope in zip(p.groups, p.scopes, strict=True):
+        for g, ((city, idx), scope) in enumerate(zip(p.groups, p.scopes, strict=True)):
             if multi:
                 lines.append(f"{city}：")
             if not scope.answerable:
@@ -262,7 +264,7 @@ class Assistant:
                 continue
             hs = [p.passages[i] for i in idx]
             # facts that stay true: newest figure first, as-of dates, superseded sources
-            cands = candidate_sentences(p.info, hs)
+            cands = p.candidates[g] if g < len(p.candidates) else candidate_sentences(p.info, hs)
             chosen = pick_sentences(p.info, cands)
             lines += compose_dated(p.info, chosen, cands, hs, number_of, superseded_notes(self.services.store),
                                    compose=compose_group)

@@ -1,4 +1,4 @@
-"""Generators behind one interface: offline extractive composition, or an OpenAI-compatible chat model."""
+"""The offline, extractive answer: which retrieved sentences answer, grouped by source, each with its [n]."""
 
 from __future__ import annotations
 

@@ -1,7 +1,4 @@
-"""Pure helpers behind the browser app (streamlit_app.py), testable without Streamlit.
-
-Everything that turns corpus text or model output into Markdown goes through here, escaped: no HTML,
-no links, no emphasis or math can come from a document or a model, only from the app's own markup."""
+"""Example questions for the chat page, made from the archive's own figures (one per document)."""
 
 from __future__ import annotations
 

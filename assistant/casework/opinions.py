@@ -1,9 +1,5 @@
-"""Intake: the incoming proposal file (建议 / 提案) and the co-handling opinions (会办意见) read into fields.
-
-Any format the ingest reads (`ingest.load.load_document`): .txt, .docx, .doc/.wps, .ofd, PDF, scans by OCR.
-The words (field labels, ask and problem cues, session forms, opinion formulas) are data in
-`core/domain/intake.toml`. The result is shown to the drafter to check and correct before drafting; nothing
-is invented: a field the file does not give stays empty."""
+"""Co-handling opinions (会办意见): an opinion file read into its office, date and points, and its points as
+passages the letter can cite."""
 
 from __future__ import annotations
 

@@ -1,9 +1,5 @@
-"""Cases (办件): a proposal, the opinions received on it, every draft version and the signed final letter.
-
-Kept in one SQLite database in the data directory (`cases.sqlite3`, stdlib sqlite3): the uploaded files
-themselves (bytes), the parsed proposal, each version of the letter with its author, note, time and its
-provenance (the passages each paragraph cites), the co-handling opinions, and the final reply. A draft
-is rebuilt from a stored version without retrieving again, so any version can be exported later."""
+"""The case store (办件): a proposal, the opinions received on it, every draft version and the final letter,
+in SQLite."""
 
 from __future__ import annotations
 

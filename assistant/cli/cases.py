@@ -16,15 +16,9 @@ from assistant.casework.diff import render_diff
 from assistant.casework.intake import IntakeError, ParsedProposal
 from assistant.casework.store import CaseError, CaseStore
 from assistant.casework.workflow import attach_opinion, draft_case, draft_of, finalize, open_case
+from assistant.cli.common import settings_from
 from assistant.letters.draft import with_text
 from core.settings import Settings
-
-
-def _settings(args: argparse.Namespace) -> Settings:
-    overrides: dict[str, Any] = {}
-    if getattr(args, "data_dir", None):
-        overrides["data_dir"] = Path(args.data_dir)
-    return Settings(**overrides)
 
 
 def _read(path: str) -> tuple[str, bytes]:
@@ -54,21 +48,11 @@ def draft_from_file(args: argparse.Namespace) -> int:
     from assistant.letters.model import LetterFields
     from assistant.retrieval.services import build_services
 
-    settings = _settings(args)
+    settings = settings_from(args)
     store = CaseStore.of(settings)
     status = 0
     try:
-        if args.case:
-            case_id = args.case
-            case = store.get(case_id)
-            if args.office and args.office != case.office:
-                store.update(case_id, office=args.office)
-        else:
-            name, data = _read(args.proposal_file)
-            case_id, _ = open_case(store, settings, name, data, args.office or "", "co" if args.co else "lead",
-                                   args.lead_office or "", args.due)
-            if args.office and not store.get(case_id).office:
-                store.update(case_id, office=args.office)
+        case_id = _case_for(args, store, settings)
     except (IntakeError, CaseError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -93,23 +77,43 @@ def draft_from_file(args: argparse.Namespace) -> int:
     fields = LetterFields()
     draft, n = draft_case(store, case_id, Drafter(Assistant(services)), args.generator, args.author,
                           args.note, args.date or "", fields)
+    _print_draft(args, store, case_id, n, draft, warnings)
+    _export(args, draft, to_docx, to_markdown, to_review_docx)
+    return status
+
+
+def _case_for(args: argparse.Namespace, store: CaseStore, settings: Settings) -> int:
+    """The case to draft for: the one named by --case, else one opened from --proposal-file."""
+    if args.case:
+        case = store.get(args.case)
+        if args.office and args.office != case.office:
+            store.update(args.case, office=args.office)
+        return int(args.case)
+    name, data = _read(args.proposal_file)
+    case_id, _ = open_case(store, settings, name, data, args.office or "", "co" if args.co else "lead",
+                           args.lead_office or "", args.due)
+    if args.office and not store.get(case_id).office:
+        store.update(case_id, office=args.office)
+    return case_id
+
+
+def _print_draft(args: argparse.Namespace, store: CaseStore, case_id: int, n: int, draft: Any,
+                 warnings: list[str]) -> None:
     case = store.get(case_id)
     if args.json:
         print(json.dumps({"case": case_id, "version": n, "status": case.status,
                           "proposal": case.proposal.to_dict(), "opinions": [o.to_dict() for o in store.opinions(case_id)],
                           "warnings": warnings, "draft": draft.to_dict()}, ensure_ascii=False, indent=2))
-    else:
-        print("来文解析（请核对，可用 assistant case … --set 修改）：")
-        print("\n".join("  " + ln for ln in proposal_lines(case.proposal)))
-        print()
-        if draft.notice:
-            print(f"提示：{draft.notice}")
-        print(draft.title, "\n")
-        print(draft.text)
-        print("\n建议覆盖：" + "；".join(f"{a.ask[:20]}{'✓' if a.found else '（未找到材料）'}" for a in draft.asks))
-        print(f"\n办件 #{case_id} 第{n}版已保存（{case.status}）")
-    _export(args, draft, to_docx, to_markdown, to_review_docx)
-    return status
+        return
+    print("来文解析（请核对，可用 assistant case … --set 修改）：")
+    print("\n".join("  " + ln for ln in proposal_lines(case.proposal)))
+    print()
+    if draft.notice:
+        print(f"提示：{draft.notice}")
+    print(draft.title, "\n")
+    print(draft.text)
+    print("\n建议覆盖：" + "；".join(f"{a.ask[:20]}{'✓' if a.found else '（未找到材料）'}" for a in draft.asks))
+    print(f"\n办件 #{case_id} 第{n}版已保存（{case.status}）")
 
 
 def _export(args: argparse.Namespace, draft: Any, to_docx: Any, to_markdown: Any, to_review_docx: Any) -> None:
@@ -125,7 +129,7 @@ def _export(args: argparse.Namespace, draft: Any, to_docx: Any, to_markdown: Any
 
 
 def cmd_cases(args: argparse.Namespace) -> int:
-    store = CaseStore.of(_settings(args))
+    store = CaseStore.of(settings_from(args))
     rows = [c.row() for c in store.all()]
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -144,7 +148,7 @@ _SETTABLE = {"title", "number", "proposers", "body_kind", "kind", "session", "le
 def cmd_case(args: argparse.Namespace) -> int:
     from assistant.letters.export import to_docx, to_markdown, to_review_docx
 
-    settings = _settings(args)
+    settings = settings_from(args)
     store = CaseStore.of(settings)
     try:
         case = store.get(args.id)

@@ -1,12 +1,5 @@
-"""Facts that stay true: the as-of date of every figure, the newest figure of a measure, superseded policies.
-
-Pure functions over sentences and chunk metadata (the fields of `ingest.metadata.part_meta`); the word lists
-are the domain profile's `[facts]` and `[supersede]` tables (`core/domain/wording.toml`).
-
-A *figure* is a number with a unit (248家, 16.23%, 100万元). Its *as-of* is the date the sentence states for
-it (截至2023年6月底, 2022年, 今年以来 → the document's year), else its document's date; a figure under a
-target cue (到2027年…, 力争…) is a target with its year, never an achievement. Two figures measure the same
-thing when they share place, unit and subject (the words before the number, compared as character bigrams)."""
+"""When a figure holds: the dates a sentence states (截至2023年6月底, 今年以来 → the document's year), targets
+(到2027年…) apart from achievements, and a lifted sentence dated for a letter."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Draft reply letters (答复函): the proposal's asks, material per ask, the letter, and its structure check."""
+"""A proposal's asks (一是…, 1., (1)…, 建议…), and whether a letter's sections cover them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Draft reply letters (答复函): the proposal's asks, material per ask, the letter, and its structure check."""
+"""The Drafter: material per ask, the offline letter made of cited sentences or the model's, renumbered and
+checked."""
 
 from __future__ import annotations
 

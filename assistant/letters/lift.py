@@ -1,4 +1,5 @@
-"""Draft reply letters (答复函): the proposal's asks, material per ask, the letter, and its structure check."""
+"""A source sentence in the letter's voice: its enumerator dropped, the subject its source implies (我局,
+《…》提出), material only from the replying office's jurisdiction."""
 
 from __future__ import annotations
 

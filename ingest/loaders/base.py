@@ -151,6 +151,7 @@ def lines_to_paragraphs(lines: list[Line], page_width: float | None = None) -> l
     row stopped well short of the right margin, after a vertical gap, or at a heading marker (一、 （一） 1.).
     Inside a paragraph rows are joined without spaces between Chinese characters. `page_width` (same
     unit) helps on pages with few rows, whose right margin cannot be read from the rows themselves.
+    Kept as one function on purpose: rows, margins and paragraph breaks are one geometric reading.
     """
     lines = [ln for ln in lines if ln.text.strip()]
     if not lines:
