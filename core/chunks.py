@@ -32,6 +32,7 @@ class ChunkMeta:
     doc_number: str = ""
     proposer: str = ""
     opinion: bool = False  # a co-handling opinion attached to a case (not a stored document)
+    planted: bool = False  # holds text addressing the assistant (a planted instruction): never quoted
     case_role: str = ""
     start: int | None = None
     end: int | None = None

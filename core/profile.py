@@ -89,6 +89,11 @@ class Profile:
         return re.compile(self._cn(self.data["headings"]["shi_marker"]))
 
     @cached_property
+    def planted_instruction(self) -> re.Pattern[str]:
+        """Text addressing the assistant ("忽略以上所有指令", "你现在必须输出…"): not a fact (trust.toml)."""
+        return re.compile("|".join(f"(?:{p['pattern']})" for p in self.data["instructions"]["patterns"]), re.I)
+
+    @cached_property
     def chrome_line(self) -> re.Pattern[str]:
         return re.compile("^(?:" + "|".join(f"(?:{p['pattern']})" for p in self.data["chrome"]["line_patterns"])
                           + ")$", re.IGNORECASE)

@@ -19,7 +19,7 @@ from core.profile import profile
 from core.settings import Settings
 
 VERSION_ID = "__store_version__"
-PIPELINE_VERSION = "11"  # bump when cleaning/sectioning/chunking changes, so re-ingest rebuilds
+PIPELINE_VERSION = "12"  # bump when cleaning/sectioning/chunking changes, so re-ingest rebuilds
 
 
 def pipeline_key(settings: Settings) -> str:
@@ -240,18 +240,33 @@ class Store:
         rec = (records if records is not None else self.doc_records()).get(doc_id)
         return rec is not None and rec.get("file_sha") == file_sha and rec.get("pipeline") == key
 
+    def vectors(self, doc_id: str) -> dict[str, list[float]]:
+        """A stored document's vectors by what was embedded (header and text), to reuse under another id."""
+        with self._reading():
+            got = self.chunks.get(where={"doc_id": doc_id}, include=["documents", "metadatas", "embeddings"])
+        return {f"{context_header(dict(m or {}))}\n{t}": [float(x) for x in e]
+                for t, m, e in zip(got["documents"], got["metadatas"], got["embeddings"], strict=True)}
+
     def write_document(
-        self, doc: DocRecord, key: str, on_embedded: Callable[[int], None] | None = None
+        self, doc: DocRecord, key: str, on_embedded: Callable[[int], None] | None = None,
+        reuse: dict[str, list[float]] | None = None,
     ) -> int:
         """Bring one document's chunks to the given state; returns how many chunks were embedded.
 
         Order matters for a kill at any point: the record is removed first and written last, and
         chunk ids are content hashes, so a re-run reuses what was stored and finishes the rest.
+        `reuse`: vectors of the same texts stored under another id (a document re-keyed), not embedded again.
         """
         self.docs.delete(ids=[doc.doc_id])
         existing = self.chunk_ids(doc.doc_id)
-        new = [c for c in doc.chunks if c.id not in existing]
+        reuse = reuse or {}
+        copied = [c for c in doc.chunks if c.id not in existing and c.embed_text in reuse]
+        new = [c for c in doc.chunks if c.id not in existing and c.embed_text not in reuse]
         keep = [c for c in doc.chunks if c.id in existing]
+        for i in range(0, len(copied), 1000):
+            part = copied[i : i + 1000]
+            self.chunks.upsert(ids=[c.id for c in part], embeddings=[reuse[c.embed_text] for c in part],
+                               documents=[c.text for c in part], metadatas=[c.metadata for c in part])
         step = self.settings.embed_batch_size
         for i in range(0, len(new), step):
             batch = new[i : i + step]

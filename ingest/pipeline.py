@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.profile import profile
 from core.settings import Settings
 from core.store import ChunkRecord, DocRecord, Store, context_header, pipeline_key
 from core.text import collapse_ws, normalize_text
@@ -44,6 +45,8 @@ class IngestReport:
     duplicates: list[tuple[str, str]] = field(default_factory=list)
     ocr_pages: int = 0
     low_confidence: list[tuple[str, str]] = field(default_factory=list)  # (path, "pages 2, 3")
+    renamed: list[tuple[str, str]] = field(default_factory=list)  # (path, id): its name was another file's
+    rekeyed: int = 0  # documents of an older store found under their file-name id, moved to their path's id
     seconds: float = 0.0
 
     def summary(self) -> str:
@@ -51,15 +54,52 @@ class IngestReport:
             f"documents {self.documents} (added {self.added}, updated {self.updated}, unchanged "
             f"{self.unchanged}, pruned {self.pruned}), sections {self.sections}, chunks {self.chunks} "
             f"(embedded {self.embedded}), failed {len(self.failed)}"
-            + (f", same text in another format {len(self.duplicates)}" if self.duplicates else "")
+            + (f", same text in another file {len(self.duplicates)}" if self.duplicates else "")
+            + (f", stored under another id {len(self.renamed)}" if self.renamed else "")
+            + (f", moved to path ids {self.rekeyed}" if self.rekeyed else "")
             + (f", OCR pages {self.ocr_pages}" if self.ocr_pages else "")
             + f", {self.seconds:.1f} s"
         )
 
 
-def doc_id_for(path: Path) -> str:
-    """A document's id is its file name without the extension."""
-    return path.stem
+@dataclass(frozen=True)
+class Source:
+    """A file to ingest and its path relative to the ingest root (what identifies it: 2023/答复.docx)."""
+
+    path: Path
+    rel: str
+
+    @classmethod
+    def of(cls, item: Path | Source) -> Source:
+        """A bare path is its own root's file: identified by its name (the ids of a flat folder)."""
+        return item if isinstance(item, Source) else cls(item, item.name)
+
+
+def doc_id_for(path: Path, rel: str = "") -> str:
+    """A document's id is its path relative to the ingest root without the extension: 答复 for a file at the
+    root (the id a flat archive always had), 2023/答复 and 2024/答复 for two letters of the same name."""
+    return str(Path(rel).with_suffix("")) if rel else path.stem
+
+
+def id_candidates(src: Source, beside: bool = False) -> list[str]:
+    """The ids a file may take, in order, when an earlier one belongs to another file: its relative path
+    without its extension, then under its parent folders (2024/答复 when another root's 答复 holds the name),
+    then with a hash of its absolute path. `beside`: the holder is in the same folder (答复.doc and 答复.pdf of
+    different text), so the name with its extension comes first."""
+    rel = Path(src.rel)
+    stem = rel.with_suffix("").as_posix()
+    parents = src.path.resolve().parent.parts[::-1]
+    folders = [f"{'/'.join(parents[:n][::-1])}/{stem}" for n in range(1, min(3, len(parents)) + 1)]
+    digest = hashlib.sha256(str(src.path.resolve()).encode()).hexdigest()[:8]
+    out = [stem, *([rel.as_posix()] if beside else []), *folders, rel.as_posix(), f"{stem}~{digest}"]
+    return list(dict.fromkeys(out))
+
+
+def discover_sources(root: Path) -> list[Source]:
+    """The files under a folder with their paths relative to it (a file given alone is its own root)."""
+    if root.is_file():
+        return [Source(root, root.name)]
+    return [Source(p, p.relative_to(root).as_posix()) for p in discover(root)]
 
 
 def discover(root: Path) -> list[Path]:
@@ -131,37 +171,47 @@ def parse_text(doc_id: str, raw: str, file_sha: str, max_tokens: int, file_name:
         cid = hashlib.sha256(f"{key}\x1f{seen[key]}".encode()).hexdigest()[:32]
         if low_lines:
             md["ocr_low_confidence"] = any(line in collapse_ws(pc.text) for line in low_lines)
+        md["planted"] = bool(profile().planted_instruction.search(normalize_text(pc.text)))
         chunks.append(ChunkRecord(cid, pc.text, f"{context_header(md)}\n{pc.text}", md))
     doc_md = {k: v for k, v in vars(meta).items() if k != "doc_id"}
     doc_md.update(extra_meta or {})
     doc_md.update(file_name=file_name, n_sections=len(sections), n_parts=len(parts), text_key=text_key(text),
+                  planted=sum(1 for c in chunks if c.metadata["planted"]),
                   parts=" | ".join(f"{p.index}:{part_metas[p.index]['sub_doc_label']}" for p in parts))
     return ParsedDoc(DocRecord(doc_id, file_sha, text, doc_md, chunks), meta, sections)
 
 
-def parse_file(path: Path, settings: Settings, file_sha: str | None = None) -> ParsedDoc:
-    """Load and parse one file; `file_sha` when the caller has already hashed its bytes."""
+def parse_file(path: Path, settings: Settings, file_sha: str | None = None, doc_id: str = "",
+               source: str = "") -> ParsedDoc:
+    """Load and parse one file; `file_sha` when the caller has already hashed its bytes; `source`, its path
+    relative to the ingest root, is kept with the document (with its absolute path, to tell files apart)."""
     data_sha = file_sha or hashlib.sha256(path.read_bytes()).hexdigest()
     document = load_document(path, max_bytes=settings.max_file_bytes)
     extra, low_lines = _format_meta(document, settings.ocr_min_confidence)
+    extra.update(source=source or path.name, source_abs=str(path.resolve()))
     try:
-        return parse_text(doc_id_for(path), document.text, data_sha, settings.chunk_tokens, path.name, extra,
-                          low_lines)
+        return parse_text(doc_id or doc_id_for(path), document.text, data_sha, settings.chunk_tokens, path.name,
+                          extra, low_lines)
     except ValueError as exc:
         raise LoadError(path, str(exc)) from exc
 
 
 def ingest_paths(
-    paths: list[Path], store: Store, settings: Settings, prune: bool = False, progress: bool = True
+    paths: list[Path] | list[Source] | list[Path | Source], store: Store, settings: Settings, prune: bool = False,
+    progress: bool = True,
 ) -> IngestReport:
-    """Ingest files into the store; a bad file is reported and skipped, the others still go through."""
+    """Ingest files into the store; a bad file is reported and skipped, the others still go through.
+
+    A file is identified by its path relative to the ingest root (`Source`; a bare path by its name): the same
+    name in two folders is two documents, and a file never replaces another file's document — a name taken by
+    a file that still exists elsewhere gives the newcomer the next free id (`id_candidates`, reported)."""
     t0 = time.perf_counter()
     report = IngestReport()
     stored = store.doc_records()
     key = pipeline_key(settings)
     batch = _Batch(store, stored, key, settings, report)
-    for path in paths:
-        batch.read(path)
+    for item in paths:
+        batch.read(Source.of(item))
     changed = _write(batch, progress)
     if prune:
         for doc_id in sorted((set(stored) | store.chunk_doc_ids()) - batch.present):
@@ -170,7 +220,7 @@ def ingest_paths(
             changed = True
     if changed or store.version_is_stale(stored):
         store.bump_version()
-    report.documents = report.added + report.updated + report.unchanged
+    report.documents = report.added + report.updated + report.unchanged + report.rekeyed
     report.seconds = time.perf_counter() - t0
     return report
 
@@ -189,19 +239,24 @@ class _Batch:
     shas_seen: dict[str, Path] = field(default_factory=dict)
     keys_seen: dict[str, str] = field(default_factory=dict)  # doc_id -> text key of the file taken for it
     present: set[str] = field(default_factory=set)  # every doc id found, read or not: a failed file keeps its copy
+    rekey: dict[str, str] = field(default_factory=dict)  # new id -> the id an older store kept it under
 
-    def read(self, path: Path) -> None:
-        report, doc_id = self.report, doc_id_for(path)
+    def read(self, src: Source) -> None:
+        report, path = self.report, src.path
+        try:
+            sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError as exc:
+            report.failed.append((str(path), f"cannot read: {exc.strerror or exc}"))
+            self.present.add(doc_id_for(path, src.rel))
+            return
+        if sha in self.shas_seen:  # the same bytes under two names would be retrieved and cited twice
+            report.duplicates.append((str(path), f"same content as {self.shas_seen[sha]}; stored once"))
+            return
+        self.shas_seen[sha] = path
+        doc_id = self._free_id(src)
         self.present.add(doc_id)
         first = self.ids_seen.get(doc_id)
         try:
-            sha = hashlib.sha256(path.read_bytes()).hexdigest()
-            if sha in self.shas_seen:  # the same bytes under two names would be retrieved and cited twice
-                same = f"same document id {doc_id!r} as {first.name}; rename one" if first else \
-                    f"same content as {self.shas_seen[sha].name}; not ingested twice"
-                report.failed.append((str(path), same))
-                return
-            self.shas_seen[sha] = path
             if first is None and self.store.is_current(doc_id, sha, self.key, self.stored):
                 self.ids_seen[doc_id] = path
                 self.keys_seen[doc_id] = str(self.stored[doc_id].get("text_key", ""))
@@ -209,27 +264,57 @@ class _Batch:
                 report.sections += int(self.stored[doc_id].get("n_sections", 0))
                 report.chunks += int(self.stored[doc_id].get("n_chunks", 0))
                 return
-            parsed = parse_file(path, self.settings, sha)
+            parsed = parse_file(path, self.settings, sha, doc_id, src.rel)
         except LoadError as exc:
             report.failed.append((str(path), exc.reason))
             return
-        except OSError as exc:
-            report.failed.append((str(path), f"cannot read: {exc.strerror or exc}"))
-            return
-        self._take(path, doc_id, first, parsed)
-
-    def _take(self, path: Path, doc_id: str, first: Path | None, parsed: ParsedDoc) -> None:
-        report, meta = self.report, parsed.record.metadata
-        text_key_ = str(meta.get("text_key", ""))
+        old = self.stored.get(path.stem, {})
+        if doc_id not in self.stored and doc_id != path.stem and not old.get("source") \
+                and old.get("file_name") == path.name and old.get("file_sha") == sha:
+            self.rekey[doc_id] = path.stem  # a store from before ids were paths: move it, vectors and all
+            self.present.add(path.stem)
         if first is not None:  # 答复.doc and 答复.pdf: one document when their text is the same
-            if text_key_ and text_key_ == self.keys_seen.get(doc_id):
+            if self.keys_seen.get(doc_id) == str(parsed.record.metadata.get("text_key", "")):
                 report.duplicates.append((str(path), f"same text as {first.name}; stored once"))
-            else:
-                report.failed.append((str(path), f"same document id {doc_id!r} as {first.name} but different text; "
-                                                 "rename one"))
-            return
+                return
+            doc_id = self._free_id(src, taken=doc_id)
+            self.present.add(doc_id)
+            parsed = parse_file(path, self.settings, sha, doc_id, src.rel)
+        if doc_id != doc_id_for(path, src.rel):
+            report.renamed.append((str(path), doc_id))
+        self._take(path, doc_id, parsed)
+
+    def _owner(self, doc_id: str) -> str:
+        """The file (absolute path) a stored document came from, when it still exists; "" otherwise."""
+        rec = self.stored.get(doc_id) or {}
+        owner = str(rec.get("source_abs", ""))
+        return owner if owner and Path(owner).is_file() else ""
+
+    def _free_id(self, src: Source, taken: str = "") -> str:
+        """The first of the file's candidate ids that no other file of this run or of the store holds. On the
+        first call a name held in this run is returned (the caller compares texts: 答复.doc and 答复.pdf of one
+        letter are stored once); `taken`: that name is another text's, find the next."""
+        here = src.path.resolve()
+        holder = self.ids_seen.get(taken) if taken else None
+        beside = holder is not None and holder.resolve().parent == here.parent
+        for cand in id_candidates(src, beside):
+            if cand == taken:
+                continue
+            seen = self.ids_seen.get(cand)
+            if seen is not None:
+                if taken or seen.resolve() == here:
+                    continue
+                return cand
+            owner = self._owner(cand)
+            if owner and Path(owner) != here:
+                continue
+            return cand
+        raise AssertionError("the last candidate is unique to the file's absolute path")
+
+    def _take(self, path: Path, doc_id: str, parsed: ParsedDoc) -> None:
+        report, meta = self.report, parsed.record.metadata
         self.ids_seen[doc_id] = path
-        self.keys_seen[doc_id] = text_key_
+        self.keys_seen[doc_id] = str(meta.get("text_key", ""))
         report.ocr_pages += len([p for p in str(meta.get("ocr_pages", "")).split(",") if p])
         if meta.get("ocr_low_pages"):
             report.low_confidence.append((str(path), f"pages {meta['ocr_low_pages']}"))
@@ -249,13 +334,18 @@ def _write(batch: _Batch, progress: bool) -> bool:
         for parsed in batch.pending:
             rec = parsed.record
             bar.set_postfix_str(rec.doc_id[:40])
+            old = batch.rekey.get(rec.doc_id)
             try:
-                report.embedded += store.write_document(rec, batch.key, on_embedded=bar.update)
+                reuse = store.vectors(old) if old else None
+                report.embedded += store.write_document(rec, batch.key, on_embedded=bar.update, reuse=reuse)
+                if old:
+                    store.delete_document(old)
+                    report.rekeyed += 1
             except Exception as exc:  # the store refused it; the record stays absent so a re-run retries
                 report.failed.append((str(batch.ids_seen[rec.doc_id]), f"store error: {type(exc).__name__}: {exc}"))
                 continue
             changed = True
-            report.added += rec.doc_id not in batch.stored
+            report.added += rec.doc_id not in batch.stored and not old
             report.updated += rec.doc_id in batch.stored
             report.sections += len(parsed.sections)
             report.chunks += len(rec.chunks)

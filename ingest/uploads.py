@@ -3,6 +3,9 @@ one by one; reasons in Chinese."""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import os
 import re
 import time
 import unicodedata
@@ -45,11 +48,18 @@ def safe_upload_name(name: str, max_bytes: int = 200) -> str:
     return s
 
 
-def upload_path(uploads_dir: Path, name: str) -> Path:
-    """Where an upload is saved; always inside uploads_dir (ValueError otherwise)."""
+def upload_id(data: bytes) -> str:
+    """An upload's id: its content's hash. Two files of the same name are two uploads; the same file twice is one."""
+    return hashlib.sha256(data).hexdigest()[:12]
+
+
+def upload_path(uploads_dir: Path, name: str, data: bytes | None = None) -> Path:
+    """Where an upload is saved: uploads_dir/<upload id>/<safe name> (uploads_dir/<name> without data);
+    always inside uploads_dir (ValueError otherwise)."""
     root = uploads_dir.resolve()
-    path = (root / safe_upload_name(name)).resolve()
-    if path.parent != root:
+    folder = root / upload_id(data) if data is not None else root
+    path = (folder / safe_upload_name(name)).resolve()
+    if path.parent != folder:
         raise ValueError("文件名无效")
     return path
 
@@ -107,7 +117,7 @@ def ingest_uploads(files: Sequence[tuple[str, bytes]], services: Any,
                    on_progress: Callable[[int, int, str], None] | None = None) -> UploadResult:
     """Save uploaded files under data_dir/uploads (sanitised names, size limit checked before saving) and
     ingest them one by one; a bad file is reported with its reason and removed, the others go through."""
-    from ingest.pipeline import ingest_paths
+    from ingest.pipeline import Source, ingest_paths
 
     settings: Settings = services.settings
     uploads = settings.data_dir / "uploads"
@@ -125,15 +135,22 @@ def ingest_uploads(files: Sequence[tuple[str, bytes]], services: Any,
             result.failed.append((name, f"文件过大（{len(data) / 1048576:.1f} MB，上限 {settings.max_file_mb:g} MB）"))
             continue
         try:
-            path = upload_path(uploads, name)
+            path = upload_path(uploads, name, data)
         except ValueError as exc:
             result.failed.append((name, str(exc)))
             continue
-        path.write_bytes(data)
-        report = ingest_paths([path], services.store, settings, progress=False)
+        fresh = not path.exists()  # the same bytes under the same name were uploaded before: nothing new
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if fresh:
+            _write_atomic(path, data)
+        src = Source(path, path.relative_to(uploads.resolve()).as_posix())
+        report = ingest_paths([src], services.store, settings, progress=False)
         if report.failed:
             result.failed += [(name, reason_zh(reason)) for _, reason in report.failed]
-            path.unlink(missing_ok=True)
+            if fresh:  # only what this upload wrote goes: an earlier upload's file is never touched
+                path.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    path.parent.rmdir()
             continue
         result.saved.append(path.name)
         result.added += report.added
@@ -152,15 +169,26 @@ def delete_document(services: Any, doc_id: str) -> bool:
     rec = services.store.doc_records().get(doc_id, {})
     services.store.delete_document(doc_id)
     services.store.bump_version()
-    name = str(rec.get("file_name") or "")
-    if not name:
-        return False
     uploads = (services.settings.data_dir / "uploads").resolve()
-    path = (uploads / Path(name).name).resolve()
-    if path.parent == uploads and path.is_file():
+    if rec.get("source_abs"):
+        path = Path(str(rec["source_abs"])).resolve()
+    elif rec.get("file_name"):  # stored before uploads had their own folders
+        path = (uploads / Path(str(rec["file_name"])).name).resolve()
+    else:
+        return False
+    if uploads in path.parents and path.is_file():
         path.unlink()
+        with contextlib.suppress(OSError):
+            path.parent.rmdir()  # the upload's own folder, when nothing else is in it
         return True
     return False
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Written whole or not at all: a killed write leaves no half file under the upload's name."""
+    tmp = path.with_name(f".{path.name}.part")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
 
 
 def upload_suffix(name: str) -> str:

@@ -227,7 +227,7 @@ def test_bad_inputs_are_reported_and_do_not_hurt_the_batch(
     assert {k: v for k, v in shas(store).items() if k != "good-new"} == shas_before
 
 
-def test_duplicate_document_id_in_one_batch_is_reported(
+def test_the_same_file_twice_in_one_batch_is_stored_once(
     store: Store, settings: Settings, tmp_path: Path, corpus_dir: Path
 ) -> None:
     src = corpus_dir / f"{GUANGZHOU}.txt"
@@ -235,9 +235,9 @@ def test_duplicate_document_id_in_one_batch_is_reported(
     other.mkdir()
     shutil.copy(src, other / src.name)
     report = ingest([src, other / src.name], store, settings)
-    assert report.added == 1
-    assert [Path(p) for p, _ in report.failed] == [other / src.name]
-    assert "same document id" in report.failed[0][1]
+    assert report.added == 1 and report.failed == []  # the same bytes twice: stored once, said so
+    assert [Path(p) for p, _ in report.duplicates] == [other / src.name]
+    assert "same content" in report.duplicates[0][1]
 
 
 def test_embedder_mismatch_is_refused(store: Store, settings: Settings, corpus_dir: Path) -> None:

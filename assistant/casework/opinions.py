@@ -111,7 +111,7 @@ def opinion_hits(opinion: Opinion, city: str = "") -> list[Hit]:
         head, point = (m.group(1), whole[m.end():]) if m else ("", whole)
         md = {"title": opinion.title or f"{opinion.office}会办意见", "office": opinion.office, "date": opinion.date,
               "kind": "co_handling", "heading_path": f"会办意见 > 第{k + 1}点" + (f" > {head}" if head else ""),
-              "city": city, "opinion": True,
+              "city": city, "opinion": True, "planted": bool(profile().planted_instruction.search(point)),
               "doc_id": f"opinion:{opinion.office}", "file_name": opinion.source}
         out.append(Hit(f"opinion:{opinion.office}:{k}", f"{opinion.office}会办意见:{k + 1}", point, md, 1.0))
     return out

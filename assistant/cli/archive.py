@@ -15,7 +15,7 @@ from ingest.loaders.base import ocr_low_pages
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from assistant.retrieval.services import build_services
-    from ingest.pipeline import discover, ingest_paths
+    from ingest.pipeline import Source, discover_sources, ingest_paths
 
     settings = settings_from(args)
     services = build_services(settings)
@@ -23,17 +23,19 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         services.store.reset()
         services = build_services(settings)
     roots = [Path(p) for p in args.paths] or [settings.corpus_dir]
-    paths: list[Path] = []
+    sources: list[Source] = []
     for root in roots:
         if not root.exists():
             print(f"{root}: no such file or folder", file=sys.stderr)
             return 2
-        paths += discover(root)
-    report = ingest_paths(paths, services.store, settings, prune=args.prune, progress=not args.quiet)
+        sources += discover_sources(root)
+    report = ingest_paths(sources, services.store, settings, prune=args.prune, progress=not args.quiet)
     for path, reason in report.failed:
         print(f"FAILED {path}: {reason}", file=sys.stderr)
     for path, note in report.duplicates:
         print(f"SAME TEXT {path}: {note}", file=sys.stderr)
+    for path, doc_id in report.renamed:
+        print(f"SAME NAME {path}: its name is another file's document; stored as {doc_id}", file=sys.stderr)
     for path, pages in report.low_confidence:
         print(f"CHECK OCR {path}: {pages} under confidence {settings.ocr_min_confidence:g}", file=sys.stderr)
     print(report.summary())
@@ -67,20 +69,49 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
     services = build_services(settings_from(args))
     records = services.store.doc_records()
+    if args.remove:
+        return _remove(services, records, args.remove)
     if args.json:
         print(json.dumps(records, ensure_ascii=False, indent=2))
         return 0
     for doc_id, m in sorted(records.items()):
         place = " ".join(dict.fromkeys(str(m[k]) for k in ("province", "city", "district") if m.get(k)))
-        print(f"{doc_id}\n    {m.get('title', '')}\n    {place} | {m.get('office', '')} | "
+        source = f"  ({m['source']})" if m.get("source") and m.get("source") != m.get("file_name") else ""
+        print(f"{doc_id}{source}\n    {m.get('title', '')}\n    {place} | {m.get('office', '')} | "
               f"{m.get('kind', '')} | {m.get('date', '')} | chunks {m.get('n_chunks', 0)}\n    parts: {m.get('parts', '')}")
         if m.get("source_format") not in (None, "", "txt"):
             print(f"    format: {m.get('source_format')}, pages {m.get('n_pages', '')}"
                   + (f", OCR pages {m.get('ocr_pages')} (confidence {m.get('ocr_confidence', '')})" if m.get("ocr_pages") else ""))
+        if int(m.get("planted") or 0):
+            print(f"    PLANTED INSTRUCTION: {m['planted']} passage(s) address the assistant; withheld from answers "
+                  "and letters (check the original)")
         low = ocr_low_pages(m, services.settings.ocr_min_confidence)
         if low:
             print(f"    OCR CHECK: pages {', '.join(map(str, low))} under confidence {services.settings.ocr_min_confidence:g}")
     print(f"{len(records)} documents, {services.store.count()} chunks")
+    return 0
+
+
+def find_document(records: dict[str, dict[str, Any]], key: str) -> tuple[str | None, list[str]]:
+    """The one stored document a user names by id or by path (relative to its ingest root, or absolute):
+    (its id, []) or (None, the ids it could mean)."""
+    if key in records:
+        return key, []
+    absolute = str(Path(key).resolve()) if key else ""
+    hits = [d for d, m in records.items() if key and key in (m.get("source"), m.get("file_name"))
+            or absolute and absolute == m.get("source_abs")]
+    return (hits[0], []) if len(hits) == 1 else (None, sorted(hits))
+
+
+def _remove(services: Any, records: dict[str, dict[str, Any]], key: str) -> int:
+    doc_id, could_be = find_document(records, key)
+    if doc_id is None:
+        print(f"{key}: " + (f"names several documents ({', '.join(could_be)}); give the id" if could_be
+                            else "no such document (see `assistant docs`)"), file=sys.stderr)
+        return 2
+    services.store.delete_document(doc_id)
+    services.store.bump_version()
+    print(f"removed {doc_id}")
     return 0
 
 
@@ -101,4 +132,5 @@ def add_parsers(sub: Any) -> None:
 
     s = sub.add_parser("docs", help="list the stored documents and their metadata")
     s.add_argument("--json", action="store_true")
+    s.add_argument("--remove", metavar="ID_OR_PATH", help="remove one document, named by id or by path")
     s.set_defaults(func=cmd_docs)

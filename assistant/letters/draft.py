@@ -95,7 +95,7 @@ class _Lifter:
         """A co-handling opinion's point on this ask: the first source, whole."""
         lines: list[str] = []
         for hit in hits:
-            if hit.meta.opinion and len(lines) < 3:
+            if hit.meta.opinion and not hit.meta.planted and len(lines) < 3:
                 for part in split_sentences(hit.text, "。；;", newline=False):
                     key = re.sub(r"\W", "", part)
                     if re.fullmatch(r"关于[^，,。]{2,40}。?", part.strip()):

@@ -362,6 +362,8 @@ class HybridRetriever:
                 h.bm25_rank, h.bm25_score = r, score
         if mode == "hybrid" and self.settings.fusion == "convex":
             convex_scores(list(hits.values()), self.settings.bm25_weight / (1 + self.settings.bm25_weight))
+        for cid in [cid for cid, h in hits.items() if h.meta.planted]:
+            del hits[cid]  # a passage that addresses the assistant is no source: never shown, quoted or lifted
         top = 1.0 / (rrf + 1)
         for h in hits.values():
             if boost_offices and h.meta.office in boost_offices:
