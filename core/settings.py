@@ -18,6 +18,10 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(Path("data"), description="Where the embedded store, caches and indexes live.")
     corpus_dir: Path = Field(Path("corpus"), description="Folder ingested by default.")
+    home_place: str = Field(
+        "", description="The bureau's own place (e.g. 广州市): documents that state no place are taken as its; "
+        "empty: such a document answers no question that names a place. `assistant ingest --place` sets it per run.",
+    )
     collection: str = Field(
         "replies",
         pattern=r"^[a-zA-Z0-9._-]{3,60}$",

@@ -24,7 +24,8 @@ PIPELINE_VERSION = "12"  # bump when cleaning/sectioning/chunking changes, so re
 
 def pipeline_key(settings: Settings) -> str:
     """What stored chunks depend on besides the file itself: the code's version and the chunk budget."""
-    return f"{PIPELINE_VERSION}/t{settings.chunk_tokens}"
+    home = f"/h{settings.home_place.strip()}" if settings.home_place.strip() else ""
+    return f"{PIPELINE_VERSION}/t{settings.chunk_tokens}{home}"
 
 
 class StoreError(Exception):

@@ -6,10 +6,11 @@ import hashlib
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from core.places import Place, gazetteer
 from core.profile import profile
 from core.settings import Settings
 from core.store import ChunkRecord, DocRecord, Store, context_header, pipeline_key
@@ -144,7 +145,7 @@ def _format_meta(document: Document, floor: float) -> tuple[dict[str, str | int 
 
 def parse_text(doc_id: str, raw: str, file_sha: str, max_tokens: int, file_name: str = "",
                extra_meta: dict[str, str | int | float] | None = None,
-               low_lines: set[str] | None = None) -> ParsedDoc:
+               low_lines: set[str] | None = None, home: Place | None = None) -> ParsedDoc:
     """Everything but embedding: pure and fast, so re-ingest can compare before spending time.
 
     `extra_meta` goes into the document's metadata (format, OCR pages and confidences); a chunk holding one
@@ -156,6 +157,9 @@ def parse_text(doc_id: str, raw: str, file_sha: str, max_tokens: int, file_name:
     lines = text.split("\n")
     parts = split_parts(lines)
     meta = extract_doc_meta(doc_id, raw, lines, parts)
+    at_home = home is not None and not meta.place  # a document that states no place is the bureau's own
+    if at_home and home is not None:
+        meta = replace(meta, province=home.province, city=home.city, district=home.district)
     sections = split_sections(text, parts)
     part_metas = {p.index: part_meta(meta, p) for p in parts}
     chunks: list[ChunkRecord] = []
@@ -176,9 +180,21 @@ def parse_text(doc_id: str, raw: str, file_sha: str, max_tokens: int, file_name:
     doc_md = {k: v for k, v in vars(meta).items() if k != "doc_id"}
     doc_md.update(extra_meta or {})
     doc_md.update(file_name=file_name, n_sections=len(sections), n_parts=len(parts), text_key=text_key(text),
-                  planted=sum(1 for c in chunks if c.metadata["planted"]),
+                  planted=sum(1 for c in chunks if c.metadata["planted"]), place_source="home" if at_home else "text",
                   parts=" | ".join(f"{p.index}:{part_metas[p.index]['sub_doc_label']}" for p in parts))
     return ParsedDoc(DocRecord(doc_id, file_sha, text, doc_md, chunks), meta, sections)
+
+
+def home_place(name: str) -> Place | None:
+    """The one place a home-place setting names (广州市, 天河区); ValueError when it names none or several."""
+    if not name.strip():
+        return None
+    found = {p.code: p for p in gazetteer().lookup(name.strip())}
+    if len(found) != 1:
+        options = "、".join(sorted("".join(dict.fromkeys(x for x in p.chain() if x)) for p in found.values()))
+        raise ValueError(f"{name}: " + (f"names several places ({options}); give the full name with its city"
+                                        if found else "no such place in the gazetteer"))
+    return next(iter(found.values()))
 
 
 def parse_file(path: Path, settings: Settings, file_sha: str | None = None, doc_id: str = "",
@@ -191,7 +207,7 @@ def parse_file(path: Path, settings: Settings, file_sha: str | None = None, doc_
     extra.update(source=source or path.name, source_abs=str(path.resolve()))
     try:
         return parse_text(doc_id or doc_id_for(path), document.text, data_sha, settings.chunk_tokens, path.name,
-                          extra, low_lines)
+                          extra, low_lines, home_place(settings.home_place))
     except ValueError as exc:
         raise LoadError(path, str(exc)) from exc
 

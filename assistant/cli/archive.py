@@ -15,9 +15,16 @@ from ingest.loaders.base import ocr_low_pages
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from assistant.retrieval.services import build_services
-    from ingest.pipeline import Source, discover_sources, ingest_paths
+    from ingest.pipeline import Source, discover_sources, home_place, ingest_paths
 
     settings = settings_from(args)
+    if args.place is not None:
+        settings = settings.model_copy(update={"home_place": args.place})
+    try:
+        home_place(settings.home_place)
+    except ValueError as exc:
+        print(f"--place / ASSISTANT_HOME_PLACE {exc}", file=sys.stderr)
+        return 2
     services = build_services(settings)
     if args.reset:
         services.store.reset()
@@ -121,6 +128,8 @@ def add_parsers(sub: Any) -> None:
     s.add_argument("--prune", action="store_true", help="remove stored documents whose files are gone")
     s.add_argument("--reset", action="store_true", help="drop the collection first (e.g. after changing embedder)")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.add_argument("--place", help="the bureau's own place (e.g. 广州市) for documents that state none "
+                                    "(default: ASSISTANT_HOME_PLACE)")
     s.set_defaults(func=cmd_ingest)
 
     s = sub.add_parser("search", help="hybrid search; prints the passages")

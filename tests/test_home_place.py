@@ -1,0 +1,68 @@
+"""A document that states no place is nobody's: it answers a question naming a place only when the bureau's
+home place (ASSISTANT_HOME_PLACE / `assistant ingest --place`) says it is that place's."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from assistant.answers.answer import Assistant
+from assistant.retrieval.hybrid import HybridRetriever
+from assistant.retrieval.services import Services
+from core.settings import Settings
+from core.store import Store
+from ingest.pipeline import discover, home_place, ingest_paths
+from tests.conftest import REPO_ROOT, FakeEmbedder
+
+PLACELESS = ("关于加快推进5G网络建设的建议的答复\n尊敬的王明代表：\n您提出的关于加快推进5G网络建设的建议收悉，现答复如下：\n"
+             "一、工作开展情况\n截至今年9月底，全市已建成5G基站12345个，实现城区连续覆盖。\n"
+             "此复。\n某某局\n2024年10月8日\n")
+QUESTION = "广州市已建成多少个5G基站？"
+
+
+def services_with(tmp_path: Path, home: str) -> Services:
+    settings = Settings(data_dir=tmp_path / f"data{home}", collection="home-test", home_place=home)
+    emb = FakeEmbedder()
+    store = Store(settings, emb)
+    doc = tmp_path / "in" / "5g-reply.txt"
+    doc.parent.mkdir(exist_ok=True)
+    doc.write_text(PLACELESS, encoding="utf-8")
+    report = ingest_paths([doc, *discover(REPO_ROOT / "corpus")], store, settings, progress=False)
+    assert report.failed == []
+    return Services(settings, emb, store, HybridRetriever(store, emb, settings))
+
+
+def test_a_placeless_letter_is_not_another_places(tmp_path: Path) -> None:
+    svc = services_with(tmp_path, "")
+    rec = svc.store.doc_records()["5g-reply"]
+    assert not (rec.get("province") or rec.get("city") or rec.get("district"))
+    ans = Assistant(svc).ask(QUESTION)
+    assert "12345" not in ans.text
+
+
+def test_the_home_place_takes_in_placeless_letters(tmp_path: Path) -> None:
+    svc = services_with(tmp_path, "广州市")
+    rec = svc.store.doc_records()["5g-reply"]
+    assert (rec["province"], rec["city"], rec["place_source"]) == ("广东省", "广州市", "home")
+    stated = svc.store.doc_records()["hangzhou-2023-zx117-reply"]
+    assert stated["city"] == "杭州市" and stated["place_source"] == "text"  # a stated place is kept
+    ans = Assistant(svc).ask(QUESTION)
+    assert "12345" in ans.text and not ans.refused
+
+
+def test_an_ambiguous_or_unknown_home_place_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="several"):
+        home_place("铁西区")
+    with pytest.raises(ValueError, match="no such place"):
+        home_place("不存在市")
+
+
+@pytest.mark.integration
+def test_ingest_refuses_an_ambiguous_place(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "assistant", "--data-dir", str(tmp_path / "d"), "ingest",
+                           str(tmp_path), "--place", "铁西区"], cwd=REPO_ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 2 and "铁西区" in proc.stderr and "several" in proc.stderr
