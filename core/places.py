@@ -125,9 +125,14 @@ class Gazetteer:
         """Places named in the text, longest name first at each position (不重叠)."""
         rx = self._any_rx if short else self._full_rx
         out = []
+        bounds: set[int] | None = None
         for m in rx.finditer(text):
             places = tuple(self.by_name.get(m[0], [])) or tuple(self.by_short.get(m[0], []))
             if short and m[0] in self.by_short and m[0] not in self.by_name:
+                # a short name is a whole word of the text: 长治 is no place in 长治久安, nor 和田 in 和田间道路
+                bounds = _word_bounds(text) if bounds is None else bounds
+                if m.start() not in bounds or m.end() not in bounds:
+                    continue
                 # a short name followed by its own suffix is the full name read in two parts
                 places = tuple(self.by_short[m[0]])
             out.append(Mention(m.start(), m.end(), m[0], places))
@@ -258,6 +263,19 @@ def _word_tags() -> dict[str, str]:
 
 def _word_tag(word: str) -> str:
     return _word_tags().get(word, "")
+
+
+def _word_bounds(text: str) -> set[int]:
+    """The offsets where jieba's words of the text begin and end."""
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    out = {0, len(text)}
+    for _w, start, end in jieba.tokenize(text):
+        out.update((start, end))
+    return out
 
 
 @lru_cache(maxsize=1)

@@ -38,7 +38,16 @@ class Profile:
         return dict(self.data.get(name, {}))
 
     def words(self, section: str, key: str) -> list[str]:
-        return [str(x) for x in self.data.get(section, {}).get(key, [])]
+        return [str(x) for x in self.data.get(section, {}).get(key, [])] + self._shared.get((section, key), [])
+
+    @cached_property
+    def _shared(self) -> dict[tuple[str, str], list[str]]:
+        """Lists that take in another table, so each name is written once: the proposer bodies of
+        offices.toml ([proposer_bodies]) are CPPCC words and body proposers of intake.toml too."""
+        if "proposer_bodies" not in self.data:
+            return {}
+        return {("intake_cues", "cppcc_words"): self.proposer_body_names,
+                ("intake_cues", "body_proposer"): [self.proposer_body.pattern]}
 
     # -- documents ------------------------------------------------------------------------------------
     @cached_property
@@ -122,9 +131,15 @@ class Profile:
 
         It restates the proposal's words, so it matches every question on the topic while answering none."""
         pieces = [x.strip() for x in re.split(r"(?<=[。!?;:])|\n", text) if x.strip()]
-        return bool(pieces) and all(
-            self.salutation.match(x) or self.frame_sentence.search(x) or self.closing_line.match(x)
-            or (x.endswith(":") and not re.search(r"\d", x)) for x in pieces)
+        return bool(pieces) and all(self.frame_line(x) for x in pieces)
+
+    def frame_line(self, text: str) -> bool:
+        """One sentence or line (normalised) of a letter's frame: salutation ("魏朗代表:"), acknowledgement,
+        thanks, closing, contact line, the signing office, or a lead-in ending in ":" ("现说明如下:")."""
+        x = text.strip()
+        return bool(self.salutation.match(x) or self.frame_sentence.search(x) or self.closing_line.match(x)
+                    or self.contact_line.match(x) or self.office_line.match(x)
+                    or (x.endswith(":") and not re.search(r"\d", x)))
 
     @cached_property
     def closings(self) -> tuple[str, ...]:
@@ -143,14 +158,57 @@ class Profile:
         return re.compile(self.data["letters"]["date_line"])
 
     @cached_property
+    def number_token(self) -> str:
+        """A proposal number as written (DH0271, J027, 21-103, Y19): {NO} in the number patterns."""
+        return str(self.data["letters"]["number_token"])
+
+    def _no(self, pattern: str) -> str:
+        return pattern.replace("{NO}", self.number_token)
+
+    @cached_property
     def number_patterns(self) -> list[re.Pattern[str]]:
-        return [re.compile(p["pattern"], re.M) for p in self.data["letters"]["number_patterns"]]
+        return [re.compile(self._no(p["pattern"]), re.M) for p in self.data["letters"]["number_patterns"]]
+
+    def number_pattern(self, name: str) -> re.Pattern[str]:
+        """One named number pattern: "bare" is 第…号 alone."""
+        entry = next(p for p in self.data["letters"]["number_patterns"] if p.get("name") == name)
+        return re.compile(self._no(entry["pattern"]), re.M)
+
+    @cached_property
+    def title_number(self) -> re.Pattern[str]:
+        """A number in brackets before a proposal's title: "(117)关于…的提案"."""
+        return re.compile(self._no(self.data["letters"]["title_number"]["pattern"]))
 
     @cached_property
     def doc_number(self) -> re.Pattern[str]:
         return re.compile(self.data["letters"]["doc_number"])
 
     # -- offices --------------------------------------------------------------------------------------
+    @cached_property
+    def proposer_body_names(self) -> list[str]:
+        """Every name of a democratic party (full and short), 工商联 and 无党派人士."""
+        sec = self.data.get("proposer_bodies", {})
+        parties = [str(n) for p in sec.get("parties", []) for n in (p["full"], *p["short"])]
+        return parties + [str(n) for o in sec.get("others", []) for n in o["names"]]
+
+    @cached_property
+    def proposer_body(self) -> re.Pattern[str]:
+        """A proposer that is a democratic party, 工商联 or the non-party group: 民建东莞市委会, 民盟广州市委,
+        中国农工民主党东莞市委员会, 市工商联. A short form counts at the start only (王民进 is a person)."""
+        sec = self.data.get("proposer_bodies", {})
+        short = [str(s) for p in sec.get("parties", []) for s in p["short"]]
+        anywhere = [str(p["full"]) for p in sec.get("parties", [])] + [str(n) for o in sec.get("others", [])
+                                                                       for n in o["names"]]
+        return re.compile(rf"^(?:{_alt(short)})|{_alt(anywhere)}")
+
+    @cached_property
+    def ministry(self) -> re.Pattern[str]:
+        """A national issuer at the start of a title or office (教育部, 国家发展和改革委员会, 国务院办公厅):
+        its documents name no place of their own."""
+        sec = self.data["offices"]
+        names = [str(n) for m in sec["ministries"] for n in (m["name"], *m.get("short", []))]
+        return re.compile(rf"^(?:{_alt(names)})(?!门)|{'|'.join(self.words('offices', 'national_cues'))}")
+
     @cached_property
     def office_suffix(self) -> str:
         return _alt(self.words("offices", "suffixes"))

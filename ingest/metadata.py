@@ -174,7 +174,7 @@ def resolve_place(office: str, title: str, header_office: str, lines: list[str])
     """Where the document comes from: its office, then its title, then the header, then what its text
     names (the place containing every named place). A national document (全国…, a ministry) has none."""
     gz = gazetteer()
-    if re.search(r"全国|国务院|^国家|^(教育|财政|商务|科学技术|工业和信息化|交通运输|农业农村)部", title + office):
+    if profile().ministry.search(title + office):  # a ministry's or a nationwide document
         return None
     for text in (office, title, header_office):
         if text and (ms := gz.mentions(text)) and (p := gz.resolve(ms)) is not None:

@@ -14,7 +14,8 @@ P = profile()
 
 
 def test_every_table_is_defined_once_and_loads() -> None:
-    for table in ("kinds", "doc_kinds", "title_cues", "headings", "chrome", "letters", "offices", "places", "questions"):
+    for table in ("kinds", "doc_kinds", "title_cues", "headings", "chrome", "letters", "offices", "proposer_bodies",
+                  "places", "questions"):
         assert P.data.get(table), table
 
 
@@ -29,10 +30,74 @@ def test_heading_scheme_matches_its_example(scheme) -> None:  # type: ignore[no-
     assert scheme.pattern.match(scheme.example)
 
 
-@pytest.mark.parametrize("entry", P.data["letters"]["number_patterns"], ids=lambda e: e["example"][:12])
-def test_number_pattern_reads_its_example(entry: dict[str, str]) -> None:
-    m = re.search(entry["pattern"], entry["example"], re.M)
-    assert m and m[1] and m[1] in entry["example"]
+@pytest.mark.parametrize("i", range(len(P.data["letters"]["number_patterns"])))
+def test_number_pattern_reads_its_example(i: int) -> None:
+    example = P.data["letters"]["number_patterns"][i]["example"]
+    m = P.number_patterns[i].search(example)
+    assert m and m[1] and m[1] in example
+
+
+def test_the_number_patterns_shared_with_intake() -> None:
+    assert P.number_pattern("bare").search("第2023—015号")[1] == "2023—015"  # type: ignore[index]
+    entry = P.data["letters"]["title_number"]
+    assert (m := P.title_number.match(entry["example"])) and m[1] == "117"
+    assert P.title_number.match("(1)关于加快数字经济发展的提案") is None  # a list item, not a number
+
+
+@pytest.mark.parametrize("entry", P.data["offices"]["ministries"], ids=lambda e: e["name"])
+def test_a_ministry_is_national(entry: dict[str, object]) -> None:
+    assert P.ministry.search(str(entry["example"]))
+    for short in entry.get("short", []):  # type: ignore[attr-defined]
+        assert P.ministry.search(f"{short}关于…的答复")
+
+
+@pytest.mark.parametrize("text", ["民政部门关于…的答复", "东莞市教育局关于…的答复", "关于加强财政部门监管的建议"])
+def test_a_local_office_is_not_a_ministry(text: str) -> None:
+    assert not P.ministry.search(text)
+
+
+@pytest.mark.parametrize(("line", "frame"), [
+    ("魏朗代表:", True), ("您提出的《关于加快数字经济发展的建议》收悉。", True), ("现将有关情况答复如下:", True),
+    ("感谢您对我市工业发展的关心和支持。", True), ("对您的建议表示衷心的感谢。", True), ("此复。", True),
+    ("联系人:张三,电话:0769-12345678", True), ("东莞市工业和信息化局", True),
+    ("2023年全市新增高新技术企业120家。", False), ("我局将加大对中小企业的扶持力度。", False),
+])
+def test_frame_line(line: str, frame: bool) -> None:
+    assert P.frame_line(line) is frame
+
+
+# -- chrome: never a content line ------------------------------------------------------------------------
+def _content_lines() -> list[str]:
+    """Every heading (一、 (一) 1. (1) …) and every sentence (over 25 characters, ending in 。) of the seed and
+    dev corpora."""
+    from pathlib import Path
+
+    from core.text import normalize_text
+
+    root = Path(__file__).resolve().parents[1]
+    out: list[str] = []
+    for f in sorted([*root.glob("corpus/*.txt"), *root.glob("eval/corpora/dev/*.txt")]):
+        for ln in normalize_text(f.read_text(encoding="utf-8")).split("\n"):
+            ln = re.sub(r"[ \t]+", " ", ln).strip()
+            if any(h.pattern.match(ln) for h in P.heading_schemes) or (len(ln) > 25 and ln.endswith("。")):
+                out.append(ln)
+    return out
+
+
+CONTENT = _content_lines()
+
+
+@pytest.mark.parametrize("entry", P.data["chrome"]["line_patterns"], ids=lambda e: e["example"][:12])
+def test_chrome_pattern_never_matches_content(entry: dict[str, object]) -> None:
+    rx = re.compile(str(entry["pattern"]), re.IGNORECASE)
+    counter = [str(c) for c in entry.get("counter", [])]  # type: ignore[attr-defined]
+    hits = [ln for ln in [*counter, *CONTENT] if rx.fullmatch(ln)]
+    assert not hits, hits[:3]
+    assert not any(P.chrome_line.match(c) for c in counter)
+
+
+def test_the_corpora_give_content_lines_to_check() -> None:
+    assert len(CONTENT) > 200
 
 
 @pytest.mark.parametrize("slot", P.data["questions"]["slots"], ids=lambda s: s["slot"])
@@ -74,6 +139,36 @@ def test_office_line(line: str, is_office: bool) -> None:
 )
 def test_salutation(line: str, is_salutation: bool) -> None:
     assert bool(P.salutation.match(line)) is is_salutation
+
+
+def test_no_stop_word_is_a_prefecture_or_province() -> None:
+    """Stop words are words that are not places: a prefecture's or province's short name (长治, 延安, 海南), as
+    the suffix rules give it before any stop word is taken out, is never one."""
+    cfg = P.section("places")
+    shorts = set()
+    for p in gazetteer().places:
+        if p.level <= 2:
+            suffix = next((x for x in cfg["strip_suffixes"] if p.name.endswith(x) and len(p.name) > len(x)), "")
+            if suffix:
+                core_name = p.name[: -len(suffix)]
+                shorts.add(re.sub(cfg["ethnic_pattern"], "", core_name) or core_name)
+    assert "延安" in shorts and "海南" in shorts
+    assert not set(cfg["short_name_stopwords"]) & shorts, sorted(set(cfg["short_name_stopwords"]) & shorts)
+
+
+@pytest.mark.parametrize(("question", "place"), [
+    ("延安市有多少家企业通过评价？", "延安市"), ("延安有多少家企业通过评价？", "延安市"),
+    ("长治有多少家专精特新企业？", "长治市"), ("大同今年新增了多少家企业？", "大同市"),
+    ("和田的红枣产业有什么扶持？", "和田地区"), ("海东市的补贴标准是多少？", "海东市"),
+])
+def test_a_prefecture_named_in_a_question_is_a_place(question: str, place: str) -> None:
+    ms = gazetteer().mentions(question, short=True)
+    assert len(ms) == 1 and place in [p.name for p in ms[0].places]  # 和田 is also 和田市 and 和田县
+
+
+@pytest.mark.parametrize("text", ["确保社会长治久安", "两份方案大同小异", "农村道路和田间道路", "推动沿海东部地区发展"])
+def test_a_short_name_inside_a_longer_word_is_no_place(text: str) -> None:
+    assert gazetteer().mentions(text, short=True) == []
 
 
 def test_agency_aliases_expand_short_names() -> None:
@@ -152,3 +247,10 @@ def test_which_ones_is_a_list_not_a_count() -> None:
     assert asked_slot("评价分哪几个阶段，时间怎么排？") is None
     slot = asked_slot("哪几条路加了垃圾桶，一共多少个？")
     assert slot is not None and slot.slot == "count"
+
+
+def test_a_question_naming_yanan_is_scoped_to_yanan() -> None:
+    from core.places import named_places
+
+    assert named_places("延安市有多少家企业通过评价？", {"延安市", "东莞市"}) == (["延安市"], [])
+    assert named_places("延安有多少家企业通过评价？", {"东莞市"}) == ([], ["延安"])

@@ -174,10 +174,10 @@ def _cell_label(cell: str) -> tuple[str, str] | None:
     return None
 
 
-_NUMBER = re.compile(r"第\s*([A-Za-z]{0,6}[-—－]?\d[\dA-Za-z\-—－]{0,20})\s*号")
+_NUMBER = profile().number_pattern("bare")  # 第…号: domain profile (documents.toml [letters])
 
 
-_PAREN_NUMBER = re.compile(r"^\(\s*([A-Za-z]{0,6}[-]?\d[\dA-Za-z\-]{1,20})\s*\)\s*")
+_PAREN_NUMBER = profile().title_number  # "(117)关于…的提案": domain profile
 
 
 _TITLE = re.compile(r"关于.{2,80}?的(?:建议|提案|议案)")
@@ -188,7 +188,7 @@ def _clean_number(value: str) -> str:
     if m := _NUMBER.search(v):
         return m.group(1).replace("—", "-").replace("－", "-")
     v = re.sub(r"^第|号$", "", v).strip()
-    m2 = re.search(r"[A-Za-z]{0,6}[-]?\d[\dA-Za-z\-]*", v)
+    m2 = re.search(profile().number_token, v)
     return m2.group(0) if m2 else ""
 
 

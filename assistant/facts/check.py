@@ -284,7 +284,7 @@ def check_commitments(draft: ArchiveDoc, related: list[tuple[ArchiveDoc, str]]) 
 
 
 # -- (d) wording ---------------------------------------------------------------------------------------------------------
-_FRAME = re.compile(r"收悉|感谢|此复|联系人|^[\u4e00-\u9fff()]{2,30}(局|委员会|办公室|政府)$|(代表|委员)[:：]$|说明[:：]")
+_FRAME = profile().frame_line  # salutation, 收悉, thanks, 此复, contact, signing office: domain profile
 
 
 def _claims(draft: ArchiveDoc) -> list[str]:
@@ -292,7 +292,7 @@ def _claims(draft: ArchiveDoc) -> list[str]:
     for text, _meta in draft.passages:
         for s in sentences(text):
             s2 = normalize_text(s).strip()
-            if _FRAME.search(s2) or not cite.is_claim(s2):
+            if _FRAME(s2) or not cite.is_claim(s2):
                 continue
             out.append(s.strip())
     return list(dict.fromkeys(out))

@@ -1,4 +1,4 @@
-"""Draft reply letters (答复函): the proposal's asks, material per ask, the letter, and its structure check."""
+"""The letter's fixed parts: salutation, acknowledgement, title, and the structure check."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ def salutation(p: Proposal, role: Role, lead_office: str) -> str:
     who = p.proposer.strip()
     if not who:
         return f"{BLANK}："
-    if re.fullmatch(r"[\u4e00-\u9fff]{2,4}", who) and not re.search(r"(代表|委员|会|党|社|盟|所|部|局|委|组)$", who):
+    if (re.fullmatch(r"[\u4e00-\u9fff]{2,4}", who) and not re.search(r"(代表|委员|会|党|社|盟|所|部|局|委|组)$", who)
+            and not profile().proposer_body.search(who)):  # 民建, 工商联: a body, never 民建委员
         who += "代表" if p.kind_name == "建议" else "委员"  # a person's name alone
     return f"{who}："
 

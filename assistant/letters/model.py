@@ -1,4 +1,5 @@
-"""Draft reply letters (答复函): the proposal's asks, material per ask, the letter, and its structure check."""
+"""What a letter is made of: the proposal, the request to draft, the letter's fields, the draft and its
+coverage of the asks."""
 
 from __future__ import annotations
 
@@ -46,7 +47,8 @@ class Proposal:
     def kind_name(self) -> str:
         if self.kind in ("建议", "提案"):
             return self.kind
-        if self.proposer.endswith("委员") or self.proposer.endswith(("委会", "党派", "民进", "九三学社")):
+        # a 政协 member, a party's committee, or a body of the profile (民盟广州市委, 农工党, 市工商联) proposes a 提案
+        if self.proposer.endswith(("委员", "委会", "党派")) or profile().proposer_body.search(self.proposer):
             return "提案"
         return "建议"
 
