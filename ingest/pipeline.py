@@ -47,6 +47,7 @@ class IngestReport:
     ocr_pages: int = 0
     low_confidence: list[tuple[str, str]] = field(default_factory=list)  # (path, "pages 2, 3")
     renamed: list[tuple[str, str]] = field(default_factory=list)  # (path, id): its name was another file's
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (path, what the loader could not do as usual)
     rekeyed: int = 0  # documents of an older store found under their file-name id, moved to their path's id
     seconds: float = 0.0
 
@@ -268,12 +269,12 @@ class _Batch:
         if sha in self.shas_seen:  # the same bytes under two names would be retrieved and cited twice
             report.duplicates.append((str(path), f"same content as {self.shas_seen[sha]}; stored once"))
             return
-        self.shas_seen[sha] = path
         doc_id = self._free_id(src)
         self.present.add(doc_id)
         first = self.ids_seen.get(doc_id)
         try:
             if first is None and self.store.is_current(doc_id, sha, self.key, self.stored):
+                self.shas_seen[sha] = path
                 self.ids_seen[doc_id] = path
                 self.keys_seen[doc_id] = str(self.stored[doc_id].get("text_key", ""))
                 report.unchanged += 1
@@ -298,6 +299,7 @@ class _Batch:
             parsed = parse_file(path, self.settings, sha, doc_id, src.rel)
         if doc_id != doc_id_for(path, src.rel):
             report.renamed.append((str(path), doc_id))
+        self.shas_seen[sha] = path  # only a file read whole stands for its bytes
         self._take(path, doc_id, parsed)
 
     def _owner(self, doc_id: str) -> str:
@@ -334,6 +336,8 @@ class _Batch:
         report.ocr_pages += len([p for p in str(meta.get("ocr_pages", "")).split(",") if p])
         if meta.get("ocr_low_pages"):
             report.low_confidence.append((str(path), f"pages {meta['ocr_low_pages']}"))
+        if meta.get("load_notes"):
+            report.notes.append((str(path), str(meta["load_notes"])))
         self.pending.append(parsed)
 
 

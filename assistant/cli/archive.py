@@ -41,6 +41,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(f"FAILED {path}: {reason}", file=sys.stderr)
     for path, note in report.duplicates:
         print(f"SAME TEXT {path}: {note}", file=sys.stderr)
+    for path, note in report.notes:
+        print(f"NOTE {path}: {note}", file=sys.stderr)
     for path, doc_id in report.renamed:
         print(f"SAME NAME {path}: its name is another file's document; stored as {doc_id}", file=sys.stderr)
     for path, pages in report.low_confidence:

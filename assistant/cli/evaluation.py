@@ -127,6 +127,10 @@ def _baseline(args: argparse.Namespace, run: dict[str, Any]) -> int:
     baseline = json.loads(Path(args.baseline).read_text(encoding="utf-8"))
     if baseline.get("config", {}).get("generator") != run["config"]["generator"]:
         return 0
+    made_on = baseline.get("config", {}).get("question_set_sha256")
+    if made_on and made_on != run["config"]["question_set_sha256"]:
+        print(f"baseline {args.baseline} is another question set's: not compared (pass --baseline)", file=sys.stderr)
+        return 0
     found = regressions(run["summary"], baseline["summary"])
     for line in found:
         print(f"REGRESSION {line}", file=sys.stderr)

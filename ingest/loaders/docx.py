@@ -52,15 +52,14 @@ def docx_lines(document: Any) -> Iterator[str]:
         elif element.tag == tbl_tag:
             for row in children(element, tr_tag):
                 # Raw cells: a horizontally merged cell is one w:tc, a vertically merged one is read where
-                # it starts, so a merged cell's text is never repeated across its span.
+                # it starts, so a merged cell's text is never repeated across its span. Every cell keeps its
+                # column (an empty or continued cell as nothing): a value never moves under another year.
                 cells = [
-                    " ".join(" ".join(paragraph_text(p) for p in cell.iter(p_tag)).split())
+                    "" if continues_merge(cell) else " ".join(" ".join(paragraph_text(p) for p in cell.iter(p_tag)).split())
                     for cell in children(row, tc_tag)
-                    if not continues_merge(cell)
                 ]
-                line = CELL_SEPARATOR.join(cell for cell in cells if cell)
-                if line:
-                    yield line
+                if any(cells):
+                    yield CELL_SEPARATOR.join(cells).strip()
         elif element.tag == sdt_tag:
             content = element.find(sdt_content_tag)
             if content is not None:

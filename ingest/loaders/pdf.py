@@ -48,11 +48,11 @@ def _open_checked(path: Path, data: bytes) -> Any:
 def _table_rows(table: Any) -> list[str]:
     rows = []
     for row in table.extract():
-        # A merged cell is given once; the cells it spans come back as None.
-        cells = [" ".join(str(cell).split()) for cell in row if cell]
-        line = CELL_SEPARATOR.join(cell for cell in cells if cell)
-        if line:
-            rows.append(line)
+        # an empty cell ("") keeps its column as nothing, so a value never moves under the wrong year's
+        # heading; a cell a merged cell spans (None) is the merged cell's, given once
+        cells = [" ".join(str(cell).split()) for cell in row if cell is not None]
+        if any(cells):
+            rows.append(CELL_SEPARATOR.join(cells).strip())
     return rows
 
 
@@ -85,17 +85,22 @@ def _plumber_page_text(page: Any) -> str:
     return "\n".join(p for _, block in blocks for p in block)
 
 
-def _text_pages(path: Path, data: bytes, reader: Any) -> list[str]:
-    """Text of each page; pypdf's plain extraction where pdfplumber cannot read the file."""
+FALLBACK_NOTE = "tables not read as tables: pdfplumber could not read the file, pypdf's plain text was used"
+
+
+def _text_pages(path: Path, data: bytes, reader: Any) -> tuple[list[str], str]:
+    """Text of each page, and a note when pypdf's plain extraction stood in for pdfplumber (its tables are
+    then flat text, which the ingest report says)."""
     try:
         import pdfplumber
 
         with pdfplumber.open(io.BytesIO(data), password="") as pdf:
-            return [_plumber_page_text(page) for page in pdf.pages]
+            return [_plumber_page_text(page) for page in pdf.pages], ""
     except Exception:
         pass
     try:
-        return [normalise_newlines(page.extract_text() or "").replace("\x00", "").strip() for page in reader.pages]
+        return [normalise_newlines(page.extract_text() or "").replace("\x00", "").strip()
+                for page in reader.pages], FALLBACK_NOTE
     except Exception as exc:
         raise LoadError(path, f"corrupt PDF: {short(exc)}") from exc
 
@@ -118,10 +123,10 @@ def _render(data: bytes, numbers: list[int]) -> Any:
 
 def read_pdf(path: Path, data: bytes) -> Document:
     reader = _open_checked(path, data)
-    texts = _text_pages(path, data, reader)
+    texts, fallback = _text_pages(path, data, reader)
     pages = [Page(number, text) for number, text in enumerate(texts, start=1)]
     blank = [p.number for p in pages if not p.text.strip()]
-    notes: list[str] = []
+    notes: list[str] = [fallback] if fallback else []
     if blank:
         try:
             for page in ocr_pages(_render(data, blank), len(blank), path.name):
