@@ -1,8 +1,9 @@
 """Metadata extraction over every hand-read truth.json entry of the dev corpus (eval/corpora/dev).
 
 Each (document, field) is its own test. The few fields the text cannot give by rule are listed with
-the reason (strict xfail: when one starts to pass, the list must shrink). Tuned and held-out documents
-(eval/dev-split.json) are both here; eval/metadata_accuracy.py prints the figures per split.
+the reason (strict xfail: when one starts to pass, the list must shrink). Only the tuned documents of
+eval/dev-split.json are tests: the held-out ones are measured, never must-pass (eval/metadata_accuracy.py prints
+the figures of both splits apart), so that no rule is ever written to make a held-out document pass.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from ingest.load import load_file
 from ingest.pipeline import parse_text
 
 DEV = Path(__file__).resolve().parent.parent / "eval" / "corpora" / "dev"
-TRUTH: dict[str, dict[str, Any]] = json.loads((DEV / "truth.json").read_text(encoding="utf-8"))
+ALL_TRUTH: dict[str, dict[str, Any]] = json.loads((DEV / "truth.json").read_text(encoding="utf-8"))
+HELD_OUT = set(json.loads((DEV.parent.parent / "dev-split.json").read_text(encoding="utf-8"))["held_out"])
+TRUTH = {d: t for d, t in ALL_TRUTH.items() if d not in HELD_OUT}
 FIELDS = ("kind", "province", "city", "district", "office", "number", "doc_number", "proposer", "body", "date", "title")
 
 # what no rule can read from the text (the truth's README calls these implied or garbled)

@@ -106,10 +106,42 @@ def test_project_question_set_is_valid_and_grounded() -> None:
 
 def test_material_coverage_keeps_asks_without_material_apart() -> None:
     from assistant.evaluation.metrics import material_coverage
-    from assistant.letters.model import AskCoverage
 
-    asks = [AskCoverage("增设候车亭", [], False), AskCoverage("增加早晚高峰班次", [1], True),
-            AskCoverage("加装护栏和警示标志", [2], True)]
+    asks, found = ["增设候车亭", "增加早晚高峰班次", "加装护栏和警示标志"], [False, True, True]
     # the archive holds nothing on 候车亭 or 护栏: a blank there is honest, a "found" is not
-    assert material_coverage(asks, ["增设候车亭", "加装护栏和警示标志"]) == (1.0, 0.5)
-    assert material_coverage(asks, []) == (2 / 3, None)
+    assert material_coverage(asks, found, ["增设候车亭", "加装护栏和警示标志"]) == (1.0, 0.5)
+    assert material_coverage(asks, found, []) == (2 / 3, None)
+
+
+LETTER = """王明代表：
+您提出的《关于改善公交出行的建议》收悉，现答复如下：
+一、工作开展情况
+（一）关于增加早晚高峰公交班次
+我局已在早晚高峰时段为麻天路公交线路增开班次6班[1]。
+（二）关于增设候车亭
+全市今年新建充电桩200个[2]。
+（三）关于加装护栏和警示标志
+【资料库中未找到相关材料，请承办人补充】
+二、下一步工作计划
+（一）下一步，我局将在急弯陡坡路段加装护栏和警示标志[3]。
+此复。
+"""
+
+
+def test_ask_coverage_is_read_from_the_letter_not_the_drafters_ticks() -> None:
+    """An ask is answered by cited sentences about it: a sentence about something else under its heading is
+    not, a blank is not, a next step on it is."""
+    from assistant.evaluation.asks import judge_asks
+
+    asks = ["增加早晚高峰公交班次", "增设候车亭", "加装护栏和警示标志"]
+    assert judge_asks(LETTER, asks) == [True, False, True]
+    assert judge_asks(LETTER.replace("[3]", ""), asks) == [True, False, False]  # an uncited plan is no answer
+
+
+def test_a_run_that_mostly_fell_back_is_not_labelled_llm() -> None:
+    from assistant.evaluation.metrics import generator_label
+
+    rows = [{"generator": "llm:m"}, {"generator": "offline"}, {"generator": "offline"}]
+    assert generator_label("llm", rows) == ("offline (model answered 1 of 3)",
+                                             {"answered_by_model": 1, "fell_back_offline": 2})
+    assert generator_label("llm", rows[:1])[0] == "llm" and generator_label("offline", rows) == ("offline", {})

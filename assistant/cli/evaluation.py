@@ -14,7 +14,13 @@ from assistant.retrieval.hybrid import Mode
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from assistant.evaluation.metrics import QuestionSetError, load_questions, run_retrieval_eval, write_run
+    from assistant.evaluation.metrics import (
+        QuestionSetError,
+        generator_label,
+        load_questions,
+        run_retrieval_eval,
+        write_run,
+    )
     from assistant.retrieval.services import build_services
 
     try:
@@ -39,7 +45,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
         if full is None:
             return 2
         run = {**full, "retrieval": retrieval["retrieval"]}
-    run = {"config": _run_config(args, services, k, generator, t0), **run}
+    config = _run_config(args, services, k, generator, t0)
+    if not args.retrieval_only:
+        config["generator"], counts = generator_label(generator, run["questions"])
+        config.update(counts)
+    run = {"config": config, **run}
     out = write_run(Path(args.out), run)
     _write_reports(args, run)
     status = _baseline(args, run)

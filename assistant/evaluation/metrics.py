@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from assistant.evaluation.asks import judge_asks
 from core.profile import profile
 from core.text import collapse_ws, normalize_text
 
@@ -259,6 +260,7 @@ def answer_row(item: dict[str, Any], ans: Any, k: int, judge: Any = None) -> dic
     m["attributed_sentences"] = sum(s.attributed for s in ans.report.sentences)
     return {"id": item["id"], "kind": item["kind"], "question": item["question"], "answer": ans.text,
             "refused": ans.refused, "notice": ans.notice, "unsupported": [s.text for s in ans.report.unsupported],
+            "generator": ans.generator,
             "citations": [ans.citation(n)["label"] for n in sorted({n for s in ans.report.sentences for n in s.cited})],
             "retrieved": [h.label for h in ans.hits], "retrieval_ms": round(ans.retrieval_ms, 2),
             "generation_ms": round(ans.generation_ms, 2), "metrics": m}
@@ -267,7 +269,7 @@ def answer_row(item: dict[str, Any], ans: Any, k: int, judge: Any = None) -> dic
 def draft_row(item: dict[str, Any], draft: Any, k: int, judge: Any = None) -> dict[str, Any]:
     passages = [Passage(h.meta.doc_id, h.meta.chunk_index, h.text)
                 for h in draft.passages]
-    m: dict[str, Any] = retrieval_metrics(item, passages, len(passages) or k)
+    m: dict[str, Any] = retrieval_metrics(item, passages, k)  # at k, like answers: the first k of the material
     m["must_include"] = must_include(item.get("must_include", []), draft.text)
     m["citation_validity"] = citation_validity(draft.report.markers_total, draft.report.markers_valid)
     m["citation_support_recall"], m["citation_support_precision"] = support_figures(draft.report)
@@ -277,19 +279,24 @@ def draft_row(item: dict[str, Any], draft: Any, k: int, judge: Any = None) -> di
         m["judge_support_recall"] = judge.judge_report(draft.report, support_texts(draft.passages))
     m["draft_structure"] = sum(draft.structure.values()) / len(draft.structure)
     m["draft_complete"] = float(draft.complete)
-    m["draft_ask_coverage"] = sum(a.found for a in draft.asks) / len(draft.asks) if draft.asks else None
+    # the evaluator reads coverage from the letter's text; the drafter's own ticks are kept for comparison only
+    asks = [a.ask for a in draft.asks]
+    judged = judge_asks(draft.text, asks)
+    m["draft_ask_coverage"] = sum(judged) / len(judged) if judged else None
+    m["draft_ask_claimed"] = sum(a.found for a in draft.asks) / len(draft.asks) if draft.asks else None
     m["draft_ask_coverage_material"], m["draft_honest_blanks"] = material_coverage(
-        draft.asks, item.get("asks_without_material", []))
+        asks, judged, item.get("asks_without_material", []))
     m["unsupported_sentences"] = len(draft.report.unsupported)
     return {"id": item["id"], "kind": item["kind"], "question": item["question"], "answer": draft.text,
             "refused": False, "notice": draft.notice, "citations": [s["label"] for s in draft.sources()],
             "unsupported": [s.text for s in draft.report.unsupported],
             "retrieved": [h.label for h in draft.passages], "structure": draft.structure,
-            "asks": [{"ask": a.ask, "found": a.found} for a in draft.asks],
+            "asks": [{"ask": a.ask, "found": j, "claimed": a.found} for a, j in zip(draft.asks, judged, strict=True)],
+            "generator": draft.generator,
             "retrieval_ms": round(draft.retrieval_ms, 2), "generation_ms": round(draft.generation_ms, 2), "metrics": m}
 
 
-def material_coverage(asks: list[Any], without: list[str]) -> tuple[float | None, float | None]:
+def material_coverage(asks: list[str], found: list[bool], without: list[str]) -> tuple[float | None, float | None]:
     """Ask coverage apart for the asks the archive holds material on, and for those it does not (listed by the
     question set, each checked by hand): an ask without material is answered honestly by a blank, not found.
 
@@ -298,8 +305,8 @@ def material_coverage(asks: list[Any], without: list[str]) -> tuple[float | None
         a = normalize_text(ask)
         return any(normalize_text(w) in a or a in normalize_text(w) for w in without)
 
-    has = [x.found for x in asks if not lacks(x.ask)]
-    lack = [not x.found for x in asks if lacks(x.ask)]
+    has = [f for a, f in zip(asks, found, strict=True) if not lacks(a)]
+    lack = [not f for a, f in zip(asks, found, strict=True) if lacks(a)]
     return (sum(has) / len(has) if has else None), (sum(lack) / len(lack) if lack else None)
 
 
@@ -328,6 +335,16 @@ def eval_item(item: dict[str, Any], assistant: Any, drafter: Any, k: int, genera
     if item.get("split"):  # tuned / held_out: figures are reported for each apart
         row["split"] = str(item["split"])
     return row
+
+
+def generator_label(requested: str, rows: list[dict[str, Any]]) -> tuple[str, dict[str, int]]:
+    """What actually produced a run's answers: a run that asked for the model but got offline answers for most
+    items (the model failed, the fallback answered) is not labelled llm; the counts say how many each."""
+    if requested != "llm":
+        return requested, {}
+    by_model = sum(1 for r in rows if str(r.get("generator", "")).startswith("llm"))
+    counts = {"answered_by_model": by_model, "fell_back_offline": len(rows) - by_model}
+    return ("llm" if by_model * 2 > len(rows) else f"offline (model answered {by_model} of {len(rows)})"), counts
 
 
 def build_run(rows: list[dict[str, Any]], k: int) -> dict[str, Any]:
