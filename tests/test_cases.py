@@ -137,12 +137,12 @@ def test_cli_flow_from_proposal_file_to_final_letter(cli_env: Path, tmp_path: Pa
     for ask, office in expect.items():
         k = next(i for i, ln in enumerate(lines) if ask in ln and ln.startswith("（"))
         end = next((i for i in range(k + 1, len(lines)) if lines[i].startswith(("（", "二、"))), len(lines))
-        cited = {int(n) for ln in lines[k + 1:end] for n in cite._CANON.findall(ln)}
+        cited = {int(n) for ln in lines[k + 1:end] for n in cite.CANON.findall(ln)}
         assert any(sources[n]["office"] == office for n in cited if n in sources), (ask, office)
     # nothing of one office attributed to another: a sentence citing an opinion names only that office
     short = {"东莞市财政局": "市财政局", "东莞市工业和信息化局": "市工业和信息化局"}
     for ln in lines:
-        for n in map(int, cite._CANON.findall(ln)):
+        for n in map(int, cite.CANON.findall(ln)):
             src = sources.get(n)
             if src and "会办意见" in src["title"]:
                 others = [s for o, s in short.items() if o != src["office"]]
@@ -152,8 +152,12 @@ def test_cli_flow_from_proposal_file_to_final_letter(cli_env: Path, tmp_path: Pa
     # edit, save a version, diff
     edited = tmp_path / "v2.txt"
     edited.write_text(text.replace("此复", "特此答复。").replace("【日期待填写】", "2024年6月1日"), encoding="utf-8")
-    rc, out, _ = _run(capsys, "case", "1", "--edit", str(edited), "--author", "李四", "--note", "改日期")
+    rc, _, err = _run(capsys, "case", "1", "--edit", str(edited), "--author", "李四")
+    assert rc == 2 and "--base" in err  # an edit names the version it was made from
+    rc, out, _ = _run(capsys, "case", "1", "--edit", str(edited), "--base", "1", "--author", "李四", "--note", "改日期")
     assert rc == 0 and "第2版已保存" in out
+    rc, _, err = _run(capsys, "case", "1", "--edit", str(edited), "--base", "1", "--author", "王五")
+    assert rc == 3 and "第2版由李四于" in err and "没有丢失" in err  # made from 1 while 2 exists: refused
     rc, out, _ = _run(capsys, "case", "1", "--diff", "1", "2")
     assert rc == 0 and "[-【日期待填写】-]{+2024年6月1日+}" in out
 
@@ -190,6 +194,25 @@ def test_cli_flow_from_proposal_file_to_final_letter(cli_env: Path, tmp_path: Pa
     records = build_services(Settings()).store.doc_records()
     linked = {m.get("case_role") for m in records.values() if m.get("case_id") == 1}
     assert linked == {"opinion", "final"}
+    # a final case is read-only until reopened with a reason, and the reopening is recorded
+    rc, _, err = _run(capsys, "case", "1", "--edit", str(edited), "--base", "2")
+    assert rc == 2 and "已定稿" in err and "--reopen" in err
+    rc, _, err = _run(capsys, "case", "1", "--set", "title=改标题")
+    assert rc == 2 and "已定稿" in err
+    rc, _, err = _run(capsys, "case", "1", "--reopen")
+    assert rc == 2 and "须写明理由" in err
+    rc, out, _ = _run(capsys, "case", "1", "--reopen", "--reason", "领导要求补充数据", "--author", "赵六")
+    assert rc == 0 and "已重新打开" in out
+    rc, out, _ = _run(capsys, "case", "1")
+    assert "重新打开" in out and "赵六：领导要求补充数据" in out and "定稿 " in out and "（起草中）" in out
+    records = build_services(Settings()).store.doc_records()  # the set-aside final letter left the archive
+    assert {m.get("case_role") for m in records.values() if m.get("case_id") == 1} == {"opinion"}
+    rc, out, _ = _run(capsys, "case", "1", "--edit", str(final), "--base", "2", "--author", "赵六")
+    assert rc == 0 and "第3版已保存" in out
+    rc, out, err = _run(capsys, "case", "1", "--final", str(final), "--author", "赵六")
+    assert rc == 0 and "已定稿" in out, err
+    records = build_services(Settings()).store.doc_records()
+    assert {m.get("case_role") for m in records.values() if m.get("case_id") == 1} == {"opinion", "final"}
 
 
 def test_cli_bad_inputs_keep_the_case(cli_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

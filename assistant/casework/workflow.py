@@ -11,7 +11,7 @@ from typing import Any
 from assistant.answers.answer import support_texts
 from assistant.casework.intake import IntakeError, ParsedProposal
 from assistant.casework.opinions import Opinion
-from assistant.casework.store import CaseError, CaseStore, Version
+from assistant.casework.store import CaseError, CaseStore, Version, VersionConflict, final_message, when
 from assistant.evidence import cite
 from assistant.letters.frame import check_structure
 from assistant.letters.model import Draft, DraftRequest, LetterFields, Proposal
@@ -100,17 +100,28 @@ def _safe_name(name: str) -> str:
 
 
 def keep_file(settings: Settings, case_id: int, role: str, name: str, data: bytes) -> Path:
-    """A copy of a received file under data/cases/<id>/ (what the ingest reads); its bytes are also in the db."""
+    """A copy of a received file under data/cases/<id>/ (what the ingest reads); its bytes are also in the db.
+    Never overwrites a file kept before (a second file of the same name gets -2, -3…), so removing a refused
+    file's copy cannot remove an earlier one."""
     folder = settings.data_dir / "cases" / str(case_id)
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"case{case_id}-{role}-{_safe_name(name)}"
-    path.write_bytes(data)
-    return path
+    stem = f"case{case_id}-{role}-{_safe_name(name)}"
+    base, dot, ext = stem.rpartition(".") if "." in stem else (stem, "", "")
+    for i in range(1, 10_000):
+        path = folder / (stem if i == 1 else f"{base}-{i}{dot}{ext}")
+        try:
+            with path.open("xb") as fh:
+                fh.write(data)
+            return path
+        except FileExistsError:
+            continue
+    raise CaseError(f"{name}：同名文件过多，无法保存")
 
 
 def open_case(store: CaseStore, settings: Settings, name: str, data: bytes, office: str = "", role: str = "lead",
               lead_office: str = "", due: str = "") -> tuple[int, ParsedProposal]:
-    """Read an incoming proposal file and open its case (or return the open case of the same proposal).
+    """Read an incoming proposal file and open its case (or return the office's case of the same proposal:
+    looked up and created in one transaction, so two sessions opening one proposal get one case).
     IntakeError when the file cannot be read or is not a proposal: nothing is stored then."""
     import tempfile
 
@@ -121,11 +132,9 @@ def open_case(store: CaseStore, settings: Settings, name: str, data: bytes, offi
         path.write_bytes(data)
         parsed = read_proposal(path, settings.max_file_bytes)
         parsed.source = name
-    found = store.find(parsed, office) if office else None
-    if found is not None:
-        return found, store.get(found).proposal
-    return store.create(parsed, office, role, lead_office or parsed.lead_office if role == "co" else lead_office,
-                        due, (name, data)), parsed
+    lead = lead_office or parsed.lead_office if role == "co" else lead_office
+    case_id, created = store.create_or_find(parsed, office, role, lead, due, (name, data))
+    return case_id, parsed if created else store.get(case_id).proposal
 
 
 def attach_opinion(store: CaseStore, settings: Settings, case_id: int, name: str, data: bytes,
@@ -135,6 +144,8 @@ def attach_opinion(store: CaseStore, settings: Settings, case_id: int, name: str
     from assistant.casework.opinions import read_opinion
 
     case = store.get(case_id)
+    if case.is_final:
+        raise CaseError(final_message(case_id, case.final_at))
     path = keep_file(settings, case_id, "opinion", name, data)
     try:
         opinion = read_opinion(path, settings.max_file_bytes, name)
@@ -167,20 +178,49 @@ def case_request(store: CaseStore, case_id: int, date: str = "", fields: LetterF
 
 def draft_case(store: CaseStore, case_id: int, drafter: Any, generator: str | None = None, author: str = "",
                note: str = "", date: str = "", fields: LetterFields | None = None) -> tuple[Draft, int]:
-    """Draft the case's letter and save it as its next version."""
+    """Draft the case's letter and save it as its next version (a fresh draft: no base). Refused on a final
+    case before anything is drafted."""
+    case = store.get(case_id)
+    if case.is_final:
+        raise CaseError(final_message(case_id, case.final_at))
     draft = drafter.draft(case_request(store, case_id, date, fields), generator)
     n = store.add_version(case_id, draft.text, author, note or "生成草稿", draft_payload(draft))
     return draft, n
 
 
-def finalize(store: CaseStore, settings: Settings, case_id: int, name: str, data: bytes,
-             services: Any = None) -> tuple[str, list[str]]:
-    """Store the signed final letter, diff it against the last draft and ingest it into the archive."""
+def save_edit(store: CaseStore, case_id: int, text: str, base: int, author: str = "",
+              note: str = "") -> int | None:
+    """Save a text edited from version `base` as the next version; its number, or None when the text is the
+    base's unchanged (nothing saved). `VersionConflict` when someone saved a newer version since `base`: nothing
+    is written, the exception carries the newer version and this text (`exc.diff()` compares them), and the
+    edit can be saved again from `exc.newer.n` once merged. CaseError on a final case."""
     case = store.get(case_id)
+    if case.is_final:
+        raise CaseError(final_message(case_id, case.final_at))
+    if base > 0 and store.version(case_id, base).text.strip() == text.strip():
+        return None
+    return store.add_version(case_id, text, author, note or "修改", base=base)
+
+
+def conflict_view(exc: VersionConflict) -> dict[str, Any]:
+    """What the edit page shows for a refused save: the message, who saved the newer version and when, the
+    diff (newer → the edit), and both texts, so the drafter can load the newer one or save the merged edit
+    with `base=newer`."""
+    return {"message": str(exc), "newer": exc.newer.n, "author": exc.newer.author, "created": when(exc.newer.created),
+            "newer_text": exc.newer.text, "text": exc.text, "diff": exc.diff()}
+
+
+def finalize(store: CaseStore, settings: Settings, case_id: int, name: str, data: bytes,
+             services: Any = None, who: str = "") -> tuple[str, list[str]]:
+    """Store the signed final letter, diff it against the last draft and ingest it into the archive. Refused
+    (CaseError, nothing kept) when the case is already final: reopen it first."""
+    case = store.get(case_id)
+    if case.is_final:
+        raise CaseError(final_message(case_id, case.final_at))
     path = keep_file(settings, case_id, "final", name, data)
     try:
         text = read_letter(path)
-        diff = store.set_final(case_id, text, (name, data))
+        diff = store.set_final(case_id, text, (name, data), who)
     except (IntakeError, CaseError):
         path.unlink(missing_ok=True)
         raise
@@ -192,3 +232,22 @@ def finalize(store: CaseStore, settings: Settings, case_id: int, name: str, data
         except Exception as exc:
             notes.append(f"定稿已保存，但未能存入资料库：{exc}")
     return diff, notes
+
+
+def reopen_case(store: CaseStore, case_id: int, who: str, reason: str, services: Any = None) -> list[str]:
+    """Reopen a final case (the reason is required and recorded with who and the final letter set aside); with
+    services, the set-aside final letter's archive copy is withdrawn, so it is not cited while the letter is
+    being revised (its text stays in the case's events and files). Returns notes for the drafter."""
+    store.reopen(case_id, who, reason)
+    notes: list[str] = []
+    if services is not None:
+        try:
+            gone = [d for d, m in services.store.doc_records().items()
+                    if m.get("case_id") == case_id and m.get("case_role") == "final"]
+            for doc_id in gone:
+                services.store.delete_document(doc_id)
+            if gone:
+                services.store.bump_version()
+        except Exception as exc:  # the case is reopened either way
+            notes.append(f"已重新打开，但原定稿未能从资料库撤下：{exc}")
+    return notes

@@ -14,8 +14,16 @@ from typing import Any
 
 from assistant.casework.diff import render_diff
 from assistant.casework.intake import IntakeError, ParsedProposal
-from assistant.casework.store import CaseError, CaseStore
-from assistant.casework.workflow import attach_opinion, draft_case, draft_of, finalize, open_case
+from assistant.casework.store import CaseError, CaseStore, VersionConflict, final_message, when
+from assistant.casework.workflow import (
+    attach_opinion,
+    draft_case,
+    draft_of,
+    finalize,
+    open_case,
+    reopen_case,
+    save_edit,
+)
 from assistant.cli.common import settings_from
 from assistant.letters.draft import with_text
 from core.settings import Settings
@@ -57,6 +65,9 @@ def draft_from_file(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     case = store.get(case_id)
+    if case.is_final:  # nothing is drafted or attached on a final case
+        print(f"error: {final_message(case_id, case.final_at)}", file=sys.stderr)
+        return 2
     if not case.office:
         print(f"办件 #{case_id} 已保存；请用 --office 指定答复单位后再起草（assistant draft --case {case_id} --office …）",
               file=sys.stderr)
@@ -75,8 +86,12 @@ def draft_from_file(args: argparse.Namespace) -> int:
     for w in warnings:
         print(f"warning: {w}", file=sys.stderr)
     fields = LetterFields()
-    draft, n = draft_case(store, case_id, Drafter(Assistant(services)), args.generator, args.author,
-                          args.note, args.date or "", fields)
+    try:
+        draft, n = draft_case(store, case_id, Drafter(Assistant(services)), args.generator, args.author,
+                              args.note, args.date or "", fields)
+    except CaseError as exc:  # a final case: reopen it first
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     _print_draft(args, store, case_id, n, draft, warnings)
     _export(args, draft, to_docx, to_markdown, to_review_docx)
     return status
@@ -152,6 +167,19 @@ def cmd_case(args: argparse.Namespace) -> int:
     store = CaseStore.of(settings)
     try:
         case = store.get(args.id)
+        if args.reason and not args.reopen:
+            raise CaseError("--reason 只与 --reopen 一起使用")
+        services = None
+        if args.opinion or args.final or args.reopen:
+            from assistant.retrieval.services import build_services
+
+            services = build_services(settings)
+        if args.reopen:  # first, so that one command can reopen and then correct
+            notes = reopen_case(store, args.id, args.author, args.reason or "", services)
+            print(f"办件 #{args.id} 已重新打开（原定稿留存在办件记录中）")
+            for n in notes:
+                print(f"warning: {n}", file=sys.stderr)
+            case = store.get(args.id)
         if args.set:  # corrections of the parsed proposal: --set title=… --set asks=a|b|c
             p = case.proposal
             for item in args.set:
@@ -165,12 +193,13 @@ def cmd_case(args: argparse.Namespace) -> int:
                         else value)
             store.update(args.id, p)
             print(f"办件 #{args.id} 已更新")
-        services = None
-        if args.opinion or args.final:
-            from assistant.retrieval.services import build_services
-
-            services = build_services(settings)
         status = 0
+        for office in args.remove_opinion:
+            if store.remove_opinion(args.id, office):
+                print(f"已删除 {office} 的会办意见")
+            else:
+                print(f"error: 没有“{office}”的会办意见", file=sys.stderr)
+                status = 1
         for path in args.opinion:
             try:
                 name, data = _read(path)
@@ -180,15 +209,13 @@ def cmd_case(args: argparse.Namespace) -> int:
                 print(f"error: {exc}", file=sys.stderr)
                 status = 1
         if args.edit:
-            text = Path(args.edit).read_text(encoding="utf-8")
-            n = store.add_version(args.id, text, args.author, args.note or "修改")
-            print(f"办件 #{args.id} 第{n}版已保存")
+            status = max(status, _edit(store, args))
         if args.diff:
             a, b = (store.version(args.id, int(x)) for x in args.diff)
             print(render_diff(a.text, b.text, f"第{a.n}版", f"第{b.n}版"))
         if args.final:
             name, data = _read(args.final)
-            diff, notes = finalize(store, settings, args.id, name, data, services)
+            diff, notes = finalize(store, settings, args.id, name, data, services, args.author)
             print(diff)
             print("\n".join(notes))
             print(f"办件 #{args.id} 已定稿，定稿已存入资料库")
@@ -196,8 +223,8 @@ def cmd_case(args: argparse.Namespace) -> int:
             v = store.version(args.id, args.version)
             draft = with_text(draft_of(v, settings.support_threshold), v.text, settings.support_threshold)
             _export(args, draft, to_docx, to_markdown, to_review_docx)
-        if not (args.set or args.opinion or args.edit or args.diff or args.final or args.docx or args.review_docx
-                or args.markdown):
+        if not (args.reopen or args.set or args.remove_opinion or args.opinion or args.edit or args.diff or args.final
+                or args.docx or args.review_docx or args.markdown):
             _show(store, args.id, args.json)
         return status
     except (IntakeError, CaseError) as exc:
@@ -205,14 +232,44 @@ def cmd_case(args: argparse.Namespace) -> int:
         return 2
 
 
+def _edit(store: CaseStore, args: argparse.Namespace) -> int:
+    """`--edit FILE --base N`: the text edited from version N becomes the next version, unless someone saved a
+    newer one meanwhile (refused, exit 3: the file is untouched and the diff shows what changed)."""
+    try:
+        text = Path(args.edit).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CaseError(f"{Path(args.edit).name}：无法读取（{exc}）") from exc
+    base = args.base
+    if base is None:
+        latest = store.get(args.id).versions
+        if latest:
+            raise CaseError(f"请用 --base 写明修改所依据的版本（当前最新为第{latest}版），以免覆盖他人的修改")
+        base = 0
+    try:
+        n = save_edit(store, args.id, text, base, args.author, args.note)
+    except VersionConflict as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        print(exc.diff(), file=sys.stderr)
+        print(f"你的修改仍在 {args.edit}；合并后请用 --base {exc.newer.n} 再保存。", file=sys.stderr)
+        return 3
+    if n is None:
+        print(f"内容与第{base}版相同，未保存新版本")
+    else:
+        print(f"办件 #{args.id} 第{n}版已保存")
+    return 0
+
+
 def _show(store: CaseStore, case_id: int, as_json: bool) -> None:
     case = store.get(case_id)
     versions = store.versions(case_id)
     opinions = store.opinions(case_id)
+    events = store.events(case_id)
     if as_json:
         print(json.dumps({**case.row(), "proposal": case.proposal.to_dict(), "opinions": [o.to_dict() for o in opinions],
                           "history": [{"n": v.n, "author": v.author, "note": v.note, "created": v.created}
-                                      for v in versions], "final_text": case.final_text},
+                                      for v in versions], "final_text": case.final_text, "final_at": case.final_at,
+                          "events": [{"kind": e.kind, "who": e.who, "reason": e.reason, "created": e.created}
+                                     for e in events]},
                          ensure_ascii=False, indent=2))
         return
     print(f"办件 #{case.id}（{case.status}）{case.office}")
@@ -220,9 +277,11 @@ def _show(store: CaseStore, case_id: int, as_json: bool) -> None:
     for o in opinions:
         print(f"会办意见：{o.office} {o.date} {len(o.points)} 点（{o.source}）")
     for v in versions:
-        print(f"第{v.n}版 {v.created} {v.author or '—'} {v.note}")
-    if case.final_text:
-        print(f"定稿：{case.final_at}")
+        print(f"第{v.n}版 {when(v.created)} {v.author or '—'} {v.note}")
+    for e in events:
+        print(e.line())
+    if case.final_text is not None:
+        print(f"定稿：{when(case.final_at)}（只读；如需修改：assistant case {case.id} --reopen --reason …）")
 
 
 def add_case_parsers(sub: Any) -> None:
@@ -235,8 +294,14 @@ def add_case_parsers(sub: Any) -> None:
     s.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                    help="correct the parsed proposal (title, number, proposers=a|b, asks=a|b, …) or office/due")
     s.add_argument("--opinion", action="append", default=[], help="attach a co-handling opinion file (repeatable)")
-    s.add_argument("--edit", metavar="FILE", help="save this text file as the next version")
-    s.add_argument("--author", default="")
+    s.add_argument("--edit", metavar="FILE", help="save this text file as the next version (with --base)")
+    s.add_argument("--base", type=int, metavar="N",
+                   help="the version the edited file was made from; refused (exit 3) when a newer one exists")
+    s.add_argument("--remove-opinion", action="append", default=[], metavar="OFFICE",
+                   help="detach the co-handling opinion of this office (as stored)")
+    s.add_argument("--reopen", action="store_true", help="reopen a final case (with --reason; recorded)")
+    s.add_argument("--reason", help="why the final case is reopened")
+    s.add_argument("--author", default="", help="who edits, finalises or reopens")
     s.add_argument("--note", default="")
     s.add_argument("--diff", nargs=2, metavar=("A", "B"), help="readable diff between versions A and B")
     s.add_argument("--final", metavar="FILE", help="the signed final letter: diffed, stored, ingested")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from assistant.facts.dates import _alt
@@ -128,17 +130,32 @@ def store_chunks(store: Any) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
-_NOTES: dict[tuple[int, str], dict[str, str]] = {}
+# The cache is read by every Streamlit session's thread: one immutable mapping {(store, version): notes}, swapped
+# whole under a lock (never cleared or filled in place), and callers get their own copy of the notes.
+_NOTES: Mapping[tuple[int, str], Mapping[str, str]] = MappingProxyType({})
+_NOTES_LOCK = threading.Lock()
 
 
 def superseded_notes(store: Any) -> dict[str, str]:
-    """doc_id → "已被《…》废止/修订替代" for the store's superseded documents (cached per store version)."""
+    """doc_id → "已被《…》废止/修订替代" for the store's superseded documents (cached per store version;
+    safe to call from several threads)."""
+    global _NOTES
     try:
         key = (id(store), str(store.version()))
     except Exception:  # a store that cannot say its version is read every time
         key = (id(store), "")
-    if key not in _NOTES or not key[1]:
-        docs = archive_docs(store_chunks(store))
-        _NOTES.clear()
-        _NOTES[key] = {k: supersession_note(v) for k, v in superseded([d.record() for d in docs.values()]).items()}
-    return _NOTES[key]
+    if not key[1]:
+        return _notes_of(store)
+    cached = _NOTES.get(key)  # one read of the current mapping: it is never changed, only replaced
+    if cached is None:
+        with _NOTES_LOCK:  # one thread computes; the others wait for it and find it cached
+            cached = _NOTES.get(key)
+            if cached is None:
+                cached = MappingProxyType(_notes_of(store))
+                _NOTES = MappingProxyType({key: cached})
+    return dict(cached)
+
+
+def _notes_of(store: Any) -> dict[str, str]:
+    docs = archive_docs(store_chunks(store))
+    return {k: supersession_note(v) for k, v in superseded([d.record() for d in docs.values()]).items()}
