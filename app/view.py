@@ -1,4 +1,4 @@
-"""Pure helpers behind the browser app (streamlit_app.py), testable without Streamlit.
+"""Pure helpers behind the browser app (streamlit_app.py, app/pages/), testable without Streamlit.
 
 Everything that turns corpus text or model output into Markdown goes through here, escaped: no HTML,
 no links, no emphasis or math can come from a document or a model, only from the app's own markup."""
@@ -209,3 +209,278 @@ def coverage_note(a: Any) -> str:
     if a.where == "elsewhere":
         return " — 在函中其他部分涉及"
     return ""
+
+
+# -- the model used for an answer (sidebar) --------------------------------------------------------------------
+SERVER_ENDPOINT = ""  # the endpoint picker's value for the server's own, configured endpoint
+
+
+def endpoint_options(settings: Settings) -> list[str]:
+    """What the endpoint picker offers: the server's configured endpoint (as "") and the admin's allow-list
+    (ASSISTANT_LLM_USER_ENDPOINTS). Empty list: nothing to pick, the configured endpoint is shown read-only."""
+    from assistant.answers.llm import allowed_endpoints, server_endpoint
+
+    server = server_endpoint(settings)
+    extra = [u for u in allowed_endpoints(settings) if u != server]
+    return [SERVER_ENDPOINT, *extra] if extra else []
+
+
+def endpoint_label(settings: Settings, value: str) -> str:
+    from assistant.answers.llm import server_endpoint
+
+    if value == SERVER_ENDPOINT:
+        return f"单位配置：{server_endpoint(settings) or '默认地址'}"
+    return value
+
+
+def generator_from_state(state: Any, settings: Settings) -> dict[str, Any]:
+    """The generator the sidebar's widgets chose (their values in session state), as one dict:
+    generator ("offline" | "llm"), base_url ("" = the server's), model ("" = the configured) and api_key."""
+    choice = state.get("gen_choice", "大模型" if settings.generator == "llm" else "离线")
+    if choice != "大模型":
+        return {"generator": "offline", "base_url": "", "model": "", "api_key": ""}
+    options = endpoint_options(settings)
+    base = str(state.get("llm_endpoint") or "")
+    return {"generator": "llm", "base_url": base if base in options else "",
+            "model": str(state.get("llm_model") or "").strip() if options else "",
+            "api_key": str(state.get("llm_api_key") or "").strip()}
+
+
+def generator_caption(settings: Settings, gen: dict[str, Any]) -> str:
+    from assistant.answers.llm import server_endpoint
+
+    if gen["generator"] != "llm":
+        return "离线（抽取式，无需密钥）"
+    model = gen["model"] or settings.llm_model
+    where = gen["base_url"] or server_endpoint(settings) or "默认地址"
+    return f"大模型（{model}，{where}）"
+
+
+def generator_warning(settings: Settings, gen: dict[str, Any]) -> str:
+    """The sidebar's warning about the chosen model, or ""."""
+    import os
+
+    from assistant.answers.llm import server_endpoint
+
+    if gen["generator"] != "llm":
+        return ""
+    if gen["base_url"]:
+        if not gen["api_key"]:
+            return "使用所选接口地址须填写您自己的 API 密钥（单位配置的密钥只用于单位配置的地址）；未填写时自动使用离线回答。"
+        return ""
+    if not (gen["api_key"] or server_endpoint(settings) or settings.llm_api_key or os.environ.get("OPENAI_API_KEY")):
+        return "管理员尚未配置大模型服务，请填写“API 密钥”或联系管理员；未配置时自动使用离线回答。"
+    return ""
+
+
+# -- the pages' forms and data, without Streamlit ------------------------------------------------------------------
+def draft_request(form: dict[str, str]) -> Any:
+    """The 起草答复函 form's values as a DraftRequest, or the message to show when a required field is empty."""
+    from assistant.letters.model import DraftRequest, LetterFields, Proposal
+
+    v = {k: str(x or "") for k, x in form.items()}
+    if not v.get("title", "").strip() or not v.get("office", "").strip():
+        return "请至少填写“来文标题”和“答复单位”。"
+    proposal = Proposal(v["title"].strip().strip("《》"), v.get("number", "").strip(), v.get("proposer", "").strip(),
+                        v.get("kind", "建议"), v.get("body", ""))
+    fields = LetterFields(v.get("category", ""), v.get("disclosure", ""), v.get("signer", "").strip(),
+                          v.get("cc", "").strip(), v.get("contact", "").strip())
+    return DraftRequest(proposal, v["office"].strip(), v.get("date", "").strip(),
+                        "co" if v.get("role") == "会办" else "lead", v.get("lead_office", "").strip(),
+                        v.get("instructions", "").strip(), fields)
+
+
+def proposal_prefill(parsed: Any) -> dict[str, str]:
+    """A parsed incoming proposal as the draft form's defaults: the asks as numbered lines."""
+    return {"title": parsed.title, "number": parsed.number, "proposer": parsed.proposer,
+            "kind": parsed.kind or "建议",
+            "body": "\n".join(f"{i + 1}. {a}" for i, a in enumerate(parsed.asks)) or parsed.body,
+            "lead_office": parsed.lead_office, "checks": "；".join(parsed.problems_to_check())}
+
+
+def read_uploaded_proposal(name: str, data: bytes, max_bytes: int) -> dict[str, str]:
+    """An uploaded proposal file read into the draft form's defaults; IntakeError when it cannot be."""
+    import tempfile
+    from pathlib import Path
+
+    from assistant.casework.intake import read_proposal
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "proposal" / Path(name).name
+        path.parent.mkdir()
+        path.write_bytes(data)
+        return proposal_prefill(read_proposal(path, max_bytes))
+
+
+def coverage_lines(asks: Sequence[Any]) -> str:
+    return "\n".join(f"- {'✓' if a.found else '✗'} {md_escape(to_fullwidth(a.ask))}" + coverage_note(a) for a in asks)
+
+
+def structure_lines(structure: dict[str, bool]) -> str:
+    from assistant.letters.model import STRUCTURE_NAMES
+
+    return "\n".join(f"- {'✓' if ok else '✗'} {STRUCTURE_NAMES.get(k, k)}" for k, ok in structure.items())
+
+
+def chat_history(messages: Sequence[dict[str, Any]]) -> list[Any]:
+    from assistant.answers.answer import Turn
+
+    return [Turn("user", m["content"]) if m["role"] == "user" else Turn("assistant", m["answer"].text)
+            for m in messages]
+
+
+def wait_text(generator: str, timeout_s: float) -> str:
+    if generator == "llm":
+        return f"正在检索资料并等待大模型回复（最长约 {timeout_s:.0f} 秒，超时将改用离线回答；点击“新对话”可中止）…"
+    return "正在检索资料并整理回答…"
+
+
+def related_caption(metadata: dict[str, Any]) -> str:
+    m = metadata
+    return md_escape(" · ".join(str(x) for x in (m.get("title"), m.get("office"), m.get("date"), m.get("heading_path"))
+                                if x).replace(" > ", " › "))
+
+
+def answer_footer(ans: Any) -> str:
+    gen = "离线（抽取式）" if ans.generator == "offline" else "大模型"
+    return md_escape(f"生成方式：{gen} · 检索用时 {ans.retrieval_ms / 1000:.1f} 秒 · 生成用时 {ans.generation_ms / 1000:.1f} 秒")
+
+
+def unsupported_markdown(sentences: Sequence[Any]) -> str:
+    if not sentences:
+        return ""
+    return "以下内容未能在引用段落中核实，请人工核对：\n\n" + "\n".join(f"- {md_escape(s.text)}" for s in sentences)
+
+
+ANY = "全部"  # a filter picker's "no filter" choice
+
+
+def filters_from(city: str, year: str, kind: str, office: str, any_label: str = ANY) -> Any:
+    from assistant.retrieval.hybrid import Filters
+
+    return Filters(city="" if city == any_label else city, year=None if year == any_label else int(year),
+                   kind="" if kind == any_label else kind, office=office.strip())
+
+
+# -- documents page ---------------------------------------------------------------------------------------------
+def doc_caption(rec: dict[str, Any]) -> str:
+    bits = (rec.get("office"), rec.get("date"), f"原文件：{rec.get('file_name')}" if rec.get("file_name") else "")
+    return md_escape(" · ".join(str(x) for x in bits if x))
+
+
+def doc_parts(rec: dict[str, Any]) -> str:
+    parts = [p.strip().split(":", 1)[-1] for p in str(rec.get("parts", "")).split("|") if p.strip()]
+    return "\n".join(parts) or "（无）"
+
+
+def upload_rejections(names: Sequence[str], types: Sequence[str]) -> list[str]:
+    """One error line per chosen file of a type the app does not take."""
+    from ingest.uploads import upload_suffix
+
+    allowed = "、".join(t.upper() for t in types)
+    return [f"{md_escape(n)}：不支持的文件类型（支持 {allowed}）" for n in names if upload_suffix(n) not in types]
+
+
+def upload_hint(settings: Settings) -> str:
+    types = settings.upload_suffixes
+    return (f"支持的格式：{'、'.join(t.upper() for t in types)}；单个文件不超过 {settings.max_file_mb:g} MB。"
+            "可一次选择多个文件。")
+
+
+# -- evaluation page -----------------------------------------------------------------------------------------------
+def load_uploaded_questions(data: bytes) -> list[dict[str, Any]]:
+    """An uploaded question set (one JSON object a line); QuestionSetError when it is malformed."""
+    import tempfile
+    from pathlib import Path
+
+    from assistant.evaluation.metrics import load_questions
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "questions.jsonl"
+        path.write_bytes(data)
+        return load_questions(path)
+
+
+def question_set_error(exc: BaseException) -> str:
+    return "题集格式有误：" + md_escape(str(exc).split("/")[-1])
+
+
+def eval_caption(n: int, gen: dict[str, Any]) -> str:
+    mode = "大模型（见侧栏“系统信息”）" if gen["generator"] == "llm" else "离线（抽取式，无需密钥）"
+    return f"共 {n} 题 · 生成方式：{mode}"
+
+
+def eval_config(name: str, gen: dict[str, Any], svc: Any, k: int, seconds: float) -> dict[str, Any]:
+    """What a run in the app was made with, kept beside its results."""
+    return {"question_set": name, "generator": gen["generator"], "embedder": svc.embedder.name, "k": k,
+            "store_version": svc.store.version(), "collection": svc.settings.collection,
+            "model": (gen["model"] or svc.settings.llm_model) if gen["generator"] == "llm" else None,
+            "seconds": round(seconds, 1)}
+
+
+def previous_run(kept: Any, path: Any) -> dict[str, Any] | None:
+    """The run to compare with: the previous one of this session, else the last one saved on disk."""
+    import json
+    from pathlib import Path
+
+    if kept:
+        return dict(kept)
+    try:
+        return dict(json.loads(Path(path).read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return None
+
+
+def metric_cells(summary: dict[str, Any], prev: dict[str, Any], labels: dict[str, str],
+                 lower_is_better: Any) -> list[dict[str, Any]]:
+    """The metric tiles: label, shown value, delta against the previous run and its colour."""
+    from assistant.evaluation.report import metric_delta
+
+    out = []
+    for key in (k for k in labels if k in summary):
+        v = summary.get(key)
+        d = metric_delta(key, v, prev.get(key))
+        out.append({"label": labels[key], "value": "—" if v is None else f"{v:.3f}" if v <= 1 else f"{v:.0f}",
+                    "delta": None if d is None else f"{d:+.3f}",
+                    "delta_color": "inverse" if key in lower_is_better else "normal"})
+    return out
+
+
+def progress_text(i: int, n: int, question: str) -> str:
+    return md_escape(f"（{i + 1}/{n}）{question[:40]}")
+
+
+# -- 办件 page -----------------------------------------------------------------------------------------------------
+def case_rows(cases: Sequence[Any]) -> list[dict[str, Any]]:
+    return [{"编号": c.id, "来文": (f"第{c.number}号 " if c.number else "") + c.title, "状态": c.status,
+             "版本数": c.versions, "办理期限": c.due or "—", "答复单位": c.office} for c in cases]
+
+
+def opinion_rows(opinions: Sequence[Any]) -> list[dict[str, Any]]:
+    return [{"会办单位": o.office, "日期": o.date, "要点数": len(o.points), "文件": o.source} for o in opinions]
+
+
+def version_rows(versions: Sequence[Any]) -> list[dict[str, Any]]:
+    return [{"版本": v.n, "时间": v.created, "经办人": v.author, "说明": v.note} for v in versions]
+
+
+def split_names(text: str, sep: str = "、") -> list[str]:
+    return [x.strip() for x in text.split(sep) if x.strip()]
+
+
+def correct_proposal(p: Any, form: dict[str, str]) -> Any:
+    """The parsed proposal with the drafter's corrections from the 办件 form applied (in place, returned)."""
+    p.title, p.number = form["title"].strip(), form["number"].strip()
+    p.session, p.lead_office = form["session"].strip(), form["lead"].strip()
+    p.proposers = split_names(form["proposers"])
+    p.body_kind = form["body_kind"]
+    p.kind = "提案" if p.body_kind == "政协" else "建议" if p.body_kind == "人大" else p.kind
+    p.co_offices = split_names(form["co"])
+    p.asks = split_names(form["asks"], "\n")
+    return p
+
+
+def review_filename(draft: Any) -> str:
+    from assistant.letters.export import suggested_filename
+
+    return suggested_filename(draft, "docx").replace(".docx", "_核对稿.docx")

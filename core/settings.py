@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, PrivateAttr, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -93,6 +94,11 @@ class Settings(BaseSettings):
     )
     llm_api_key: SecretStr | None = Field(None, description="API key of the chat endpoint; falls back to OPENAI_API_KEY.")
     llm_model: str = Field("gpt-4o-mini", description="Chat model name (e.g. deepseek-chat, qwen-plus, glm-4).")
+    llm_user_endpoints: Annotated[list[str], NoDecode] = Field(
+        [], description="Other chat endpoints (base URLs) the app's users may pick, each with their own API key "
+        "(the server's key only ever goes to llm_base_url): a JSON list or comma-separated; empty (the default) "
+        "shows the configured endpoint read-only.",
+    )
     llm_temperature: float = Field(0.1, ge=0, le=2, description="Sampling temperature of the chat model.")
     llm_timeout_s: float = Field(60.0, gt=0, description="Seconds before a chat request is abandoned.")
     llm_max_retries: int = Field(1, ge=0, le=5, description="Retries of a failed chat request (429/5xx/timeouts).")
@@ -112,6 +118,26 @@ class Settings(BaseSettings):
     support_threshold: float = Field(
         0.35, ge=0, le=1, description="Share of a sentence's character bigrams that its cited passages must contain."
     )
+
+    # the chat endpoint and key as configured (arguments, environment, .env), kept by every copy made later
+    # with model_copy: the server's key goes only to the server's endpoint (assistant/answers/llm.py)
+    _llm_configured: tuple[str | None, SecretStr | None] = PrivateAttr((None, None))
+
+    def model_post_init(self, context: Any) -> None:
+        self._llm_configured = (self.llm_base_url, self.llm_api_key)
+
+    @field_validator("llm_user_endpoints", mode="before")
+    @classmethod
+    def _endpoint_list(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            text = v.strip()
+            return json.loads(text) if text.startswith("[") else [u for u in text.replace(",", " ").split() if u]
+        return v
+
+    @property
+    def llm_configured(self) -> tuple[str | None, SecretStr | None]:
+        """The chat endpoint and key this settings object was built with (not those of a later copy)."""
+        return self._llm_configured
 
     @property
     def upload_suffixes(self) -> list[str]:

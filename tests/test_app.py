@@ -62,9 +62,15 @@ def _last_answer(at: Any) -> str:
     return "\n".join(str(m.value) for m in msg.markdown)
 
 
+PAGE_FILES = {"问答": "app/pages/chat.py", "起草答复函": "app/pages/draft.py", "办件": "app/pages/cases.py",
+              "文档": "app/pages/docs.py", "评测": "app/pages/evaluate.py"}
+
+
 def _page(at: Any, name: str) -> Any:
-    at.sidebar.radio(key="page").set_value(name).run()
+    """Open a page of the navigation, as a click on its link in the sidebar does."""
+    at.switch_page(PAGE_FILES[name]).run()
     assert not at.exception, at.exception
+    assert name in [h.value for h in at.main.subheader], [h.value for h in at.main.subheader]
     return at
 
 
@@ -152,9 +158,11 @@ def test_city_filter_changes_the_answer(corpus_store: Path, monkeypatch: pytest.
 
 
 def test_llm_key_stays_in_memory(corpus_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # the server's endpoint, unreachable
     at = _app(corpus_store, monkeypatch)
     at.sidebar.radio(key="gen_choice").set_value("大模型").run()
-    at.sidebar.text_input(key="llm_base_url").set_value("http://127.0.0.1:9/v1").run()
+    endpoint = next(t for t in at.sidebar.text_input if t.label == "接口地址")
+    assert endpoint.disabled and endpoint.value == "http://127.0.0.1:9/v1"  # shown, not editable
     at.sidebar.text_input(key="llm_api_key").set_value("sk-secret-test-key-123456").run()
     assert any("大模型" in c.value for c in at.sidebar.caption)
     _ask(at, "揭阳到2023年6月底认定了多少名高层次人才？")
@@ -236,14 +244,15 @@ def test_ingest_uploads_reports_bad_files_and_keeps_good_ones(upload_store: Path
     assert reasons["big.txt"].startswith("文件过大")
     assert res.saved == ["测试 evil.txt"] and res.added == 1 and "成功 1 个" in res.summary()
     uploads = upload_store / "uploads"
-    assert sorted(p.name for p in uploads.iterdir()) == ["测试 evil.txt"]  # failed files are not kept
+    kept = [p for p in uploads.rglob("*") if p.is_file()]
+    assert [p.name for p in kept] == ["测试 evil.txt"]  # failed files are not kept (uploads/<content id>/<name>)
     assert not (upload_store.parent / "empty.txt").exists()
-    assert "测试 evil" in svc.store.doc_records()
+    assert [d for d in svc.store.doc_records() if d.endswith("测试 evil")]  # its id: <content id>/测试 evil
     assert calls[0] == (0, 4, "../../empty.txt") and calls[-1] == (4, 4, "")
 
 
 def test_corpus_html_and_links_render_as_text(upload_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    if "测试 evil" not in os.listdir(upload_store / "uploads")[0]:
+    if not list((upload_store / "uploads").rglob("测试 evil.txt")):
         pytest.skip("needs the upload test")
     at = _app(upload_store, monkeypatch)
     _ask(at, "安全测试项目共有多少家企业参与？")
@@ -256,14 +265,16 @@ def test_corpus_html_and_links_render_as_text(upload_store: Path, monkeypatch: p
                    for e in at.main)
     # the documents page shows it as plain text
     _page(at, "文档")
-    at.selectbox[0].set_value("测试 evil").run()
+    uploads = upload_store / "uploads"
+    doc_id = next(uploads.rglob("测试 evil.txt")).relative_to(uploads).with_suffix("").as_posix()  # <content id>/测试 evil
+    at.selectbox[0].set_value(doc_id).run()
     assert any("<script>alert(1)</script>" in t.value for t in at.text)  # st.text: shown literally, never parsed
     assert not any("<script>" in m for m in _markdowns(at))
     # removing it
-    next(b for b in at.button if b.key == "del_测试 evil").click().run()
+    next(b for b in at.button if b.key == f"del_{doc_id}").click().run()
     assert not at.exception, at.exception
     assert len(at.dataframe[0].value) == 5
-    assert not (upload_store / "uploads" / "测试 evil.txt").exists()  # its uploaded file goes too
+    assert not list((upload_store / "uploads").rglob("测试 evil.txt"))  # its uploaded file goes too
 
 
 # -- everything a user reads is Chinese ----------------------------------------------------------------------------
@@ -352,7 +363,7 @@ def test_letter_ready_to_send(letters: list[Any], i: int) -> None:
     assert not re.search(r"\[\d+\]", clean) and not re.search(r"\[\d+\]", md)
     assert not re.search(r"&(amp|lt|gt);", to_markdown(d))
     # no pasted enumerators; every claim still supported by its passages
-    body = [ln for ln in d.text.split("\n") if cite._CANON.search(ln)]
+    body = [ln for ln in d.text.split("\n") if cite.CANON.search(ln)]
     assert body and all(drop_enumerator(re.sub(r"^（[一二三四五六七八九十]+）", "", ln)) ==
                         re.sub(r"^（[一二三四五六七八九十]+）", "", ln) for ln in body), body
     assert not d.report.unsupported, [s.text for s in d.report.unsupported]

@@ -32,11 +32,12 @@ if not CHROMIUM.exists():
     pytestmark = [pytestmark, pytest.mark.skip(reason="/usr/bin/chromium is missing (apt-get install chromium)")]
 
 
-def _server(data: Path, tmp_path: Path) -> tuple[subprocess.Popen[bytes], str, Any]:
+def _server(data: Path, tmp_path: Path, **extra: str) -> tuple[subprocess.Popen[bytes], str, Any]:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "ASSISTANT_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1",
-           "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1,localhost"}
+           "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1,localhost",
+           **extra}
     log = (tmp_path / "streamlit.log").open("wb")
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
@@ -91,14 +92,15 @@ def _idle(page: Any, timeout: int = 120_000) -> None:
 
 
 def _go(page: Any, name: str) -> None:
-    """Open a page and wait until it is drawn: its heading shown and nothing of the previous page left.
+    """Open a page by its link in the sidebar's navigation and wait until it is drawn: its heading shown and
+    nothing of the previous page left.
 
     A busy machine may start the rerun after _idle's first look, so the old page's elements (marked
     data-stale while the new script runs) can still be in the DOM; waiting on them makes this hold.
     """
     from playwright.sync_api import expect
 
-    page.get_by_test_id("stSidebar").get_by_text(name, exact=True).click()
+    page.get_by_test_id("stSidebarNav").get_by_role("link").filter(has_text=name).get_by_text(name, exact=True).click()
     main = page.get_by_test_id("stMain")
     expect(main.get_by_role("heading", name=name, exact=True)).to_be_visible(timeout=120_000)
     _idle(page)
@@ -256,3 +258,75 @@ def test_every_page_in_chinese_with_screenshots(corpus_store: Path, tmp_path: Pa
         _stop(server, log)
     shutil.rmtree(tmp_path / "profile", ignore_errors=True)
     assert not any(seen.values()), seen
+
+
+SERVER_KEY = "sk-server-key-0123456789"
+USER_KEY = "sk-user-own-key-9876543210"
+
+
+def _ask_and_wait(page: Any, question: str) -> Any:
+    """A new conversation, one question; the assistant's message once its checked answer is shown."""
+    from playwright.sync_api import expect
+
+    page.get_by_test_id("stButton").filter(has_text="新对话").click()
+    _idle(page)
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.fill(question)
+    box.press("Enter")
+    answer = page.get_by_test_id("stChatMessage").nth(1)
+    expect(answer.get_by_text("生成方式", exact=False)).to_be_visible(timeout=240_000)
+    _idle(page)
+    return answer
+
+
+def test_a_picked_endpoint_never_gets_the_server_key(corpus_store: Path, tmp_path: Path) -> None:  # noqa: F811
+    """Two loopback OpenAI-compatible servers: ours (configured, the server's key), theirs (allowed for users).
+    Picked in the sidebar, theirs gets the user's key only, and nothing at all without one."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.fake_openai import FakeOpenAI
+
+    with FakeOpenAI() as ours, FakeOpenAI() as theirs:
+        theirs.script("全市共认定高层次人才9361人[1]。")
+        extra = {"ASSISTANT_LLM_BASE_URL": ours.base_url, "ASSISTANT_LLM_API_KEY": SERVER_KEY,
+                 "ASSISTANT_LLM_USER_ENDPOINTS": theirs.base_url, "ASSISTANT_LLM_MAX_RETRIES": "0",
+                 "ASSISTANT_LLM_TIMEOUT_S": "60", "OPENAI_API_KEY": "", "OPENAI_BASE_URL": ""}
+        server, url, log = _server(corpus_store, tmp_path, **extra)
+        try:
+            _wait_healthy(url, server)
+            with sync_playwright() as p:
+                browser = _launch(p, tmp_path)
+                try:
+                    page = browser.new_page()
+                    page.goto(url)
+                    expect(page.get_by_test_id("stChatInputTextArea")).to_be_visible(timeout=120_000)
+                    _idle(page)
+                    sidebar = page.get_by_test_id("stSidebar")
+                    sidebar.get_by_text("大模型", exact=True).click()
+                    picker = sidebar.get_by_test_id("stSelectbox").filter(has_text="接口地址")
+                    expect(picker).to_be_visible(timeout=60_000)
+                    _idle(page)
+                    picker.get_by_role("combobox").click()
+                    page.get_by_role("option", name=theirs.base_url, exact=True).click()
+                    expect(sidebar.get_by_text("您自己的 API 密钥", exact=False)).to_be_visible(timeout=60_000)
+                    _idle(page)
+                    # without a key of the user's: answered offline, nothing sent to theirs
+                    answer = _ask_and_wait(page, QUESTION)
+                    expect(answer.get_by_text("您自己的 API 密钥", exact=False)).to_be_visible()
+                    assert theirs.requests == [] and ours.requests == []
+                    key = sidebar.get_by_label("API 密钥", exact=True)
+                    key.fill(USER_KEY)
+                    key.press("Enter")
+                    expect(sidebar.get_by_text("您自己的 API 密钥", exact=False)).to_have_count(0, timeout=60_000)
+                    _idle(page)
+                    answer = _ask_and_wait(page, QUESTION)
+                    expect(answer.get_by_text("生成方式：大模型", exact=False)).to_be_visible()
+                    assert "9361" in answer.inner_text()
+                    assert SERVER_KEY not in page.content() and USER_KEY not in page.inner_text("body")
+                finally:
+                    browser.close()
+        finally:
+            _stop(server, log)
+        shutil.rmtree(tmp_path / "profile", ignore_errors=True)
+        assert [r["authorization"] for r in theirs.requests] == [f"Bearer {USER_KEY}"]
+        assert ours.requests == []

@@ -242,8 +242,9 @@ def test_app_cases_page_flow(cli_env: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.chdir(REPO)
     at = AppTest.from_file(str(REPO / "streamlit_app.py"), default_timeout=120).run()
     assert not at.exception, at.exception
-    at.sidebar.radio(key="page").set_value("办件").run()
+    at.switch_page("app/pages/cases.py").run()
     assert not at.exception, at.exception
+    assert [h.value for h in at.main.subheader] == ["办件"]
     at.file_uploader(key="case_proposal_file").set_value(("来文.txt", PROPOSAL.read_bytes(), "text/plain"))
     at.text_input(key="case_office").set_value(OFFICE).run()
     at.button(key="case_open").click().run()
@@ -295,7 +296,8 @@ def test_app_draft_page_reads_an_uploaded_proposal(cli_env: Path, monkeypatch: p
 
     monkeypatch.chdir(REPO)
     at = AppTest.from_file(str(REPO / "streamlit_app.py"), default_timeout=120).run()
-    at.sidebar.radio(key="page").set_value("起草答复函").run()
+    at.switch_page("app/pages/draft.py").run()
+    assert not at.exception, at.exception
     reply = (REPO / "corpus" / "guangzhou-2024-rd20242679-reply.txt").read_bytes()
     at.file_uploader(key="draft_proposal_file").set_value(("答复.txt", reply, "text/plain")).run()
     assert not at.exception, at.exception

@@ -130,11 +130,17 @@ def test_failures_fall_back_to_offline_with_a_clear_notice(
     assert KEY not in caplog.text
 
 
+def _configured(base: Services, **changes: object) -> Settings:
+    """The test's settings as if an admin had configured them so (a copy made later keeps the endpoint and key
+    configured first, and chat_config refuses to send that key elsewhere: tests/test_endpoints.py)."""
+    return Settings(**{**{k: getattr(base.settings, k) for k in Settings.model_fields}, **changes})
+
+
 def test_unreachable_endpoint(base: Services) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    settings = base.settings.model_copy(update={"llm_base_url": f"http://127.0.0.1:{port}/v1"})
+    settings = _configured(base, llm_base_url=f"http://127.0.0.1:{port}/v1")
     ans = Assistant(Services(settings, base.embedder, base.store, base.retriever)).ask(Q)
     assert "无法连接" in ans.notice and ans.generator == "offline" and "9361人" in ans.text
 
@@ -169,7 +175,7 @@ def test_follow_up_carries_history_into_prompt_and_retrieval(assistant: Assistan
 def test_missing_configuration_is_a_clear_notice(base: Services, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
-    settings = base.settings.model_copy(update={"llm_base_url": None, "llm_api_key": None})
+    settings = _configured(base, llm_base_url=None, llm_api_key=None)
     ans = Assistant(Services(settings, base.embedder, base.store, base.retriever)).ask(Q)
     assert "未配置模型服务" in ans.notice and "9361人" in ans.text
 

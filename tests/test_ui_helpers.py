@@ -221,3 +221,119 @@ def test_answer_citations_are_shown_in_order_of_first_use() -> None:
 
 def test_a_letter_has_no_city_headings() -> None:
     assert answer_markdown("林海代表：\n您提出的建议收悉。", headings=False) == "林海代表：  \n您提出的建议收悉。"
+
+
+# -- what the pages compute, without Streamlit (app/view.py) --------------------------------------------------------
+def test_draft_request_from_the_form() -> None:
+    from app.view import draft_request
+
+    assert draft_request({"title": " ", "office": "某局"}) == "请至少填写“来文标题”和“答复单位”。"
+    req = draft_request({"title": "《关于融资的建议》 ", "number": "第20250156号", "proposer": " 陈晓代表", "kind": "建议",
+                         "body": "1. 设基金", "office": " 广州市工业和信息化局", "date": "2024年4月29日 ", "role": "会办",
+                         "lead_office": "市金融局 ", "instructions": "", "category": "", "disclosure": "主动公开",
+                         "signer": "张三", "cc": "", "contact": ""})
+    assert req.proposal.title == "关于融资的建议" and req.proposal.number == "20250156"
+    assert req.proposal.proposer == "陈晓代表" and req.office == "广州市工业和信息化局" and req.date == "2024年4月29日"
+    assert req.role == "co" and req.lead_office == "市金融局" and req.fields.disclosure == "主动公开"
+    assert draft_request({"title": "t", "office": "o", "role": "主办"}).role == "lead"
+
+
+def test_an_uploaded_proposal_fills_the_draft_form() -> None:
+    from app.view import read_uploaded_proposal
+    from assistant.casework.intake import IntakeError
+
+    data = Path(__file__).parent / "data" / "intake" / "proposal-dh0271.txt"
+    pre = read_uploaded_proposal("../来文.txt", data.read_bytes(), 10_000_000)
+    assert pre["title"] and pre["body"].startswith("1. ") and pre["kind"] in ("建议", "提案")
+    with pytest.raises(IntakeError):
+        read_uploaded_proposal("空.txt", b"", 10_000_000)
+
+
+def test_generator_choice_from_the_sidebar_state() -> None:
+    from app.view import (
+        endpoint_label,
+        endpoint_options,
+        generator_caption,
+        generator_from_state,
+        generator_warning,
+    )
+    from core.settings import Settings
+
+    s = Settings(llm_base_url="https://ours.example/v1", llm_api_key="k")  # type: ignore[call-arg]
+    assert generator_from_state({}, s)["generator"] == "offline" and endpoint_options(s) == []
+    forged = {"gen_choice": "大模型", "llm_endpoint": "https://evil.example/v1", "llm_model": "x", "llm_api_key": " u "}
+    assert generator_from_state(forged, s) == {"generator": "llm", "base_url": "", "model": "", "api_key": "u"}
+    assert generator_caption(s, generator_from_state(forged, s)) == "大模型（gpt-4o-mini，https://ours.example/v1）"
+    allowed = s.model_copy(update={"llm_user_endpoints": ["https://theirs.example/v1/", "https://ours.example/v1"]})
+    assert endpoint_options(allowed) == ["", "https://theirs.example/v1"]
+    assert endpoint_label(allowed, "") == "单位配置：https://ours.example/v1"
+    picked = generator_from_state({**forged, "llm_endpoint": "https://theirs.example/v1", "llm_api_key": ""}, allowed)
+    assert picked == {"generator": "llm", "base_url": "https://theirs.example/v1", "model": "x", "api_key": ""}
+    assert "您自己的 API 密钥" in generator_warning(allowed, picked)
+    assert generator_warning(allowed, {**picked, "api_key": "u"}) == ""
+    assert generator_from_state({**forged, "llm_endpoint": "https://evil.example/v1"}, allowed)["base_url"] == ""
+
+
+def test_evaluation_page_data() -> None:
+    from app.view import eval_caption, eval_config, metric_cells, previous_run, progress_text
+
+    cells = metric_cells({"a": 0.5, "b": 12.0, "c": None}, {"a": 0.25}, {"a": "甲", "b": "乙", "c": "丙", "d": "丁"}, {"b"})
+    assert [(c["label"], c["value"], c["delta"], c["delta_color"]) for c in cells] == [
+        ("甲", "0.500", "+0.250", "normal"), ("乙", "12", None, "inverse"), ("丙", "—", None, "normal")]
+    assert previous_run({"summary": {}}, "/nonexistent") == {"summary": {}}
+    assert previous_run(None, "/nonexistent/run.json") is None
+    assert progress_text(0, 3, "问" * 50) == "（1/3）" + "问" * 40
+
+    class Svc:
+        class embedder:  # noqa: N801
+            name = "e"
+
+        class store:  # noqa: N801
+            @staticmethod
+            def version() -> str:
+                return "v1"
+
+        class settings:  # noqa: N801
+            collection, llm_model = "c", "m"
+
+    cfg = eval_config("q.jsonl", {"generator": "llm", "model": ""}, Svc, 8, 1.26)
+    assert cfg == {"question_set": "q.jsonl", "generator": "llm", "embedder": "e", "k": 8, "store_version": "v1",
+                   "collection": "c", "model": "m", "seconds": 1.3}
+    assert eval_config("q", {"generator": "offline", "model": ""}, Svc, 8, 0)["model"] is None
+    assert eval_caption(55, {"generator": "offline"}) == "共 55 题 · 生成方式：离线（抽取式，无需密钥）"
+
+
+def test_uploaded_question_set_is_checked() -> None:
+    from app.view import load_uploaded_questions, question_set_error
+    from assistant.evaluation.metrics import QuestionSetError
+
+    with pytest.raises(QuestionSetError) as err:
+        load_uploaded_questions(b"not json\n")
+    assert question_set_error(err.value).startswith("题集格式有误：")
+
+
+def test_cases_page_rows_and_corrections() -> None:
+    from types import SimpleNamespace as NS
+
+    from app.view import case_rows, correct_proposal, opinion_rows, version_rows
+    from assistant.casework.intake import ParsedProposal
+
+    assert case_rows([NS(id=1, number="12", title="t", status="草稿", versions=2, due="", office="o")]) == [
+        {"编号": 1, "来文": "第12号 t", "状态": "草稿", "版本数": 2, "办理期限": "—", "答复单位": "o"}]
+    assert opinion_rows([NS(office="o", date="d", points=[1, 2], source="f")])[0]["要点数"] == 2
+    assert version_rows([NS(n=1, created="c", author="a", note="n")]) == [{"版本": 1, "时间": "c", "经办人": "a", "说明": "n"}]
+    p = correct_proposal(ParsedProposal(kind="建议"), {
+        "title": " 标题 ", "number": "1", "session": "", "lead": "主办局", "proposers": "甲、 乙、",
+        "body_kind": "政协", "co": "丙局、丁局", "asks": "一\n\n二 "})
+    assert (p.title, p.proposers, p.kind, p.co_offices, p.asks) == ("标题", ["甲", "乙"], "提案", ["丙局", "丁局"], ["一", "二"])
+
+
+def test_documents_page_texts() -> None:
+    from app.view import doc_caption, doc_parts, filters_from, upload_rejections
+
+    assert doc_caption({"office": "某局", "date": "2024-01-02", "file_name": "a*b.txt"}) == \
+        "某局 · 2024-01-02 · 原文件：a\\*b.txt"
+    assert doc_parts({"parts": "reply:答复 | attachment:附件"}) == "答复\n附件" and doc_parts({}) == "（无）"
+    assert upload_rejections(["a.txt", "b.exe"], ["txt"]) == ["b.exe：不支持的文件类型（支持 TXT）"]
+    f = filters_from("全部", "2023", "全部", " 工信局 ")
+    assert (f.city, f.year, f.kind, f.office) == ("", 2023, "", "工信局")

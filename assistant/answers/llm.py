@@ -1,4 +1,5 @@
-"""Generators behind one interface: offline extractive composition, or an OpenAI-compatible chat model."""
+"""Any OpenAI-compatible chat endpoint (LangChain's ChatOpenAI), streamed; failures become a short cause
+in Chinese, and no key ever reaches a message."""
 
 from __future__ import annotations
 
@@ -33,10 +34,45 @@ class ChatConfig:
     max_retries: int
 
 
+class EndpointError(GenerationError):
+    """A chat endpoint the server will not call, or not with the server's key (the cause is for the user)."""
+
+
+def _norm(url: str | None) -> str:
+    return (url or "").strip().rstrip("/")
+
+
+def server_endpoint(settings: Settings) -> str:
+    """The server's configured chat endpoint: ASSISTANT_LLM_BASE_URL, else OPENAI_BASE_URL ("": the default)."""
+    return _norm(settings.llm_configured[0] or os.environ.get("OPENAI_BASE_URL"))
+
+
+def allowed_endpoints(settings: Settings) -> list[str]:
+    """The other endpoints the admin lets users pick (ASSISTANT_LLM_USER_ENDPOINTS), each with their own key."""
+    return list(dict.fromkeys(u for u in (_norm(x) for x in settings.llm_user_endpoints) if u))
+
+
+def _server_keys(settings: Settings) -> set[str]:
+    key = settings.llm_configured[1]
+    return {k for k in (key.get_secret_value() if key else "", os.environ.get("OPENAI_API_KEY", "")) if k}
+
+
 def chat_config(settings: Settings) -> ChatConfig:
-    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else os.environ.get("OPENAI_API_KEY")
-    base = settings.llm_base_url or os.environ.get("OPENAI_BASE_URL")
-    return ChatConfig(base, key or None, settings.llm_model, settings.llm_temperature, settings.llm_timeout_s,
+    """The chat call's endpoint and key. The server's key (ASSISTANT_LLM_API_KEY or OPENAI_API_KEY) is only
+    ever sent to the server's endpoint: another endpoint must be on the admin's allow-list and carry a key
+    of its own (the user's), else EndpointError."""
+    own = settings.llm_api_key.get_secret_value() if settings.llm_api_key else ""
+    base = _norm(settings.llm_base_url or os.environ.get("OPENAI_BASE_URL"))
+    if base == server_endpoint(settings):
+        key = own or os.environ.get("OPENAI_API_KEY")
+    else:
+        if base not in allowed_endpoints(settings):
+            raise EndpointError("该接口地址未获管理员允许，不能使用", "base URL not in ASSISTANT_LLM_USER_ENDPOINTS")
+        if not own or own in _server_keys(settings):
+            raise EndpointError("使用所选接口地址须填写您自己的 API 密钥（单位配置的密钥只用于单位配置的地址）",
+                                "no user key for a user endpoint")
+        key = own
+    return ChatConfig(base or None, key or None, settings.llm_model, settings.llm_temperature, settings.llm_timeout_s,
                       settings.llm_max_retries)
 
 
@@ -118,17 +154,21 @@ class ChatModel:
         return "".join(self.stream(system, user))
 
 
-
-
-
-
 def llm_settings(settings: Settings, base_url: str, model: str, api_key: str) -> Settings:
-    """A copy of the settings for one call with a model chosen in the UI (the key stays in memory)."""
+    """A copy of the settings for one call with a model chosen in the UI (the key stays in memory).
+
+    `base_url` empty or the server's own: the server's endpoint, with the user's key if one is given, else the
+    server's. Another endpoint must be on the allow-list (EndpointError otherwise) and never gets the server's
+    key: only the user's (chat_config refuses the call without one)."""
     update: dict[str, Any] = {"generator": "llm"}
-    if base_url.strip():
-        update["llm_base_url"] = base_url.strip()
+    base, key = _norm(base_url), api_key.strip()
+    if base and base != server_endpoint(settings):
+        if base not in allowed_endpoints(settings):
+            raise EndpointError("该接口地址未获管理员允许，不能使用", "base URL not in ASSISTANT_LLM_USER_ENDPOINTS")
+        update["llm_base_url"] = base
+        update["llm_api_key"] = SecretStr(key) if key else None
+    elif key:
+        update["llm_api_key"] = SecretStr(key)
     if model.strip():
         update["llm_model"] = model.strip()
-    if api_key.strip():
-        update["llm_api_key"] = SecretStr(api_key.strip())
     return settings.model_copy(update=update)

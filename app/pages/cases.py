@@ -1,7 +1,7 @@
-"""The app's 办件 page: upload the incoming proposal, check its fields, attach co-handling opinions, draft,
-edit and save versions, compare versions, export both .docx forms, upload the signed final letter.
+"""办件: upload the incoming proposal, check its fields, attach co-handling opinions, draft, edit and save
+versions, compare versions, export both .docx forms, upload the signed final letter.
 
-Thin over assistant/cases.py and assistant/intake.py; every text from a file or the user is shown escaped.
+Thin over assistant/casework; every text from a file or the user is shown escaped.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from typing import Any
 
 import streamlit as st
 
+from app import common
+from app.view import case_rows, correct_proposal, opinion_rows, review_filename, version_rows
 from assistant.casework.diff import render_diff
 from assistant.casework.intake import IntakeError
 from assistant.casework.store import CaseError, CaseStore
@@ -18,10 +20,6 @@ from assistant.letters.draft import with_text
 from assistant.letters.export import md_escape, suggested_filename, to_docx, to_markdown, to_review_docx
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-
-
-def _store(svc: Any) -> CaseStore:
-    return CaseStore.of(svc.settings)
 
 
 def _new_case(svc: Any, store: CaseStore, offices: list[str]) -> None:
@@ -53,29 +51,25 @@ def _proposal_form(store: CaseStore, cid: int) -> None:
     p = case.proposal
     with st.form(f"case_fields_{cid}"):
         st.markdown("**来文解析**（请核对，可直接修改）")
+        f: dict[str, str] = {}
         c1, c2 = st.columns([3, 1])
-        title = c1.text_input("标题", p.title)
-        number = c2.text_input("编号", p.number)
+        f["title"] = c1.text_input("标题", p.title)
+        f["number"] = c2.text_input("编号", p.number)
         c1, c2, c3 = st.columns([2, 1, 2])
-        proposers = c1.text_input("提出人（领衔在前，用“、”分隔）", "、".join(p.proposers))
-        body_kind = c2.selectbox("来源", ["人大", "政协", ""], index=["人大", "政协", ""].index(p.body_kind)
-                                 if p.body_kind in ("人大", "政协") else 2, format_func=lambda v: v or "（未识别）")
-        session = c3.text_input("会议", p.session)
+        f["proposers"] = c1.text_input("提出人（领衔在前，用“、”分隔）", "、".join(p.proposers))
+        f["body_kind"] = c2.selectbox("来源", ["人大", "政协", ""], index=["人大", "政协", ""].index(p.body_kind)
+                                      if p.body_kind in ("人大", "政协") else 2, format_func=lambda v: v or "（未识别）")
+        f["session"] = c3.text_input("会议", p.session)
         c1, c2 = st.columns(2)
-        lead = c1.text_input("主办单位", p.lead_office)
-        co = c2.text_input("会办单位（用“、”分隔）", "、".join(p.co_offices))
-        asks = st.text_area("诉求（每行一项，按来文顺序）", "\n".join(p.asks), height=120)
+        f["lead"] = c1.text_input("主办单位", p.lead_office)
+        f["co"] = c2.text_input("会办单位（用“、”分隔）", "、".join(p.co_offices))
+        f["asks"] = st.text_area("诉求（每行一项，按来文顺序）", "\n".join(p.asks), height=120)
         if p.problems:
             st.caption("来文所述问题（不作为诉求）：" + md_escape("；".join(p.problems)))
         for w in p.problems_to_check():
             st.warning(md_escape(w), icon=":material/edit_note:")
         if st.form_submit_button("保存更正"):
-            p.title, p.number, p.session, p.lead_office = title.strip(), number.strip(), session.strip(), lead.strip()
-            p.proposers = [x.strip() for x in proposers.split("、") if x.strip()]
-            p.body_kind = body_kind
-            p.kind = "提案" if body_kind == "政协" else "建议" if body_kind == "人大" else p.kind
-            p.co_offices = [x.strip() for x in co.split("、") if x.strip()]
-            p.asks = [x.strip() for x in asks.split("\n") if x.strip()]
+            correct_proposal(p, f)
             store.update(cid, p)
             st.toast("已保存更正")
 
@@ -84,8 +78,7 @@ def _opinions(svc: Any, store: CaseStore, cid: int) -> None:
     st.markdown("**会办意见**")
     got = store.opinions(cid)
     if got:
-        st.dataframe([{"会办单位": o.office, "日期": o.date, "要点数": len(o.points), "文件": o.source} for o in got],
-                     hide_index=True, width="stretch")
+        st.dataframe(opinion_rows(got), hide_index=True, width="stretch")
     else:
         st.caption("尚未附加会办意见。")
     files = st.file_uploader("上传会办意见（可多选）", accept_multiple_files=True, key=f"case_opinions_{cid}")
@@ -101,13 +94,14 @@ def _opinions(svc: Any, store: CaseStore, cid: int) -> None:
         svc.store.bump_version()
 
 
-def _versions(svc: Any, store: CaseStore, cid: int, gen: dict[str, Any], drafter: Any) -> None:
+def _versions(svc: Any, store: CaseStore, cid: int, gen: dict[str, Any]) -> None:
     case = store.get(cid)
     author = st.text_input("经办人", key=f"case_author_{cid}")
     if case.final_text is None and st.button("生成草稿" if not case.versions else "重新生成草稿（存为新版本）",
                                               type="primary", key=f"case_draft_{cid}"):
         with st.spinner("正在检索材料并起草…"):
-            _, n = draft_case(store, cid, drafter(), gen.get("generator"), author.strip())
+            _, n = draft_case(store, cid, common.drafter(svc, gen), gen.get("generator"),
+                              author.strip())
         st.session_state[f"case_text_{cid}"] = store.version(cid, n).text
         st.success(f"已生成并保存第{n}版")
     versions = store.versions(cid)
@@ -127,8 +121,7 @@ def _versions(svc: Any, store: CaseStore, cid: int, gen: dict[str, Any], drafter
             st.success(f"已保存第{n}版")
             versions = store.versions(cid)
     st.markdown("**版本记录**")
-    st.dataframe([{"版本": v.n, "时间": v.created, "经办人": v.author, "说明": v.note} for v in versions],
-                 hide_index=True, width="stretch")
+    st.dataframe(version_rows(versions), hide_index=True, width="stretch")
     if len(versions) >= 2:
         ns = [v.n for v in versions]
         c1, c2 = st.columns(2)
@@ -142,7 +135,7 @@ def _versions(svc: Any, store: CaseStore, cid: int, gen: dict[str, Any], drafter
     c1.download_button("对外印发稿（.docx）", to_docx(draft, include_sources=False), suggested_filename(draft, "docx"),
                        mime=DOCX_MIME, key=f"case_dl_clean_{cid}", width="stretch")
     c2.download_button("核对稿（带批注 .docx）", to_review_docx(draft),
-                       suggested_filename(draft, "docx").replace(".docx", "_核对稿.docx"), mime=DOCX_MIME,
+                       review_filename(draft), mime=DOCX_MIME,
                        key=f"case_dl_review_{cid}", width="stretch")
     c3.download_button("Markdown（含出处）", to_markdown(draft).encode("utf-8"), suggested_filename(draft, "md"),
                        mime="text/markdown", key=f"case_dl_md_{cid}", width="stretch")
@@ -170,64 +163,34 @@ def _final(svc: Any, store: CaseStore, cid: int) -> None:
             st.warning(md_escape(n))
 
 
-def page_cases(svc: Any, gen: dict[str, Any], drafter: Any) -> None:
-    """`drafter`: a callable returning the Drafter to use (built only when drafting)."""
-    st.subheader("办件")
-    store = _store(svc)
-    _new_case(svc, store, svc.retriever.known_values("office"))
+def _pick(store: CaseStore) -> int | None:
+    """The case table and the picker; the case opened (remembered in the session), or None."""
     cases = store.all()
     if not cases:
         st.info("还没有办件。请上传来文建立办件。")
-        return
-    st.dataframe([{"编号": c.id, "来文": (f"第{c.number}号 " if c.number else "") + c.title, "状态": c.status,
-                   "版本数": c.versions, "办理期限": c.due or "—", "答复单位": c.office} for c in cases],
-                 hide_index=True, width="stretch")
+        return None
+    st.dataframe(case_rows(cases), hide_index=True, width="stretch")
     ids = [c.id for c in cases]
     current = st.session_state.get("case_id")
+    titles = {c.id: c.title for c in cases}
     cid = st.selectbox("打开办件", ids, index=ids.index(current) if current in ids else 0, key="case_pick",
-                       format_func=lambda i: f"#{i} " + next(c.title for c in cases if c.id == i))
-    if cid is None:
-        return
-    st.session_state.case_id = cid
+                       format_func=lambda i: f"#{i} " + titles[i])
+    if cid is not None:
+        st.session_state.case_id = cid
+    return cid
+
+
+svc = common.services()
+gen = common.generator(svc)
+st.subheader("办件")
+store = CaseStore.of(svc.settings)
+_new_case(svc, store, svc.retriever.known_values("office"))
+cid = _pick(store)
+if cid is not None:
     case = store.get(cid)
     st.markdown(f"#### #{cid} {md_escape(case.title)}（{case.status}）")
     _proposal_form(store, cid)
     if case.role == "lead":
         _opinions(svc, store, cid)
-    _versions(svc, store, cid, gen, drafter)
+    _versions(svc, store, cid, gen)
     _final(svc, store, cid)
-
-
-def proposal_upload(svc: Any) -> dict[str, str]:
-    """The draft page's upload: the incoming proposal file read into the form's defaults (title, number,
-    proposer, kind, the asks as numbered lines, lead office); an unreadable file or one that is not a proposal
-    gets a clear message and the form stays as it was. A case with versions is kept on the 办件 page."""
-    import tempfile
-    from pathlib import Path
-
-    from assistant.casework.intake import read_proposal
-
-    up = st.file_uploader("上传来文（建议/提案原件，自动填写下列各项，请核对）", key="draft_proposal_file")
-    if up is None:
-        return {}
-    seen = st.session_state.get("draft_prefill_of")
-    if seen != (up.name, up.size):
-        try:
-            with tempfile.TemporaryDirectory() as tmp:
-                path = Path(tmp) / "proposal" / Path(up.name).name
-                path.parent.mkdir()
-                path.write_bytes(up.getvalue())
-                p = read_proposal(path, svc.settings.max_file_bytes)
-        except IntakeError as exc:
-            st.error(md_escape(str(exc)), icon=":material/error:")
-            return {}
-        st.session_state.draft_prefill = {
-            "title": p.title, "number": p.number, "proposer": p.proposer, "kind": p.kind or "建议",
-            "body": "\n".join(f"{i + 1}. {a}" for i, a in enumerate(p.asks)) or p.body,
-            "lead_office": p.lead_office, "checks": "；".join(p.problems_to_check())}
-        st.session_state.draft_prefill_of = (up.name, up.size)
-    pre = dict(st.session_state.get("draft_prefill", {}))
-    st.caption("已读取来文：" + md_escape(pre.get("title", "")) + "。附加会办意见、保存版本请到“办件”页。")
-    if pre.get("checks"):
-        st.warning(md_escape(pre["checks"]), icon=":material/edit_note:")
-    return pre

@@ -1,0 +1,100 @@
+"""文档: the stored documents (table, parts, heading tree, cleaned text), uploads and removal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from app import common
+from app.view import (
+    doc_caption,
+    doc_choice_label,
+    doc_parts,
+    doc_rows,
+    heading_outline,
+    ocr_check_rows,
+    upload_hint,
+    upload_rejections,
+)
+from assistant.letters.export import md_escape
+from assistant.retrieval.services import Services
+from core.profile import profile
+from ingest.loaders.ocr import progress_callback
+from ingest.uploads import delete_document, ingest_uploads
+
+
+def table(svc: Services, records: dict[str, dict[str, Any]]) -> None:
+    rows = doc_rows(records, profile().kind_labels)
+    if rows:
+        st.dataframe(rows, hide_index=True, width="stretch",
+                     column_config={"_id": None, "标题": st.column_config.TextColumn("标题", width="large")})
+    else:
+        st.info("库中还没有文档，请在下方上传。")
+    for line in ocr_check_rows(records, svc.settings.ocr_min_confidence):
+        st.warning(md_escape(line), icon=":material/document_scanner:")
+
+
+def uploads(svc: Services) -> None:
+    """The upload box: every chosen file's type checked, then imported with a progress bar."""
+    with st.container(border=True):
+        st.markdown("**上传文档**")
+        st.caption(upload_hint(svc.settings))
+        # no type filter in the widget: its own refusal is an English tooltip; every file is checked below
+        files = st.file_uploader("选择文件", accept_multiple_files=True, key="uploads", label_visibility="collapsed")
+        for line in upload_rejections([f.name for f in files or []], svc.settings.upload_suffixes):
+            st.error(line, icon=":material/error:")
+        if not (files and st.button("导入上传的文件", type="primary")):
+            return
+        bar = st.progress(0.0, text="准备导入…")
+
+        def progress(i: int, n: int, name: str) -> None:
+            bar.progress(i / n if n else 1.0, text=f"正在导入（{i + 1}/{n}）：{name}" if name else "导入完成")
+
+        with progress_callback(lambda d, n, name: bar.progress(d / n if n else 1.0, text=f"文字识别 {name}：{d}/{n} 页")):
+            result = ingest_uploads([(f.name, f.getvalue()) for f in files], svc, progress)
+        for name, reason in result.failed:
+            st.error(f"{md_escape(name)}：{md_escape(reason)}")
+        (st.success if not result.failed else st.warning)(md_escape(result.summary()))
+        svc.store.bump_version()
+
+
+def delete_button(svc: Services, doc_id: str, rec: dict[str, Any]) -> None:
+    st.markdown("删除后将不再参与检索；通过本页上传的原文件也一并删除。")
+    if st.button("确认删除", key=f"del_{doc_id}", type="primary"):
+        delete_document(svc, doc_id)
+        st.toast("已删除：" + md_escape(str(rec.get("title") or doc_id)))
+        st.rerun()
+
+
+def document(svc: Services, records: dict[str, dict[str, Any]]) -> None:
+    """One document: where it comes from, its parts, heading tree and cleaned text."""
+    ids = [r["_id"] for r in doc_rows(records, profile().kind_labels)]
+    doc_id = st.selectbox("查看文档", ids, format_func=lambda d: doc_choice_label(records, d))
+    if not doc_id:
+        return
+    rec = records[doc_id]
+    head, action = st.columns([5, 1], vertical_alignment="bottom")
+    head.caption(doc_caption(rec))
+    with action.popover("删除此文档", icon=":material/delete:", width="stretch"):
+        delete_button(svc, doc_id, rec)
+    got = svc.store.chunks.get(where={"doc_id": doc_id}, include=["metadatas"])
+    metas = [dict(m or {}) for m in got["metadatas"]]
+    c1, c2 = st.columns(2)
+    with c1:
+        st.markdown("**组成部分**")
+        st.text(doc_parts(rec))
+    with c2:
+        st.markdown("**标题结构**")
+        st.text("\n".join(heading_outline(metas, profile().kind_labels)) or "（无小标题）")
+    with st.expander("清洗后的正文"):
+        st.text(svc.store.doc_text(doc_id) or "")
+
+
+svc = common.services()
+st.subheader("文档")
+table(svc, svc.store.doc_records())
+uploads(svc)
+records = svc.store.doc_records()
+if records:
+    document(svc, records)
