@@ -176,7 +176,7 @@ def parse_text(doc_id: str, raw: str, file_sha: str, max_tokens: int, file_name:
         cid = hashlib.sha256(f"{key}\x1f{seen[key]}".encode()).hexdigest()[:32]
         if low_lines:
             md["ocr_low_confidence"] = any(line in collapse_ws(pc.text) for line in low_lines)
-        md["planted"] = bool(profile().planted_instruction.search(normalize_text(pc.text)))
+        md["planted"] = int(bool(profile().planted_instruction.search(normalize_text(pc.text))))  # 0/1: scalar metadata
         chunks.append(ChunkRecord(cid, pc.text, f"{context_header(md)}\n{pc.text}", md))
     doc_md = {k: v for k, v in vars(meta).items() if k != "doc_id"}
     doc_md.update(extra_meta or {})

@@ -48,6 +48,6 @@ def test_same_document_under_two_names_is_ingested_once(store, settings, corpus_
     shutil.copy(src, folder / "a-reply.txt")
     shutil.copy(src, folder / "b 同一份答复.txt")
     report = ingest_paths(discover(folder), store, settings, progress=False)
-    assert report.added == 1 and len(report.failed) == 1
-    assert "same content as a-reply.txt" in report.failed[0][1]
+    assert report.added == 1 and report.failed == [] and len(report.duplicates) == 1  # stored once, said so
+    assert report.duplicates[0][1].startswith("same content as ") and "a-reply.txt" in report.duplicates[0][1]
     assert set(store.doc_records()) == {"a-reply"}
