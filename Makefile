@@ -17,9 +17,14 @@ install: $(STAMP)
 ingest: install
 	$(VENV)/bin/assistant ingest
 
+# headless always: no first-run prompt (Streamlit's e-mail question), with or without a terminal; the address is
+# printed, and opened in the browser where there is a desktop
 run: ingest
+	@echo "答复函助手：http://$(HOST):$(PORT)（Ctrl+C 停止）"
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ] && [ -z "$(HEADLESS)" ]; then \
+		(sleep 4; $(PY) -m webbrowser -t "http://$(HOST):$(PORT)" >/dev/null 2>&1) & fi
 	$(VENV)/bin/streamlit run streamlit_app.py --server.address $(HOST) --server.port $(PORT) \
-		--browser.gatherUsageStats false --server.headless $(if $(HEADLESS),true,false)
+		--browser.gatherUsageStats false --server.headless true < /dev/null
 
 lint: install
 	$(VENV)/bin/ruff check .
