@@ -107,3 +107,17 @@ def test_the_allow_list_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     assert Settings().llm_user_endpoints == ["https://a.example/v1", "https://b.example/v1/"]  # type: ignore[call-arg]
     monkeypatch.setenv("ASSISTANT_LLM_USER_ENDPOINTS", '["https://c.example/v1"]')
     assert Settings().llm_user_endpoints == ["https://c.example/v1"]  # type: ignore[call-arg]
+
+
+def test_the_judge_never_takes_the_server_key_elsewhere(tmp_path: Path, servers: tuple[FakeOpenAI, FakeOpenAI],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The evaluation's judge model at another address gets its own key (ASSISTANT_JUDGE_API_KEY) or none."""
+    from assistant.evaluation.judge import Judge
+
+    ours, theirs = servers
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-server-env-key-123456")
+    settings = Settings(data_dir=tmp_path, llm_base_url=ours.base_url, judge_base_url=theirs.base_url,
+                        judge_model="j", llm_max_retries=0)
+    theirs.script("支持")
+    Judge(settings).supports("广州培育小巨人企业248家。", ["全市累计已培育专精特新“小巨人”企业248家。"])
+    assert all("sk-server-env-key" not in k for k in _keys(theirs))

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.answers import prompts
-from assistant.answers.llm import ChatConfig, ChatModel, GenerationError
+from assistant.answers.llm import ChatConfig, ChatModel, GenerationError, server_endpoint
 from core.settings import Settings
 
 
@@ -18,9 +18,12 @@ class Judge:
     """Asks any OpenAI-compatible model, configured apart from the generator; never replaces the offline check."""
 
     def __init__(self, settings: Settings, cache_path: Path | None = None) -> None:
-        key = settings.judge_api_key.get_secret_value() if settings.judge_api_key else os.environ.get("OPENAI_API_KEY")
-        cfg = ChatConfig(settings.judge_base_url or os.environ.get("OPENAI_BASE_URL"), key or None,
-                         settings.judge_model, 0.0, settings.llm_timeout_s, settings.llm_max_retries)
+        base = settings.judge_base_url or os.environ.get("OPENAI_BASE_URL")
+        key = settings.judge_api_key.get_secret_value() if settings.judge_api_key else ""
+        if not key and (base or "").rstrip("/") == server_endpoint(settings):
+            key = os.environ.get("OPENAI_API_KEY", "")  # the server's key, to the server's own endpoint only
+        cfg = ChatConfig(base, key or None, settings.judge_model, 0.0, settings.llm_timeout_s,
+                         settings.llm_max_retries)
         self.model = ChatModel(cfg)
         self.prompt = prompts.load("judge")
         self.path = cache_path or settings.cache_dir / "judge-verdicts.json"
