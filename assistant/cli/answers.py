@@ -32,7 +32,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if final.refused and final.related:
         print("\n相关段落（仅供参考，不作为答案依据）：")
         for h in final.related:
-            print(f"  - {h.label} {h.metadata.get('heading_path', '')}: {h.text[:80]}")
+            print(f"  - {h.label} {h.meta.heading_path}: {h.text[:80]}")
     cited = sorted({n for s in final.report.sentences for n in s.cited})
     if cited:
         print("\n出处：")

@@ -24,14 +24,13 @@ class Services:
 
 
 def hit_dict(h: Hit) -> dict[str, Any]:
-    m = h.metadata
+    m = h.meta
     return {
         "rank": h.rank, "label": h.label, "id": h.id, "score": round(h.score, 6),
         "dense_rank": h.dense_rank, "bm25_rank": h.bm25_rank,
-        "doc_id": m.get("doc_id", ""), "chunk_index": m.get("chunk_index", 0), "title": m.get("title", ""),
-        "city": m.get("city", ""), "office": m.get("office", ""), "kind": m.get("kind", ""),
-        "date": m.get("date", ""), "heading_path": m.get("heading_path", ""),
-        "start": m.get("start"), "end": m.get("end"), "text": h.text,
+        "doc_id": m.doc_id, "chunk_index": m.chunk_index, "title": m.title, "city": m.city, "office": m.office,
+        "kind": m.kind, "date": m.date, "heading_path": m.heading_path, "start": m.start, "end": m.end,
+        "text": h.text,
     }
 
 
