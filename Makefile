@@ -72,6 +72,12 @@ bench-facts: install
 bench-intake: install
 	$(PY) benchmarks/bench_intake.py
 
+# letters with co-handling opinions: point/figure coverage, misattributions, frame lifted, blank asks on
+# eval/cases (tuned and held-out apart, plus the real case 20230368's six figures)
+.PHONY: bench-cases
+bench-cases: install
+	$(PY) benchmarks/bench_cases.py
+
 bench-formats: install fonts
 	$(PY) benchmarks/bench_formats.py
 

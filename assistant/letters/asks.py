@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
 from assistant.answers.question import analyze
 from assistant.evidence import cite
+from assistant.letters.frame import NEXT_HEADING
 from assistant.letters.model import AskCoverage
 from core.profile import profile
 from core.text import normalize_text, split_sentences
@@ -73,7 +75,8 @@ def ask_coverage(text: str, asks: list[str], cities: list[str], lex: Any) -> lis
     sentence, else any cited sentence elsewhere (a next step, the overview) that speaks to it."""
     lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
     heads = [i for i, ln in enumerate(lines) if re.match(r"^[（(][一二三四五六七八九十\d]+[)）]", ln)]
-    nxt = next((i for i, ln in enumerate(lines) if re.match(r"^二、", ln)), len(lines))
+    nxt = next((i for i, ln in enumerate(lines) if re.match(NEXT_HEADING, ln)),
+               next((i for i, ln in enumerate(lines) if re.match(r"^二、", ln)), len(lines)))
     cited_lines = [(i, ln) for i, ln in enumerate(lines) if cite.CANON.search(ln)]
     out = []
     for ask in asks:
@@ -104,3 +107,51 @@ def addresses(ask: str, point: str) -> float:
     stop = set(profile().words("opinion", "common_bigrams"))
     a = grams(ask) - stop
     return len(a & grams(point)) / len(a) if a else 0.0
+
+
+def _grams(s: str) -> set[str]:
+    t = re.sub(r"[^\u4e00-\u9fff0-9A-Za-z]", "", normalize_text(s))
+    return {t[i:i + 2] for i in range(len(t) - 1)}
+
+
+def ask_texts(body: str, asks: list[str]) -> list[str]:
+    """Each ask with what the proposal says under it (its sub-items): the body from the ask's label to the next
+    ask's; the label alone when it is not found in the body."""
+    text = normalize_text(body)
+    starts = [text.find(normalize_text(a)[:12]) if a.strip() else -1 for a in asks]
+    out = []
+    for a, s in zip(asks, starts, strict=True):
+        if s < 0:
+            out.append(a)
+            continue
+        end = min((x for x in starts if x > s), default=len(text))
+        out.append(text[s:end])
+    return out
+
+
+def ask_scores(point: str, heading: str, asks: list[str], texts: list[str] | None = None) -> list[float]:
+    """How much a co-handling opinion's point speaks to each ask: its heading's and text's character bigrams
+    found in the ask and what the proposal says under it, each weighted by how few asks share it (a bigram
+    every ask has tells nothing), the heading counting three times; plus `addresses` of the ask's label."""
+    texts = texts or asks
+    stop = set(profile().words("opinion", "common_bigrams"))
+    ask_grams = [(_grams(a) | _grams(t)) - stop for a, t in zip(asks, texts, strict=True)]
+    n = len(asks)
+    df: dict[str, int] = {}
+    for g in ask_grams:
+        for x in g:
+            df[x] = df.get(x, 0) + 1
+    weight = {x: math.log((n + 1) / d) for x, d in df.items()}
+    counts: dict[str, float] = {}
+    for text, times in ((heading, 3.0), (point, 1.0)):
+        t = re.sub(r"[^\u4e00-\u9fff0-9A-Za-z]", "", normalize_text(text))
+        for i in range(len(t) - 1):
+            if t[i:i + 2] not in stop:
+                counts[t[i:i + 2]] = counts.get(t[i:i + 2], 0.0) + times
+    unseen = math.log(n + 1)  # a bigram no ask has weighs as much as the rarest: off-topic text dilutes
+    total = sum(c * weight.get(x, unseen) for x, c in counts.items()) or 1.0
+    out = []
+    for a, g in zip(asks, ask_grams, strict=True):
+        s = sum(c * weight[x] for x, c in counts.items() if x in g)
+        out.append(s / total + addresses(a, f"{heading} {point}"))
+    return out

@@ -18,9 +18,16 @@ from assistant.answers.question import analyze, candidate_sentences
 from assistant.evidence import cite
 from assistant.evidence.spans import renumber
 from assistant.facts.dates import dated_sentence
-from assistant.letters.asks import _covers, addresses, ask_coverage, extract_asks
-from assistant.letters.frame import acknowledgement, check_structure, letter_title, salutation
-from assistant.letters.lift import _is_next_step, in_jurisdiction, lift
+from assistant.letters.asks import _covers, ask_coverage, ask_scores, ask_texts, extract_asks
+from assistant.letters.frame import acknowledgement, check_structure, letter_title, salutation, short_name
+from assistant.letters.lift import (
+    _is_next_step,
+    in_jurisdiction,
+    is_frame_line,
+    is_heading,
+    is_next_step,
+    lift,
+)
 from assistant.letters.model import (
     BLANK,
     ESSENTIAL,
@@ -36,6 +43,7 @@ from assistant.retrieval.hybrid import Filters, Hit
 from core.places import gazetteer
 from core.profile import profile
 from core.text import split_sentences, to_fullwidth
+from core.tokens import count_tokens
 
 
 # -- drafting -----------------------------------------------------------------------------------------
@@ -107,13 +115,85 @@ class _Lifter:
 
     def next_steps(self) -> None:
         """What will be done next, from the next-step sections."""
-        hits = [h for h in self.passages if _is_next_step(h, "")]
+        hits = [h for h in self.passages if _is_next_step(h, "") and not h.meta.opinion]  # an opinion's: by its ask
         info = analyze(self.req.proposal.title, self.cities, self.lex)
         for c in candidate_sentences(info, hits):
             key = re.sub(r"\W", "", c.text)
             if len(self.nxt) < 4 and key not in self.used and cite.is_claim(c.text) and not c.heading:
                 self.nxt.append(self.sentence(c.text, hits[c.hit]))
                 self.used.add(key)
+
+
+def _cn(n: int) -> str:
+    """1 → 一, 10 → 十, 12 → 十二, 23 → 二十三 (a sub-point's number)."""
+    d = "零一二三四五六七八九"
+    if n < 10:
+        return d[n]
+    tens, ones = divmod(n, 10)
+    return ("" if tens == 1 else d[tens]) + "十" + (d[ones] if ones else "")
+
+
+# -- co-handling opinions in the lead office's letter ---------------------------------------------------------
+@dataclasses.dataclass
+class _Point:
+    """One point of a co-handling opinion as the letter uses it: the ask it addresses (-1: none), its facts
+    (under that ask) and its next steps (to 二、下一步)."""
+
+    hit: Hit
+    ask: int
+    facts: list[str]
+    nexts: list[str]
+    next_ask: int = -1
+
+
+def plan_opinions(req: DraftRequest, asks: list[str]) -> list[_Point]:
+    """Every point of every opinion, placed: under the ask it speaks to most (asks.ask_scores, at least the
+    profile's min_score), else the overall part; its headings and frame sentences are not facts; what it says
+    will be done next (from the first next-step sentence on, or all of a point headed so) is a next step."""
+    texts = ask_texts(req.proposal.body, asks)
+    need = float(profile().section("opinion_letter").get("min_score", 0.2))
+    out: list[_Point] = []
+    for _, hits in req.opinions:
+        for h in hits:
+            if h.meta.planted:
+                continue
+            parts = h.meta.heading_path.split(" > ")
+            head = parts[2] if len(parts) > 2 and parts[2] != "下一步" else ""
+            later = "下一步" in parts[2:]
+            facts: list[str] = []
+            nexts: list[str] = []
+            for sent in split_sentences(h.text, "。；;", newline=False):
+                sent = sent.strip()
+                if len(re.sub(r"\W", "", sent)) < 4 or is_heading(sent) or is_frame_line(sent):
+                    continue
+                later = later or is_next_step(sent) or (bool(nexts) and not facts)
+                (nexts if later else facts).append(sent)
+            scores = ask_scores(h.text, head, asks, texts)
+            focus = str(h.metadata.get("focus", ""))
+            if focus:  # what the opinion says it answers counts as much as the point itself
+                scores = [a + b for a, b in zip(scores, ask_scores(focus, focus, asks, texts), strict=True)]
+            best = max(range(len(asks)), key=lambda i: scores[i], default=-1)
+            ask = best if best >= 0 and scores[best] >= need else -1
+            next_ask = ask
+            if nexts and not facts:  # a next-step point of its own continues the office's last point, if any
+                before = [p.ask for p in out if p.hit.meta.office == h.meta.office and p.facts]
+                ns = ask_scores(" ".join(nexts), "", asks, texts)
+                nb = max(range(len(asks)), key=lambda i: ns[i], default=-1)
+                next_ask = before[-1] if before else nb if nb >= 0 and ns[nb] >= need else -1
+            out.append(_Point(h, ask, facts, nexts, next_ask))
+    return out
+
+
+def attributed(sentence: str, hit: Hit, office: str) -> str:
+    """A lifted opinion sentence said as its office's: it names the office already (its "我局" became the
+    office), or it gets the office as its subject (市科学技术局 + 推动…) or the profile's lead-in."""
+    who = short_name(hit.meta.office, office)
+    if who in sentence or hit.meta.office in sentence:
+        return sentence
+    starts = tuple(str(w) for w in profile().section("compose").get("subjectless_starts", [])) + ("将",)
+    if sentence.startswith(starts):
+        return who + sentence
+    return str(profile().section("opinion_letter").get("attribution", "据{office}反馈，")).format(office=who) + sentence
 
 
 class Drafter:
@@ -127,10 +207,11 @@ class Drafter:
         letter never presents another place's figures as its own. Returns the numbered passages and, per
         ask, their numbers."""
         retriever = self.assistant.services.retriever
+        given_hits = [h for _, hits in req.opinions for h in hits]  # every opinion point, first, never packed away
         home = gazetteer().place_of(req.office)
         stored = retriever.store_places()
         if home is None or not stored & {home.province, home.city, home.district} - {""}:
-            return [], {i: [] for i in range(len(asks))}
+            return given_hits, {i: [] for i in range(len(asks))}
         scope = home.province or home.city or home.district
         filters = Filters(city=retriever.resolve_place(scope) or scope)
 
@@ -149,37 +230,17 @@ class Drafter:
         nxt = search(f"下一步工作计划 {p.title}", 4)
         per_ask.append([h for h in nxt if _is_next_step(h, h.text)])
         merged: list[Hit] = []
-        seen: set[str] = set()
+        seen: set[str] = {h.id for h in given_hits}
         for rank in range(4):  # interleave so every ask keeps its best passages within the budget
             for hits in per_ask:
                 if rank < len(hits) and hits[rank].id not in seen:
                     seen.add(hits[rank].id)
                     merged.append(hits[rank])
-        firsts = self._opinion_points(req, asks)
-        if firsts:  # an opinion's points come first for the asks they address
-            for i, hits in firsts.items():
-                per_ask[i + 1] = hits + [h for h in per_ask[i + 1] if h.id not in {x.id for x in hits}]
-            first_ids = {h.id for hits in firsts.values() for h in hits}
-            merged = [h for hits in firsts.values() for h in hits] + [h for h in merged if h.id not in first_ids]
-            merged = list({h.id: h for h in merged}.values())
-        passages = pack(merged, self.settings.context_tokens)
+        spent = sum(count_tokens(passage_block(i + 1, h)) + 2 for i, h in enumerate(given_hits))
+        passages = given_hits + pack(merged, max(self.settings.context_tokens - spent, 0)) if given_hits \
+            else pack(merged, self.settings.context_tokens)
         number = {h.id: i + 1 for i, h in enumerate(passages)}
         return passages, {i: [number[h.id] for h in hits if h.id in number] for i, hits in enumerate(per_ask[1:-1])}
-
-    @staticmethod
-    def _opinion_points(req: DraftRequest, asks: list[str]) -> dict[int, list[Hit]]:
-        """Per ask, the points of the co-handling opinions that address it (best first)."""
-        if not req.opinions:
-            return {}
-        need = float(profile().section("opinion").get("min_overlap", 0.3))
-        out: dict[int, list[Hit]] = {}
-        for _, hits in req.opinions:
-            for h in hits:
-                scores = [addresses(a, f"{h.metadata.get('heading_path', '')} {h.text}") for a in asks]
-                best = max(range(len(asks)), key=lambda i: scores[i], default=-1)
-                if best >= 0 and scores[best] >= need:
-                    out.setdefault(best, []).append(h)
-        return out
 
     def offline_letter(self, req: DraftRequest, asks: list[str], passages: list[Hit],
                        per_ask: dict[int, list[int]]) -> tuple[str, list[AskCoverage]]:
@@ -188,6 +249,9 @@ class Drafter:
         retriever = self.assistant.services.retriever
         w = _Lifter(req, passages, sorted(retriever.store_places()), retriever.lexical(),
                     self.settings.refusal_min_coverage)
+        if req.opinions and req.role == "lead":
+            text = self._opinion_letter(req, asks, passages, per_ask, w)
+            return text, ask_coverage(text, asks, w.cities, w.lex)
         overview, overview_key = w.headline()
         done = [(ask, w.points(ask, [passages[n - 1] for n in per_ask.get(i, [])])) for i, ask in enumerate(asks)]
         # the headline sentence speaks to an ask left without material (it was that ask's material, taken first
@@ -203,25 +267,78 @@ class Drafter:
         text = self._assemble(req, done, w.nxt, overview, later)
         return text, ask_coverage(text, asks, w.cities, w.lex)
 
+    def _opinion_letter(self, req: DraftRequest, asks: list[str], passages: list[Hit],
+                        per_ask: dict[int, list[int]], w: _Lifter) -> str:
+        """The lead office's letter with the co-handling opinions: 一、 the overall part (headline figure,
+        the points on no ask), one sub-point per ask ("针对建议提出的“…”，一是…二是…", the opinions' points
+        then the archive's), 二、 the next steps, at least one per ask. Every point of every opinion is in it."""
+        words = profile().section("opinion_letter")
+        plan = plan_opinions(req, asks)
+
+        def said(sentences: list[str], hit: Hit) -> str:
+            out = []
+            for k, sent in enumerate(sentences):
+                key = re.sub(r"\W", "", sent)
+                w.used.add(key)
+                line = w.sentence(sent, hit)
+                out.append(attributed(line, hit, req.office) if k == 0 else line)
+            return "".join(out)
+
+        overview, _ = w.headline()
+        general = [said(p.facts, p.hit) for p in plan if p.ask < 0 and p.facts]
+        done: list[tuple[str, list[str]]] = []
+        for i, ask in enumerate(asks):
+            mine = [p for p in plan if p.ask == i and p.facts]
+            lines = []
+            for j, p in enumerate(mine):
+                lead = str(words["ask_lead"]).format(ask=to_fullwidth(ask.rstrip("。；;"))) if j == 0 else ""
+                order = str(words["ordinal"]).format(n="一二三四五六七八九十"[j] if j < 10 else j + 1) \
+                    if len(mine) > 1 else ""
+                lines.append(lead + order + said(p.facts, p.hit))
+            archive = w.points(ask, [passages[n - 1] for n in per_ask.get(i, [])])
+            lines += archive[: max(0, 3 - len(lines))] if lines else archive
+            done.append((ask, lines))
+        # next steps: the opinions' per ask, then the archive's; an ask none speaks of keeps a blank item
+        w.next_steps()
+        opinion_next = [(p.next_ask, said(p.nexts, p.hit)) for p in plan if p.nexts]
+        nxt: list[str] = []
+        archive_next = list(w.nxt)
+        for i, ask in enumerate(asks):
+            planned = [t for a, t in opinion_next if a == i]
+            theirs = [t for t in archive_next if _covers(ask, t, w.cities, w.lex)]
+            archive_next = [t for t in archive_next if t not in theirs]
+            nxt += planned + theirs or [str(words["no_next_for_ask"]).format(ask=to_fullwidth(ask.rstrip("。；;")))]
+        nxt += [t for a, t in opinion_next if a < 0] + archive_next
+        later = {i for i, (_, lines) in enumerate(done) if not lines
+                 and any(a == i for a, _ in opinion_next)}
+        return self._assemble(req, done, nxt, "\n".join(x for x in [overview, *general] if x), later,
+                              [str(x) for x in words["parts"]])
+
     def _assemble(self, req: DraftRequest, done: list[tuple[str, list[str]]], nxt: list[str], overview: str,
-                  later: set[int] | None = None) -> str:
-        cn = "一二三四五六七八九十"
+                  later: set[int] | None = None, parts: list[str] | None = None) -> str:
+        """The letter; `parts` (the opinion letter's three headings: overall, one sub-point per ask, next steps)
+        instead of 一、 work done with its sub-points and 二、 next steps."""
         words = profile().section("compose")
         out = [salutation(req.proposal, req.role, req.lead_office),
-               acknowledgement(req.proposal, req.role, req.co_offices, req.office), "一、工作开展情况"]
+               acknowledgement(req.proposal, req.role, req.co_offices, req.office),
+               parts[0] if parts else "一、工作开展情况"]
         if overview:
             out.append(overview)
+        elif parts:
+            out.append(str(profile().section("opinion_letter")["no_overall"]))
+        if parts:
+            out.append(parts[1])
         for k, (ask, lines) in enumerate(done):  # the proposal's order; a blank stays in its place
             label = to_fullwidth(ask.rstrip("。；;"))
-            out.append(f"（{cn[k] if k < 10 else k + 1}）" + str(words["sub_heading"]).format(ask=label))
+            out.append(f"（{_cn(k + 1)}）" + str(words["sub_heading"]).format(ask=label))
             if lines:
                 out += lines
             else:
                 out.append(str(words["no_done_material" if k in (later or set()) else "no_material"]))
-        out.append("二、下一步工作计划")
+        out.append(parts[2] if parts else "二、下一步工作计划")
         if nxt:
             for j, s in enumerate(nxt):
-                out.append(f"（{cn[j]}）{s}")
+                out.append(f"（{_cn(j + 1)}）{s}")
         else:
             out.append(str(words["no_next_material"]))
         co = profile().section("cohandling")

@@ -45,6 +45,10 @@ def letter_title(req: DraftRequest) -> str:
     return f"{req.office}关于{what}的{'会办意见' if req.role == 'co' else '答复'}"
 
 
+# a part heading that announces the next steps: "二、下一步工作计划", "三、下阶段工作打算"
+NEXT_HEADING = r"^[二三四五]、.{0,12}?(?:下一步|下阶段|下步|今后|计划|打算|安排)"
+
+
 def check_structure(text: str, req: DraftRequest) -> dict[str, bool]:
     """The parts a reply letter must have, present or not."""
     lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
@@ -53,7 +57,8 @@ def check_structure(text: str, req: DraftRequest) -> dict[str, bool]:
         "salutation": bool(lines) and lines[0].endswith(("：", ":")),
         "acknowledgement": "收悉" in body,
         "done_section": bool(re.search(r"^一、", body, re.M)),
-        "next_section": bool(re.search(r"^二、", body, re.M)),
+        "next_section": bool(re.search(NEXT_HEADING, body, re.M)
+                             or re.search(r"^二、", body, re.M) and not re.search(r"^三、", body, re.M)),
         "sub_points": bool(re.search(r"^[（(][一二三四五六七八九十]+[)）]", body, re.M)),
         "closing": any(c in body for c in CLOSINGS),
         "office": req.office in body.split("\n")[-4:] or any(ln == req.office for ln in lines[-4:]),

@@ -23,6 +23,41 @@ def _compiled(patterns: tuple[str, ...]) -> list[re.Pattern[str]]:
     return [re.compile(p) for p in patterns]
 
 
+# -- a co-handling opinion's lines (the profile's intake [opinion_lines]) ------------------------------------
+def opinion_line_patterns(key: str) -> list[re.Pattern[str]]:
+    return _compiled(tuple(str(e["pattern"]) for e in profile().section("opinion_lines").get(key, [])))
+
+
+def office_name(name: str) -> str:
+    """An office's name without the second name it may sign with: 东莞市市场监督管理局（知识产权局） →
+    东莞市市场监督管理局 (NFKC; the profile's [opinion_lines] second_name)."""
+    name = normalize_text(name).strip()
+    for p in opinion_line_patterns("second_name"):
+        m = p.match(name)
+        if m and profile().office_line.match(m.group("name")) and profile().office_line.match(m.group("second")):
+            return m.group("name")
+    return name
+
+
+def is_frame_line(line: str) -> bool:
+    """A short line of the opinion's frame (contact line, address, sign-off, "以上意见供…参考", page chrome)."""
+    limit = int(profile().section("opinion_lines").get("frame_max_chars", 80))
+    s = normalize_text(line).strip()
+    return len(s) <= limit and any(p.search(s) for p in opinion_line_patterns("frame"))
+
+
+def is_heading(sentence: str) -> bool:
+    """A sentence that is a heading of the opinion ("(一)构建便捷高效惠企便民的服务体系。"), not a fact."""
+    s = normalize_text(sentence).strip()
+    return any(p.match(s) for p in opinion_line_patterns("heading"))
+
+
+def is_next_step(text: str) -> bool:
+    """A point or sentence about what will be done next (下一步, 下阶段, 下来…)."""
+    s = normalize_text(text).strip()
+    return any(p.match(s) for p in opinion_line_patterns("next_step"))
+
+
 def drop_enumerator(sentence: str) -> str:
     """A sentence without the list enumerator it opened with in its source (三是…, 首先，…, (2)…)."""
     s = sentence.strip()
