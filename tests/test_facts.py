@@ -238,3 +238,53 @@ def test_a_lifted_total_says_as_of_when(sentence: str, dated: str | None) -> Non
 
     assert dated_sentence(sentence, "2023-06-19") == (dated or sentence)
     assert dated_sentence(sentence, "") == sentence  # a source without a date adds nothing
+
+
+# -- "截至目前" in a draft: the draft's own date, and a total that cannot go down --------------------------------------
+_OLD_2024 = [("全市累计已培育专精特新“小巨人”企业248家。", {"doc_id": "gz-2024", "place": "广州市", "city": "广州市",
+                                                  "date": "2024-04-29", "kind": "reply", "title": "2024年答复"})]
+
+
+def _figure_flags(report: object) -> list:
+    return [f for f in report.flags if f.type in ("conflict", "stale")]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("now", ["截至目前，", "目前，", "目前", "截至目前，现", "至今，"])
+def test_a_current_total_lower_than_a_newer_archive_figure_is_flagged(archive_chunks: list, now: str) -> None:
+    """The draft says "now" (its own date, 2026-03-15) with a total the archive had a year earlier: with only the
+    newer reply it is a conflict (a total does not go down), with the older one too it is stale; both name the
+    newer source."""
+    draft = _draft(f"{now}全市累计培育专精特新“小巨人”企业248家。", proposer="陈某代表")
+    r = check_text(draft, archive_chunks)
+    [flag] = _figure_flags(r)
+    assert flag.type == "conflict" and "312家" in flag.reason and flag.source_doc == "gz-2025", r.text()
+    r = check_text(draft, archive_chunks + _OLD_2024)
+    [flag] = _figure_flags(r)
+    assert flag.type == "stale" and "312家" in flag.reason and flag.source_doc == "gz-2025", r.text()
+    assert "2024年4月29日" in flag.reason  # when the draft's figure held
+
+
+def test_a_draft_without_a_date_line_reads_now_as_today(archive_chunks: list) -> None:
+    body = _draft("截至目前，全市累计培育专精特新“小巨人”企业248家。", proposer="陈某代表").replace("2026年3月15日", "")
+    r = check_text(body, archive_chunks + _OLD_2024, today="2026-05-01")
+    assert [(f.type, f.source_doc) for f in _figure_flags(r)] == [("stale", "gz-2025")], r.text()
+
+
+@pytest.mark.parametrize("body", [
+    "截至目前，全市累计培育专精特新“小巨人”企业330家。",  # higher than the archive: news, not a conflict
+    "截至2025年2月底，全市累计培育专精特新“小巨人”企业312家。",  # the newest figure with its date
+    "目前全市新增专精特新“小巨人”企业20家。",  # a flow, not a total
+    "目前，专精特新“小巨人”企业的营收增长率为8%。",  # a share can go down
+])
+def test_a_current_or_dated_figure_that_can_hold_is_not_flagged(archive_chunks: list, body: str) -> None:
+    r = check_text(_draft(body, proposer="陈某代表"), archive_chunks + _OLD_2024)
+    assert not _figure_flags(r), r.text()
+
+
+def test_now_takes_the_documents_date() -> None:
+    for s in ("截至目前,全市累计培育小巨人企业248家。", "目前全市累计培育小巨人企业248家。", "全市现有小巨人企业248家。"):
+        a = as_of(s, "2026-03-15")
+        assert (a.key, a.now) == ("2026-03-15", True), s
+    a = as_of("截至2024年4月底,全市累计培育小巨人企业248家。", "2026-03-15")
+    assert (a.key, a.now) == ("2024-04-30", False)
+    assert not as_of("全市累计培育小巨人企业248家。", "2026-03-15").now

@@ -183,3 +183,83 @@ def test_mixed_pdf_ocrs_only_the_page_without_text(scans: dict[str, Path], setti
     flags = {c.text: bool(c.metadata.get("ocr_low_confidence")) for c in parsed.record.chunks}
     assert any(flag for text, flag in flags.items() if "高新技术处" in text)  # from the OCR page
     assert not any(flag for text, flag in flags.items() if "一次性奖励" in text)  # from the text page
+
+
+# -- OCR line joins, repeated pages, low-confidence lines (no OCR run: fast) -------------------------------------
+@pytest.mark.parametrize(("before", "after", "joined"), [
+    ("我局今年下达专项扶持经费，20", "22年共支持项目15个。", True),  # a year broken in two
+    ("根据《通知》（粤工信函〔20", "23〕12号）要求，", True),  # a 文号
+    ("依据《通知》（粤工信函〔", "2023〕12号）", True),
+    ("全市累计下达资金31.", "6万元。", True),  # a decimal after its point
+    ("全市累计培育企业20", "家，其中……", True),  # a number and its unit
+    ("截至2023年", "6月底，全市……", True),  # a date between year and month
+    ("已于2023年6", "月底前完成。", True),
+    ("截至2023年6月", "30日，全市……", True),
+    ("联系电话：0660-3371024", "2024年4月29日", False),  # a telephone number ends its line
+    ("联系电话：88886666", "2024年4月29日", False),
+    ("编号：2024", "年度重点工作", False),  # a value after a label
+    ("全市共有企业20", "1. 加强组织领导。", False),  # a list item starts a paragraph
+    ("一、工作", "进展", False),
+    ("2024", "年", False),  # a row without Chinese (a page number)
+])
+def test_ocr_rows_never_split_a_number_date_or_doc_number(before: str, after: str, joined: bool) -> None:
+    from ingest.loaders.base import splits_number
+
+    assert splits_number(before, after) is joined
+    # as OCR rows: the first ends well short of the right margin (digits are half as wide), a full row above it
+    rows = [Line("全市上下认真贯彻落实各项决策部署，统筹推进各项工作，取得积极成效，", 100, 0, 1300, 30),
+            Line(before, 100, 50, 100 + 30 * len(before) - 200, 80), Line(after, 100, 100, 100 + 30 * len(after), 130)]
+    paragraphs = lines_to_paragraphs(rows, page_width=1400)
+    assert any(before + after in p for p in paragraphs) is joined, paragraphs
+
+
+def test_a_page_scanned_twice_is_stored_once() -> None:
+    from ingest.loaders.base import Page
+    from ingest.loaders.ocr import drop_repeated_pages
+
+    one = "关于加快完善县域冷链物流设施的建议\n近年来，我市水产品和果蔬产量稳步增长，2023年全市水产品总产量达到31.6万吨。"
+    again = one.replace("31.6", "31,6")  # the second reading differs by a character
+    other = "二、下一步工作\n我局将继续加大支持力度，推动冷链物流设施建设，2025年底前实现主要产区全覆盖。"
+    pages = [Page(1, one, ocr=True), Page(2, again, ocr=True), Page(3, other, ocr=True)]
+    kept, notes = drop_repeated_pages(pages)
+    assert [p.number for p in kept] == [1, 3]
+    assert notes == ["page 2 left out: the same text as page 1 (a page scanned twice)"]
+    assert drop_repeated_pages([Page(1, one), Page(2, other, ocr=True)])[0] == [Page(1, one), Page(2, other, ocr=True)]
+    short = [Page(1, "此复", ocr=True), Page(2, "此复", ocr=True)]  # too little text to call it a repeat
+    assert len(drop_repeated_pages(short)[0]) == 2
+
+
+def test_low_confidence_lines_are_listed_for_the_drafter(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ocr_image keeps each line's confidence: the lines under the floor are on the page and in the load notes;
+    a page that reads badly is tried upside down and the better reading kept."""
+    from ingest.loaders import ocr
+
+    good = [Line("关于加快完善县域冷链物流设施的建议", 100, 0, 700, 30, 0.99),
+            Line("近年来我市水产品产量稳步增长", 100, 50, 600, 80, 0.62)]
+    monkeypatch.setattr(ocr, "ocr_lines", lambda image: (good, 1400))
+    page = ocr.ocr_image(_Image(), 1)
+    assert page.low_lines == [("近年来我市水产品产量稳步增长", 0.62)]
+    from ingest.loaders.base import Document
+
+    assert Document([page], "image").low_confidence_lines() == ["近年来我市水产品产量稳步增长"]
+    [note] = ocr.low_line_notes([page])
+    assert note.startswith("page 1: 1 OCR line(s) under confidence 0.80") and "近年来我市水产品" in note
+    garbled = [Line("系杀校实授企校", 100, 0, 300, 30, 0.41)]
+    calls: list[int] = []
+
+    def reading(image: object) -> tuple[list[Line], int]:
+        calls.append(1)
+        return (good if getattr(image, "turned", False) else garbled), 1400
+
+    monkeypatch.setattr(ocr, "ocr_lines", reading)
+    page = ocr.ocr_image(_Image(), 1)
+    assert len(calls) == 2 and page.text.startswith("关于加快完善县域冷链物流设施的建议")
+
+
+class _Image:
+    turned = False
+
+    def rotate(self, degrees: int, expand: bool = False) -> _Image:
+        turned = _Image()
+        turned.turned = degrees == 180
+        return turned

@@ -150,3 +150,32 @@ def test_a_list_run_on_after_the_ask_word_is_read_by_both_parsers(body: str, ask
 
     assert split_asks(_lines(body))[0] == asks
     assert extract_asks(body) == asks
+
+
+_BODY = "我市专精特新企业数量不多。\n建议：\n一是加大资金支持。\n二是完善服务体系。\n"
+
+
+@pytest.mark.parametrize(("head", "title", "proposers"), [
+    # the title wrapped over two lines below the 领衔代表 line
+    ("领衔代表：王明\n关于加快发展专精特新企业\n的建议\n", "关于加快发展专精特新企业的建议", ["王明"]),
+    ("领衔代表：王明\n附议代表：李四、赵五\n关于加快发展“专精特新”企业和中小企业\n数字化转型的建议\n",
+     "关于加快发展“专精特新”企业和中小企业数字化转型的建议", ["王明", "李四", "赵五"]),
+    # a title line without 关于
+    ("领衔代表：王明（市人大代表）\n加快发展专精特新企业的建议\n", "加快发展专精特新企业的建议", ["王明"]),
+    # labels alone on their line, the value on the next (a form copied from a table)
+    ("领衔代表\n王明\n关于加快发展专精特新企业的建议\n", "关于加快发展专精特新企业的建议", ["王明"]),
+    ("提案人\n民盟市委会\n案由\n关于加快发展专精特新企业的提案\n", "关于加快发展专精特新企业的提案", ["民盟市委会"]),
+    # a 标题 value wrapped onto the next line
+    ("建议标题：关于加快发展专精特新企业\n的建议\n领衔代表：王明\n", "关于加快发展专精特新企业的建议", ["王明"]),
+])
+def test_title_after_the_lead_proposer_line_is_kept(head: str, title: str, proposers: list[str]) -> None:
+    p = parse_proposal_text(head + _BODY)
+    assert (p.title, p.proposers) == (title, proposers)
+    assert p.asks == ["加大资金支持", "完善服务体系"]
+    assert title[-6:] not in p.body  # the title's lines are not the body
+
+
+def test_a_sentence_ending_in_suggestion_is_not_a_title() -> None:
+    p = parse_proposal_text("领衔代表：王明\n关于加快发展专精特新企业的建议\n"
+                            "我市企业数量不多，现提出加快发展的建议。\n建议：\n一是加大资金支持。\n二是完善服务体系。\n")
+    assert p.title == "关于加快发展专精特新企业的建议"

@@ -372,15 +372,21 @@ def parse_proposal_text(text: str, source: str = "") -> ParsedProposal:
     fields: dict[str, list[str]] = {}
     used: set[int] = set()
     for i, ln in enumerate(lines[:stop]):
+        if i in used:
+            continue
         pairs = _label_value(ln)
         if pairs:
             used.add(i)
+        elif (below := _value_below(lines, i, stop)) is not None:
+            pairs = [below]  # a form copied from a table: "提案人" on its line, "民盟市委会" on the next
+            used.update((i, i + 1))
         for fld, value in pairs:
             fields.setdefault(fld, []).append(value)
     if stop < 3 or (not fields and any(w in head for w in _cues("not_proposal"))):
         raise IntakeError(f"{source or '文件'}：这不是一份建议或提案（看起来是答复函、会办意见或通知），请上传来文原件")
     p = ParsedProposal(source=source)
-    title = _title_and_number(p, lines, fields)
+    title, title_lines = _title_and_number(p, lines, fields, used)
+    used |= title_lines
     p.proposers = _proposers(fields)
     sessions = [s for ln in lines[:20] for pat in _patterns("session_patterns") for s in pat.findall(ln)]
     sessions += [v for v in fields.get("session", []) if re.search(r"会议$", v)]
@@ -405,11 +411,75 @@ def _proposal_end(lines: list[str]) -> int:
     return len(lines)
 
 
-def _title_and_number(p: ParsedProposal, lines: list[str], fields: dict[str, list[str]]) -> str:
-    """Sets the title (a 标题 field, else the first 关于…的建议/提案 line) and number; returns the title line."""
+# fields whose value may stand on the line below a label alone ("提案人" / "民盟市委会"); the body and the asks
+# labels open a section instead
+_BELOW = ("title", "number", "proposer", "co_proposers", "lead_office", "co_offices", "handling", "session", "ignored")
+
+
+def _value_below(lines: list[str], i: int, stop: int) -> tuple[str, str] | None:
+    """(field, value) when line i is a label alone and the next line is its value (no label, no list marker)."""
+    hit = _cell_label(lines[i])
+    if hit is None or hit[1] or hit[0] not in _BELOW or i + 1 >= stop:
+        return None
+    nxt = lines[i + 1]
+    if _cell_label(nxt) is not None or _label_value(nxt) or _marker_at(nxt) or len(nxt) > 80:
+        return None
+    return hit[0], nxt
+
+
+_TITLE_END = re.compile(r"的(?:建议|提案|议案)》?$")
+_OPEN_TITLE = re.compile(r"^《?关于")
+# a title line without 关于 ("推进农村寄递物流体系建设的建议"): short, no sentence punctuation
+_BARE_TITLE = re.compile(r"^《?[^\s,，。;；:：!！?？、]{4,60}的(?:建议|提案|议案)》?$")
+
+
+def _wrapped_title(lines: list[str], i: int, used: set[int]) -> tuple[str, set[int]]:
+    """The title that opens at line i (关于…), joined with the short lines that finish it (a title wrapped over
+    two or three lines: "关于加强镇街污水管网建设" / "和运行维护的建议"); "" when it does not end as a title."""
+    text = lines[i]
+    if m := _TITLE.search(text):
+        return m.group(0), {i}
+    if not _OPEN_TITLE.match(text) or len(text) > 60:
+        return "", set()
+    for j in range(i + 1, min(i + 3, len(lines))):
+        nxt = lines[j]
+        if j in used or len(nxt) > 40 or _marker_at(nxt) or _cell_label(nxt) is not None or re.search(r"[。;；]", nxt):
+            break
+        text += nxt
+        if _TITLE_END.search(text) and (m := _TITLE.search(text)):
+            return m.group(0), set(range(i, j + 1))
+    return "", set()
+
+
+def _title_and_number(p: ParsedProposal, lines: list[str], fields: dict[str, list[str]],
+                      used: set[int] | None = None) -> tuple[str, set[int]]:
+    """Sets the title (a 标题 field, else the first 关于…的建议/提案 line, joined when wrapped, else a short line
+    ending 的建议/的提案) and number; returns the title as written and the lines it takes."""
+    used = used or set()
     title = (fields.get("title") or [""])[0]
+    taken: set[int] = set()
+    if title and not _TITLE_END.search(title):  # a 标题 value wrapped onto the next line
+        k = next((i for i, ln in enumerate(lines[:15]) if ln.endswith(title)), -1)
+        if k >= 0 and k + 1 < len(lines) and k + 1 not in used and len(lines[k + 1]) <= 40 \
+                and _TITLE_END.search(title + lines[k + 1]) and not _cell_label(lines[k + 1]):
+            title += lines[k + 1]
+            taken = {k + 1}
     if not title:
-        title = next((m.group(0) for ln in lines[:15] if (m := _TITLE.search(ln))), "")
+        for i in range(min(15, len(lines))):
+            if i in used:  # a field line may still hold the title ("提案人：刘芳 关于…的提案")
+                m0 = _TITLE.search(lines[i])
+                title, taken = (m0.group(0), set()) if m0 else ("", set())
+            else:
+                title, taken = _wrapped_title(lines, i, used)
+            if title:
+                break
+    if not title:
+        for i, ln in enumerate(lines[:12]):
+            if i in used or _marker_at(ln):
+                continue
+            if _BARE_TITLE.match(ln) and not any(p2.search(ln) for p2 in _patterns("session_patterns")):
+                title, taken = ln, {i}
+                break
     if m := _PAREN_NUMBER.match(title):
         p.number = m.group(1)
         title = title[m.end():]
@@ -418,7 +488,7 @@ def _title_and_number(p: ParsedProposal, lines: list[str], fields: dict[str, lis
         p.number = next((n for v in fields.get("number", []) if (n := _clean_number(v))), "")
     if not p.number:
         p.number = next((m2.group(1) for ln in lines[:15] if (m2 := _NUMBER.search(ln))), "")
-    return title
+    return title, taken
 
 
 def _proposers(fields: dict[str, list[str]]) -> list[str]:

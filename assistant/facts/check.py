@@ -9,6 +9,7 @@ Word lists: the domain profile's `[commitments]`, `[related]` and `[wording]` (`
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -205,12 +206,24 @@ def _source(flag_type: str, sentence: str, reason: str, f: Figure) -> Flag:
                 str(f.meta.get("date", "")), f.text)
 
 
-def check_figures(draft: ArchiveDoc, pool: list[Figure]) -> list[Flag]:
+def _cumulative(f: Figure) -> bool:
+    """A running total (累计, 共有… in its clause before it), which does not go down; shares and rates do."""
+    facts = profile().section("facts")
+    if f.unit in [str(u) for u in facts.get("cumulative_units_not", [])]:
+        return False
+    return any(str(w) in f.subject for w in facts.get("cumulative_cues", []))
+
+
+def check_figures(draft: ArchiveDoc, pool: list[Figure], today: str = "") -> list[Flag]:
+    """(a) a figure that differs from a same-date source, or a total lower than an earlier one of the same
+    measure; (b) a figure older than a newer source. "截至目前/目前/现有" take the draft's date (its date line,
+    else `today`); a figure said to hold now that repeats an older source's is as old as that source."""
     flags: list[Flag] = []
     done: set[tuple[str, str]] = set()
+    own_date = draft.date or today or dt.date.today().isoformat()
     for text, meta in draft.passages:
         for s in sentences(text):
-            for df in figures(s, {**meta, "date": meta.get("date") or draft.date}):
+            for df in figures(s, {**meta, "date": meta.get("date") or own_date}):
                 if df.is_target or (s, df.text) in done:
                     continue
                 same = [af for af in pool if same_measure(df, af)]
@@ -219,19 +232,27 @@ def check_figures(draft: ArchiveDoc, pool: list[Figure]) -> list[Flag]:
                 done.add((s, df.text))
                 eff = df.as_of.key
                 matches = [af for af in same if af.value == df.value]
-                if not df.as_of.stated and matches:
+                repeated = bool(matches) and (not df.as_of.stated or df.as_of.now)
+                if repeated:
                     eff = max(af.as_of.key for af in matches)  # a repeated figure holds when its source said so
                 clash = [af for af in same if af.as_of.key == eff and af.value != df.value]
                 newer = sorted((af for af in same if af.as_of.key > eff and af.value != df.value),
                                key=lambda f: f.as_of.key, reverse=True)
+                lower = sorted((af for af in same if af.as_of.key < eff and af.value > df.value),
+                               key=lambda f: f.as_of.key, reverse=True) if _cumulative(df) else []
                 if clash and (df.as_of.stated or matches):
                     af = clash[0]
                     flags.append(_source("conflict", s, f"“{df.text}”与同期资料不一致：{af.as_of.label}为{af.text}", af))
                 elif newer and (df.as_of.stated or matches):
                     af = newer[0]
-                    when = df.as_of.label if df.as_of.stated else max(matches, key=lambda f: f.as_of.key).as_of.label
+                    when = max(matches, key=lambda f: f.as_of.key).as_of.label if repeated else df.as_of.label
                     flags.append(_source("stale", s, f"“{df.text}”是{when}的数字，已有更新的数字：截至{af.as_of.label}为{af.text}",
                                          af))
+                elif lower:
+                    af = lower[0]
+                    when = "截至目前" if df.as_of.now else f"截至{df.as_of.label}" if df.as_of.label else "本稿"
+                    flags.append(_source("conflict", s, f"“{df.text}”是累计数，{when}却低于截至{af.as_of.label}已有的"
+                                                         f"{af.text}", af))
     return flags
 
 
@@ -357,9 +378,10 @@ def check_wording(draft: ArchiveDoc, material: list[str]) -> list[Flag]:
 
 
 # -- the whole check -------------------------------------------------------------------------------------------------------
-def check_text(text: str, chunks: Iterable[tuple[str, dict[str, Any]]], date: str = "") -> CheckReport:
+def check_text(text: str, chunks: Iterable[tuple[str, dict[str, Any]]], date: str = "", today: str = "") -> CheckReport:
     """Check a draft's text against an archive given as chunks (text, metadata) — the store's or parsed files'.
-    `date` (ISO) overrides the date read from the draft (its signature date)."""
+    `date` (ISO) overrides the date read from the draft (its signature date); `today` (ISO, default the clock's)
+    dates "截至目前" in a draft without a date line."""
     validate(text)
     draft = draft_document(text)
     if date:
@@ -368,7 +390,7 @@ def check_text(text: str, chunks: Iterable[tuple[str, dict[str, Any]]], date: st
     eligible = {k: d for k, d in docs.items() if _eligible(d, draft)}
     report = CheckReport(draft={k: draft.meta.get(k, "") for k in ("title", "office", "date", "proposer", "number",
                                                                      "place")})
-    report.flags += check_figures(draft, _archive_figures(eligible.values()))
+    report.flags += check_figures(draft, _archive_figures(eligible.values()), today)
     related = related_replies(draft, eligible)
     report.related = [f"{d.doc_id}（{why}）" for d, why in related]
     report.flags += check_commitments(draft, related)

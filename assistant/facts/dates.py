@@ -35,6 +35,7 @@ class AsOf:
     label: str
     stated: bool = False  # the sentence states it (else it is the document's date)
     target: bool = False  # a target or plan for that date, not an achievement
+    now: bool = False  # "截至目前/目前/现有…": the document's own date, said as "now"
 
     @property
     def year(self) -> str:
@@ -101,6 +102,11 @@ def dates_in(sentence: str, doc_date: str) -> list[tuple[int, AsOf]]:
             if word == "以来" and _ISO.match(doc_date) and doc_date[:4] == str(y):
                 out.append((m.start(), AsOf(doc_date[:10], f"{y}年以来（至{doc_label(doc_date)}）", True, target)))
                 continue
+            if (word == "以来" or s[m.end():].startswith("至今")) and _ISO.match(doc_date) and doc_date[:4] > str(y):
+                # "2019年以来/2019年至今累计…": a total standing at the document's date, not at the end of 2019
+                out.append((m.start(), AsOf(doc_date[:10], f"{y}年以来（至{doc_label(doc_date)}）", True, target,
+                                            now=True)))
+                continue
             out.append((m.start(), AsOf(_key(y, mo), label, True, target)))
     if doc_date[:4].isdigit():
         y = int(doc_date[:4])
@@ -124,7 +130,7 @@ def dates_in(sentence: str, doc_date: str) -> list[tuple[int, AsOf]]:
     if re.search(r"截[至止](目前|现在|今|发文)", s) and _doc_key(doc_date):
         pos = re.search(r"截[至止](目前|现在|今|发文)", s)
         assert pos is not None
-        out.append((pos.start(), AsOf(_doc_key(doc_date), doc_label(doc_date), True, False)))
+        out.append((pos.start(), AsOf(_doc_key(doc_date), doc_label(doc_date), True, False, now=True)))
     out.sort(key=lambda x: x[0])
     return out
 
@@ -142,13 +148,19 @@ def as_of(sentence: str, doc_date: str, at: int | None = None) -> AsOf:
     target = _target_cue(s[:at])
     if before:
         d = before[-1]
-        return AsOf(d.key, d.label, True, d.target or target)
+        return AsOf(d.key, d.label, True, d.target or target, now=d.now)
     if after and not after[0].target:
         d = after[0]
-        return AsOf(d.key, d.label, True, target)
+        return AsOf(d.key, d.label, True, target, now=d.now)
     if after:
         return after[0]
-    return AsOf(_doc_key(doc_date), doc_label(doc_date), False, target)
+    return AsOf(_doc_key(doc_date), doc_label(doc_date), False, target, now=_says_now(s[:at]))
+
+
+def _says_now(prefix: str) -> bool:
+    """A now-word (目前, 现有, 至今…) in the clause-run before a figure that states no date."""
+    tail = re.split(r"[。;；]", prefix)[-1]
+    return any(w in tail for w in profile().words("facts", "now_words"))
 
 
 def dated_sentence(sentence: str, doc_date: str) -> str:

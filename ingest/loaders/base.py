@@ -50,6 +50,7 @@ class Page:
     text: str
     ocr: bool = False
     confidence: float | None = None  # mean recognition confidence of an OCR page, 0..1
+    low_lines: list[tuple[str, float]] = field(default_factory=list)  # OCR lines read under the line floor
 
 
 @dataclass
@@ -74,6 +75,10 @@ class Document:
     def low_confidence_pages(self, floor: float) -> list[int]:
         """Numbers of OCR pages whose mean confidence is under the floor."""
         return [p.number for p in self.pages if p.ocr and p.confidence is not None and p.confidence < floor]
+
+    def low_confidence_lines(self) -> list[str]:
+        """The OCR lines read under the line floor, on any page (a chunk holding one can be flagged)."""
+        return [text for p in self.pages for text, _ in p.low_lines]
 
 
 def ocr_low_pages(doc_meta: dict[str, Any], floor: float) -> list[int]:
@@ -107,6 +112,8 @@ def join_cjk(left: str, right: str) -> str:
         return left + right
     if left[-1].isdigit() and right[0].isdigit() and _CJK.search(left):
         return left + right  # a number of a Chinese sentence broken at the line end (第202401 / 17号)
+    if re.search(r"\d[.．]$", left) and right[0].isdigit() and _CJK.search(left):
+        return left + right  # a decimal broken after its point (31. / 6万吨)
     if left.endswith("-") and left[-2:-1].isalpha():
         return left[:-1] + right  # a word hyphenated at the line end
     return left + " " + right
@@ -133,6 +140,7 @@ class Line:
     y0: float
     x1: float
     y1: float
+    score: float | None = None  # OCR recognition confidence of the line, 0..1
 
     @property
     def height(self) -> float:
@@ -142,6 +150,12 @@ class Line:
 def _percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))]
+
+
+# Two pieces of one row further apart than this many line heights are table cells or columns ("指标 | 2022年");
+# words of one sentence are never that far apart, while the cells of a ruled table with narrow columns can be
+# as close as one and a half characters.
+CELL_GAP = 1.5
 
 
 def lines_to_paragraphs(lines: list[Line], page_width: float | None = None) -> list[str]:
@@ -176,7 +190,7 @@ def lines_to_paragraphs(lines: list[Line], page_width: float | None = None) -> l
             gap = ln.x0 - before.x1
             piece = ln.text.strip()
             # Far-apart pieces on one row are cells or columns: keep them apart.
-            text = f"{text} | {piece}" if gap > 3 * ln.height else join_cjk(text, piece)
+            text = f"{text} | {piece}" if gap > CELL_GAP * ln.height else join_cjk(text, piece)
         merged.append(Line(text, row[0].x0, min(x.y0 for x in row), max(x.x1 for x in row), max(x.y1 for x in row)))
     height = _percentile([ln.height for ln in merged], 0.5)
     left = _percentile([ln.x0 for ln in merged], 0.1)
@@ -189,6 +203,12 @@ def lines_to_paragraphs(lines: list[Line], page_width: float | None = None) -> l
     paragraphs: list[str] = []
     prev: Line | None = None
     for ln in merged:
+        if prev is not None and splits_number(prev.text, ln.text):
+            # a number, date or 文号 broken at the line end ("…经费，20" / "22年…"): the row before ends short
+            # (digits are half as wide), which would otherwise end the paragraph in the middle of the number
+            paragraphs[-1] = join_cjk(paragraphs[-1], ln.text)
+            prev = ln
+            continue
         title_goes_on = (  # a title set in two centred lines, the first one as wide as the text
             prev is not None and centred(ln) and ln.y0 - prev.y1 < 0.9 * height
             and abs((prev.x0 - left) - (right - prev.x1)) < 2 * height
@@ -210,6 +230,32 @@ def lines_to_paragraphs(lines: list[Line], page_width: float | None = None) -> l
             paragraphs[-1] = join_cjk(paragraphs[-1], ln.text)
         prev = ln
     return paragraphs
+
+
+# The end of a row that leaves a number, date or 文号 unfinished, and the start of a row that finishes one.
+_NUMBER_TAIL = re.compile(r"(?:\d[.．]?|[〔\[［(（]|第)$")
+_NUMBER_HEAD = re.compile(r"^(?:\d|[〕\]］)）]|[年月日号%％元个家名人项件条所次批户亩吨]|[万亿](?:元|吨|人|户|亩|千瓦)?)")
+
+
+def splits_number(before: str, after: str) -> bool:
+    """Whether the row `after` goes on with a number, date or 文号 that the row `before` left unfinished:
+    "…经费，20" / "22年", "（粤工信函〔20" / "23〕12号）", "截至2023年" / "6月底"; not a telephone number or a
+    value after a label ("电话：0660-3371024"), nor a list item ("1. …") after a row ending in a number."""
+    before, after = before.rstrip(), after.lstrip()
+    if not before or not after or " | " in before or " | " in after or not _CJK.search(before):
+        return False
+    if (re.search(r"\d{4}\s*年$", before) and re.match(r"\d{1,2}\s*月", after)) or (
+            re.search(r"\d\s*月$", before) and re.match(r"\d{1,2}\s*日", after)):
+        return True  # a date broken between its year and month, or month and day
+    if not _NUMBER_TAIL.search(before) or not _NUMBER_HEAD.match(after):
+        return False
+    if before[-1] in "〔[［(（第":
+        return after[0].isdigit()
+    tail = re.search(r"[\d.．\-－—]+$", before)
+    if tail is None or re.search(r"[-－—]", tail.group(0)) or sum(c.isdigit() for c in tail.group(0)) >= 7 \
+            or before[: tail.start()].endswith((":", "：")):
+        return False  # a telephone number or a value after a label ends its line
+    return not HEADING_START.match(after)
 
 
 # A .docx or .ofd is a zip; refuse archives that inflate far beyond the on-disk limit (zip bombs).

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.loaders.base import Document, LoadError, short
-from ingest.loaders.ocr import OCRUnavailable, ocr_pages
+from ingest.loaders.ocr import OCRUnavailable, drop_repeated_pages, low_line_notes, ocr_pages
 
 # A page scanned at 600 dpi is about 35 megapixels; anything far beyond that is not a page.
 MAX_PIXELS = 60_000_000
@@ -60,4 +60,5 @@ def read_image(path: Path, data: bytes) -> Document:
         raise LoadError(path, f"OCR failed: {short(exc)}") from exc
     if not any(p.text.strip() for p in result):
         raise LoadError(path, "no text found, even after OCR")
-    return Document(result, "image")
+    result, notes = drop_repeated_pages(result)
+    return Document(result, "image", notes + low_line_notes(result))

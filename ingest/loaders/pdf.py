@@ -17,7 +17,7 @@ from ingest.loaders.base import (
     short,
 )
 from ingest.loaders.docx import CELL_SEPARATOR
-from ingest.loaders.ocr import INSTALL_HINT, OCRUnavailable, ocr_pages
+from ingest.loaders.ocr import INSTALL_HINT, OCRUnavailable, drop_repeated_pages, low_line_notes, ocr_pages
 
 OCR_DPI = 200
 NO_TEXT = "no extractable text"
@@ -141,4 +141,7 @@ def read_pdf(path: Path, data: bytes) -> Document:
             raise LoadError(path, f"OCR failed: {short(exc)}") from exc
     if not any(p.text.strip() for p in pages):
         raise LoadError(path, f"{NO_TEXT}, even after OCR (blank or unreadable scan)" if blank else NO_TEXT)
+    if blank:
+        pages, repeated = drop_repeated_pages(pages)
+        notes += repeated + low_line_notes(pages)
     return Document(pages, "pdf", notes)
