@@ -141,6 +141,8 @@ def _format_meta(document: Document, floor: float) -> tuple[dict[str, str | int 
         for page in document.pages if page.number in low
         for line in page.text.split("\n") if len(line.strip()) >= 4
     }
+    # a line read under the line floor flags its chunk even on a page whose mean is fine
+    low_lines |= {collapse_ws(normalize_text(t)) for t in document.low_confidence_lines() if len(t.strip()) >= 4}
     return meta, low_lines
 
 
