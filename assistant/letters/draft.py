@@ -207,7 +207,8 @@ class Drafter:
         letter never presents another place's figures as its own. Returns the numbered passages and, per
         ask, their numbers."""
         retriever = self.assistant.services.retriever
-        given_hits = [h for _, hits in req.opinions for h in hits]  # every opinion point, first, never packed away
+        # every opinion point, first, never packed away; a point that addresses the assistant is no source
+        given_hits = [h for _, hits in req.opinions for h in hits if not h.meta.planted]
         home = gazetteer().place_of(req.office)
         stored = retriever.store_places()
         if home is None or not stored & {home.province, home.city, home.district} - {""}:
@@ -379,6 +380,10 @@ class Drafter:
                 notice = f"{exc.cause}，以下为离线生成的草稿。"
         if not text:
             text, _ = self.offline_letter(req, asks, passages, per_ask)
+        planted = [o for o, hits in req.opinions if any(h.meta.planted for h in hits)]
+        if planted:
+            notice = (notice + " " if notice else "") + (
+                f"{'、'.join(planted)}的会办意见中有文字像是对本助手的指令，已不写入函件，请核对原件。")
         text = to_fullwidth(text)  # a model's letter too: full-width punctuation in Chinese text (1:1)
         first = cite.check(text, support_texts(passages), self.settings.support_threshold, attribute=used != "offline")
         text, passages = renumber(first.text, passages)  # [1], [2], [3]… in order of first use
