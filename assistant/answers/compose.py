@@ -22,12 +22,13 @@ def pick_sentences(info: QuestionInfo, cands: list[Candidate], limit: int | None
     slot = info.slot
 
     def gives_slot(c: Candidate) -> bool:
-        return slot is not None and slot_value(slot, info.text, c.text, info.term_words) is not None
+        # the asked value, meeting every constraint of the question (year, level…): read by candidate_sentences, else here
+        return slot is not None and (bool(c.gives) or not c.near and slot_value(slot, info.text, c.text, info.term_words) is not None)
 
     # a short line that gives the asked value ("签发人:庞佃宝") answers, though it is too short to be a claim
     pool = [c for c in cands if (c.coverage > 0 or c.score > 0.3) and (c.heading or is_claim(c.text) or gives_slot(c))]
     if info.numeric:
-        pool = [c for c in pool if c.has_number] or pool
+        pool = [c for c in pool if c.has_number or gives_slot(c)] or pool  # a stage answers 什么时候 too
         if info.wants_current:
             pool = [c for c in pool if not c.is_target] or pool
     n = limit or {"fact": 2, "list": 8, "compare": 2, "other": 3}[info.kind]
@@ -41,7 +42,9 @@ def pick_sentences(info: QuestionInfo, cands: list[Candidate], limit: int | None
                 pool, n = items, limit or 12
     if slot is not None:
         shaped = [c for c in pool if gives_slot(c)]
-        pool = shaped + [c for c in pool if c not in shaped] if shaped else pool
+        # then the sentences whose value misses a constraint (another year, a target): still closer than no value
+        near = [c for c in pool if c.near and not c.gives]
+        pool = shaped + near + [c for c in pool if c not in shaped and c not in near] if shaped else pool
     chosen: list[Candidate] = []
     seen: set[str] = set()
     for c in pool:

@@ -30,6 +30,8 @@ _YEAR = re.compile(r"(20\d\d)\s*年?")
 _CUE_WORDS = {w for key in ("current", "compare", "list", "numeric", "fact") for w in _P.words("questions", key)}
 # what a passage is about, besides its own words: the question may name the document, not the fact
 _ABOUT_KEYS = ("heading_path", "title", "proposer", "number", "doc_number", "office", "proposal_title", "addressee")
+NEAR_SHARE = 0.85  # a value meeting every constraint must cover this share of what a near-miss value's sentence covers
+MEASURE_SHARE = 0.3  # share of what a counting question counts (its bigrams) that the value's sentence must hold
 SLOT_SUBJECT_SHARE = 0.3  # share of the best coverage the sentence giving the asked value must reach (dev set: positives ≥ 0.36)
 # numbers that identify a document (文号, proposal number) rather than state a year or a figure
 _IDS = [_P.doc_number, *_P.number_patterns]
@@ -57,6 +59,18 @@ def slots() -> list[Slot]:
 
 _SLOTS = slots()
 
+
+_Q = _P.data["questions"]
+_FLOW_ASKS = tuple(_P.words("questions", "flow_asks"))
+_STOCK_ASKS = tuple(_P.words("questions", "stock_asks"))
+_ACTUAL_ASKS = tuple(_P.words("questions", "actual_asks"))
+_FLOW_WORDS = tuple(_P.words("facts", "flow_words"))
+_STOCK_WORDS = tuple(_P.words("facts", "stock_cues"))
+_SUB_PLACE = re.compile(_Q["sub_place"]["pattern"])
+_NOT_SUB_PLACES = tuple(_Q["sub_place"]["not_places"])
+_STAGE_CUES = tuple(_Q["stage"]["cues"])
+_STAGE = re.compile(_Q["stage"]["answer"])
+_CLAUSE = re.compile(r"[,，;；:：、()（）]")
 
 _WHICH = re.compile("(?:" + "|".join(map(re.escape, _P.words("questions", "which"))) + r")\s*[^\s，,。？?]?")
 _SAME_UNITS = [set(g) for g in _P.data["questions"]["same_units"]]
@@ -93,30 +107,66 @@ def _asked(slot: Slot, question: str) -> tuple[str, tuple[str, ...], frozenset[s
     return q, tuple(_NUMERAL.findall(q)), frozenset(units)
 
 
-def slot_value(slot: Slot, question: str, sentence: str, terms: tuple[str, ...] = ()) -> str | None:
-    """The value a sentence gives for the slot a question asks, or None.
+def slot_values(slot: Slot, question: str, sentence: str, terms: tuple[str, ...] = ()) -> list[tuple[str, int]]:
+    """Every value a sentence gives for the slot a question asks, with where it stands in the (normalised) sentence.
 
     Not a value: what the question itself says (第一批 does not answer "第一批有多少家", 教育部 does not answer
     "教育部答复的建议是谁提的"), nor a number in another unit than the one asked ("几所" is not answered by "两个规划";
     名 and 人 count the same). A count written without its unit right after what it counts ("地埋式垃圾箱65") is
-    a value when `terms` (the question's key terms) name what it counts.
+    a value when `terms` (the question's key terms) name what it counts. "什么时候" is answered by a stage or a
+    condition too ("待相关条件成熟后", "正在进行招标") when the sentence gives no date.
     """
     q, q_nums, units = _asked(slot, question)
     text = normalize_text(sentence)
+    out: list[tuple[str, int]] = []
     for m in slot.answer.finditer(text):
         value = re.sub(r"\s+", "", m.group(0))
         nums = _NUMERAL.findall(value)
-        if nums and all(any(n in qn for qn in q_nums) for n in nums) or not nums and value in q:
+        # a number the question states itself (第一批, 6092号) is no answer; whole numbers: 20 is not found in 2025
+        if nums and all(n in q_nums for n in nums) or not nums and value in q:
             continue
         if units and not any(value.endswith(u) for u in units):
             continue
-        return value
-    if slot.unit_ask is not None:  # a counting slot
+        out.append((value, m.start()))
+    if not out and slot.unit_ask is not None:  # a counting slot
         for t in sorted((t for t in terms if len(t) >= 2), key=len, reverse=True):
             bare = re.search(re.escape(t) + r"\s*(?:共|有|达|为|约)?\s*(\d+)(?![\d.%年月日号万亿元])", text)
-            if bare and not any(bare[1] in qn for qn in q_nums):
-                return bare.group(0)
-    return None
+            if bare and bare[1] not in q_nums:
+                out.append((bare.group(0), bare.start(1)))
+                break
+    if not out and slot.slot == "date" and any(c in q for c in _STAGE_CUES):
+        out += [(m.group(0), m.start()) for m in _STAGE.finditer(text)]
+    return out
+
+
+def slot_value(slot: Slot, question: str, sentence: str, terms: tuple[str, ...] = ()) -> str | None:
+    """The first value a sentence gives for the slot a question asks (see `slot_values`), or None."""
+    found = slot_values(slot, question, sentence, terms)
+    return found[0][0] if found else None
+
+
+def _occurrences(text: str, word: str) -> list[int]:
+    return [m.start() for m in re.finditer(re.escape(word), text)]
+
+
+def sub_places(question: str) -> list[str]:
+    """Places below the county a question names (湾塘乡, 严家坪村, 庆丰社区), read by the profile's pattern with the
+    county-level and higher places taken out first; ordinary words that end like one (农村, 城乡) are not places."""
+    q = normalize_text(question)
+    for m in sorted(gazetteer().mentions(q, short=True), key=lambda m: -m.start):
+        q = q[:m.start] + " " + q[m.end:]
+    out = []
+    for x in _SUB_PLACE.finditer(q):
+        suffix = x[0][len(x[1]):]
+        cut = x.end() - len(suffix)
+        if x[1].endswith(_NOT_SUB_PLACES) or any(
+                i < x.end() and i + len(w) > cut for w in _NOT_SUB_PLACES for i in _occurrences(q, w)):
+            continue  # 农村 in 利用农村, 城乡居民: an ordinary word, not a place
+        # a stem read at its longest may be the tail of a longer name: it begins where the run of its characters does
+        # (毛家牛碑小河边片区, not 碑小河边片区)
+        head = re.search(r"[^\s\W的在和与及对把将从向给为是有]{0,6}$", q[:x.start()]) if len(x[1]) >= 4 else None
+        out.append((head[0] if head else "") + x[0])
+    return out
 
 
 @dataclass
@@ -132,6 +182,10 @@ class QuestionInfo:
     answer_shape: re.Pattern[str] | None = None  # what the answer looks like: "248家", "16.23%", "4月27日"
     wants_titles: bool = False  # asks for documents or policies by name (《…》)
     slot: Slot | None = None  # what it asks for, when it asks for something specific
+    flow: bool = False  # asks for a flow of one period (新增…)
+    stock: bool = False  # asks for a stock (累计, 一共…)
+    actual: bool = False  # asks what has been done (实际, 已经…), not what is planned
+    sub_places: tuple[str, ...] = ()  # places below the county it names (湾塘乡)
 
     @property
     def term_words(self) -> tuple[str, ...]:
@@ -177,7 +231,8 @@ def analyze(question: str, store_places: list[str], lex: LexicalIndex) -> Questi
     slot = asked_slot(q)
     return QuestionInfo(q, kind, bool(_NUMERIC.search(q)), cities, unknown, sorted(set(_YEAR.findall(without_ids(q)))),
                         list(seen.items()), bool(_CURRENT.search(q)), slot.answer if slot else None,
-                        bool(_TITLES.search(q)), slot)
+                        bool(_TITLES.search(q)), slot, any(w in q for w in _FLOW_ASKS), any(w in q for w in _STOCK_ASKS),
+                        any(w in q for w in _ACTUAL_ASKS), tuple(sub_places(q)))
 
 
 @dataclass
@@ -193,6 +248,8 @@ class Candidate:
     heading: bool
     position: int = 0  # order within its passage
     own: float = 0.0  # coverage by the sentence and its headings (coverage also counts its document's title, office…)
+    gives: str = ""  # the asked value it gives that meets every constraint of the question ("" when none does)
+    near: str = ""  # when it gives a value that misses one: what that value is instead (2022年的数字, 目标…)
 
 
 def record_line(info: QuestionInfo, m: dict[str, object]) -> str:
@@ -211,6 +268,107 @@ def record_line(info: QuestionInfo, m: dict[str, object]) -> str:
     return ""
 
 
+_FIGURE_SLOTS = ("amount", "count", "share")
+
+
+def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
+    """What keeps the value at `at` of a sentence from answering the question ("" when nothing does): each
+    constraint the question sets — its year, actual vs target, flow vs stock (新增 vs 累计), a place below the
+    county, and for a figure the place at the asked level (a county's figure does not answer for its city)."""
+    s = sentence
+    m = hit.metadata
+    if info.years:
+        stated = set(_YEAR.findall(without_ids(s)))
+        if not stated:  # the year its paragraph states before it ("2022年,…。…全年技改投资完成24.8亿元")
+            text = normalize_text(hit.text)
+            k = text.find(s[:20])
+            before = without_ids(text[text.rfind("\n", 0, k) + 1:k]) if k > 0 else ""
+            stated = set(_YEAR.findall(before)[-1:])
+        if stated and not stated & set(info.years):
+            return "、".join(sorted(y + "年" for y in stated)) + "的数字"
+        # else the document's year: its date, or the year its title names (济南市市中区商务局2025年…办理总体情况)
+        doc_years = {str(hit.meta.year)} if hit.meta.year else set(_YEAR.findall(without_ids(str(m.get("title", "")))))
+        if not stated and not doc_years & set(info.years):
+            return f"{hit.meta.year}年文档中的数字" if hit.meta.year else "未注明年份的数字"
+    if (info.wants_current or info.actual) and info.slot is not None and info.slot.slot in _FIGURE_SLOTS \
+            and as_of(s, str(m.get("date", "")), at).target:
+        return "计划或目标，不是已完成的数字"
+    clause = s[max((x.end() for x in _CLAUSE.finditer(s, 0, at)), default=0):at]
+    if info.flow and not info.stock and any(w in clause for w in _STOCK_WORDS) and not any(w in clause for w in _FLOW_WORDS):
+        return "累计数，不是新增数"
+    if info.stock and not info.flow and any(w in clause for w in _FLOW_WORDS) and not any(w in clause for w in _STOCK_WORDS):
+        return "新增数，不是累计数"
+    if info.slot is not None and info.slot.unit_ask is not None and (counted := _counted(info))[0]:
+        # what is counted: the question's noun phrase ("多少家中小企业完成了数字化改造") must be what the value's sentence
+        # counts up to the value's clause (遴选122家平台, 完成技术适配150多家 count something else); words before the
+        # cue ("黄丘旧址那件提案一共提了几条") may name the document: its title and headings count for them
+        phrase, named_before = counted
+        end = _CLAUSE.search(s, at)
+        about = " ".join(str(m.get(k, "")) for k in _ABOUT_KEYS) if named_before else ""
+        window = _bigrams(s[:end.start() if end else len(s)]) | _bigrams(normalize_text(about))
+        if len(phrase & window) < MEASURE_SHARE * len(phrase):
+            return "另一项指标的数字"
+    for sp in info.sub_places:
+        stem = re.sub(r"(?:镇|乡|村|街道|社区|片区)$", "", sp)[-2:]
+        if stem not in s and stem not in normalize_text(str(m.get("heading_path", ""))):
+            return f"不是{sp}的数字"
+    if info.slot is not None and info.slot.slot in _FIGURE_SLOTS:
+        district = str(m.get("district") or "")
+        for name in info.cities:
+            places = gazetteer().lookup(name)
+            if not district or not places or any(p.level >= 3 for p in places):
+                continue
+            if any(f in info.text for f in place_forms(district)) or any(f in s for f in place_forms(name)):
+                continue
+            return f"{district}的数字，不是{name}的"
+    return ""
+
+
+def _bigrams(text: str) -> frozenset[str]:
+    runs = re.findall(r"[\u4e00-\u9fff]+", re.sub(r"[“”‘’\"'《》「」]", "", text))
+    return frozenset(r[i:i + 2] for r in runs for i in range(len(r) - 1))
+
+
+@lru_cache(maxsize=256)
+def _counted_phrase(question: str, unit_ask: re.Pattern[str]) -> tuple[frozenset[str], bool]:
+    """The bigrams of what a counting question counts: the words after "多少家" to the end of its clause, else the
+    words before it in its clause (places, years and the question's own cue words left out)."""
+    q = _WHICH.sub(" ", question)
+    m = unit_ask.search(q)
+    if m is None:
+        return frozenset(), False
+    after = re.split(r"[，,。？?；;、！!]", q[m.end():])[0]
+    before = re.split(r"[，,。？?；;、！!]", q[:m.start()])[-1]
+    named_before = len(re.sub(r"[^\u4e00-\u9fff]", "", after)) < 2
+    phrase = before if named_before else after
+    for pm in sorted(gazetteer().mentions(phrase, short=True), key=lambda x: -x.start):
+        phrase = phrase[:pm.start] + " " + phrase[pm.end:]
+    for w in sorted(_CUE_WORDS | set(_STOCK_ASKS) | set(_FLOW_ASKS), key=len, reverse=True):
+        phrase = phrase.replace(w, " ")
+    return _bigrams(re.sub(r"\d+\s*年?", " ", phrase)), named_before
+
+
+def _counted(info: QuestionInfo) -> tuple[frozenset[str], bool]:
+    if info.slot is None or info.slot.unit_ask is None:
+        return frozenset(), False
+    return _counted_phrase(info.text, info.slot.unit_ask)
+
+
+def answer_value(info: QuestionInfo, sentence: str, hit: Hit) -> tuple[str, str]:
+    """(the asked value a sentence gives that meets every constraint, or ""; what a value it gives is instead
+    when none does, or "")."""
+    if info.slot is None:
+        return "", ""
+    found = slot_values(info.slot, info.text, sentence, info.term_words)
+    misses = []
+    for value, at in found:
+        miss = value_miss(info, normalize_text(sentence), hit, at)
+        if not miss:
+            return value, ""
+        misses.append(miss)
+    return "", misses[0] if misses else ""
+
+
 def candidate_sentences(info: QuestionInfo, hits: list[Hit]) -> list[Candidate]:
     """Every sentence of every hit with an IDF-weighted term coverage and a score for ranking."""
     total = sum(w for _, w in info.terms) or 1.0
@@ -225,7 +383,9 @@ def candidate_sentences(info: QuestionInfo, hits: list[Hit]) -> list[Candidate]:
             # a fact held by the document's record (its 文号, who issued it and when), not by a sentence of its text
             docs_seen.add(str(m.get("doc_id")))
             cov = sum(w for t, w in info.terms if t in f"{about} {normalize_text(line)}") / total
-            out.append(Candidate(line, i, 0.5 + 0.8 * cov + 0.3 * (h.score / top), cov, True, False, False, -1, cov))
+            value = slot_value(info.slot, info.text, line, info.term_words) if info.slot is not None else None
+            out.append(Candidate(line, i, 0.5 + 0.8 * cov + 0.3 * (h.score / top), cov, True, False, False, -1, cov,
+                                 value or ""))
         title = re.sub(r"\s+", "", normalize_text(str(m.get("title", ""))))
         for s in split_sentences(h.text, "。!?;", flattened=True, min_chars=6):
             norm = normalize_text(s)
@@ -240,7 +400,8 @@ def candidate_sentences(info: QuestionInfo, hits: list[Hit]) -> list[Candidate]:
             score = 0.45 * cov_own + 0.25 * cov + 0.3 * (h.score / top)
             if info.numeric and has_num:
                 score += 0.15
-            if info.slot is not None and slot_value(info.slot, info.text, norm, info.term_words):
+            gives, near = answer_value(info, norm, h) if info.slot is not None else ("", "")
+            if gives:
                 score += 0.2
             if info.wants_titles and "《" in s:
                 score += 0.2
@@ -253,7 +414,7 @@ def candidate_sentences(info: QuestionInfo, hits: list[Hit]) -> list[Candidate]:
             if info.years and any(y in s for y in info.years):
                 score += 0.1
             target = has_num and as_of(s, str(m.get("date", ""))).target
-            out.append(Candidate(s, i, score, cov, has_num, target, heading, len(out), cov_own))
+            out.append(Candidate(s, i, score, cov, has_num, target, heading, len(out), cov_own, gives, near))
     out.sort(key=lambda c: -c.score)
     return out
 
@@ -276,17 +437,6 @@ def _speaks_of(place: str, sentence: str, hit: Hit) -> bool:
     return bool(doc_place) and any(doc_place in (p.province, p.city) for p in gazetteer().lookup(place))
 
 
-def _same_year(info: QuestionInfo, sentence: str, hit: Hit) -> bool:
-    """A question naming a year wants that year's figure: the sentence states that year, or states none
-    and comes from that year's document ("2016年以来…1080万元" does not answer "2020年…多少")."""
-    if not info.years:
-        return True
-    stated = set(_YEAR.findall(sentence))
-    if stated:
-        return bool(stated & set(info.years))
-    return str(hit.meta.year or "") in info.years
-
-
 def decide(info: QuestionInfo, hits: list[Hit], cands: list[Candidate], min_coverage: float) -> Scope:
     """Refuse rather than answer from the wrong city, year or topic.
 
@@ -307,23 +457,34 @@ def decide(info: QuestionInfo, hits: list[Hit], cands: list[Candidate], min_cove
             y for y in info.years for h in hits if y in h.text}
         if not any(y in present for y in info.years):
             return Scope(False, f"检索到的文档中没有{'、'.join(y + '年' for y in info.years)}的相关内容。")
-    pool = [c for c in cands if c.has_number] if info.numeric else cands
+    stage = info.slot is not None and info.slot.slot == "date" and any(c in info.text for c in _STAGE_CUES)
+    pool = [c for c in cands if c.has_number or (stage and c.gives)] if info.numeric else cands
     if info.numeric and info.wants_current:
         pool = [c for c in pool if not c.is_target] or []
     best = max((c.coverage for c in pool), default=0.0)
     if best < min_coverage:
         return Scope(False, "检索到的段落没有直接回答这个问题。", best)
     if info.slot is not None:
-        # right place and topic, but is the asked amount / count / date / 文号 there at all?
-        # a target (到2027年培育…家) does not answer what there is now (目前已经有多少家)
-        with_slot = [c for c in cands if slot_value(info.slot, info.text, c.text, info.term_words)
-                     and _same_year(info, c.text, hits[c.hit]) and not (info.wants_current and c.is_target)]
+        # right place and topic, but is the asked amount / count / date / 文号 there at all, meeting every constraint
+        # the question sets (year, actual vs target, flow vs stock, place level)?
+        with_slot = [c for c in cands if c.gives]
+        missed = [c for c in cands if c.near and not c.gives]
+        top = max((c.coverage for c in with_slot), default=0.0)
+        near = max(missed, key=lambda c: c.coverage, default=None)
+        if near is not None and near.coverage >= max(min_coverage, top / NEAR_SHARE) and near.coverage > top:
+            # the archive gives this figure for another year, a target, a flow for a stock, another level: a near miss
+            return Scope(False, f"资料提到“{_short(near.text)}”（{near.near}），但没有给出所问的{info.slot.name}。", best)
         # the value must sit where the question's subject is: a sentence about it, not a figure of the same document
         # on something else (4.27万亩 of the whole county for "毛家牛碑片区有多少亩"), nor another document's name
         rel = SLOT_SUBJECT_SHARE
-        if (max((c.coverage for c in with_slot), default=0.0) < max(min_coverage, rel * best)
+        if (top < max(min_coverage, rel * best)
                 or max((c.own for c in with_slot), default=0.0) < rel * max((c.own for c in cands), default=0.0)):
-            said = max(cands, key=lambda c: c.coverage).text.strip()
-            said = said if len(said) <= 60 else said[:60] + "…"
-            return Scope(False, f"资料提到“{said}”，但没有给出所问的{info.slot.name}。", best)
+            said = max(cands, key=lambda c: c.coverage)
+            what = f"（{said.near}）" if said.near and not said.gives else ""
+            return Scope(False, f"资料提到“{_short(said.text)}”{what}，但没有给出所问的{info.slot.name}。", best)
     return Scope(True, "", best)
+
+
+def _short(text: str) -> str:
+    text = text.strip()
+    return text if len(text) <= 60 else text[:60] + "…"

@@ -1,0 +1,137 @@
+"""Answerability as constraints: a sentence answers only if its value meets every constraint the question sets
+(year, actual vs target, flow vs stock, the place at the asked level, a place below the county, what is counted);
+otherwise the question is refused saying what the archive does give. And what a slot is: a platform's name is a
+name, not a person; a stage or a condition answers 什么时候 but not 哪一年. Small fictitious letters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from assistant.answers.question import (
+    QuestionInfo,
+    Scope,
+    analyze,
+    asked_slot,
+    candidate_sentences,
+    decide,
+    slot_value,
+    sub_places,
+)
+from assistant.retrieval.hybrid import Hit
+from assistant.retrieval.lexical import LexicalIndex
+from core.places import named_places
+
+CS = {"province": "重庆市", "city": "重庆市", "district": "长寿区", "office": "重庆市长寿区科学技术局",
+      "date": "2024-03-01", "year": 2024}
+PJ = {"province": "湖南省", "city": "岳阳市", "district": "平江县", "office": "平江县民政局", "date": "2023-06-01",
+      "year": 2023}
+TEXTS = [
+    "2022年,全区新增高新技术企业12家,同比增长20%。",
+    "截至2023年底,全区累计培育高新技术企业86家。",
+    "力争到2025年,全区建成智能工厂20家。",
+    "我县共建设养老机构5家,日间照料中心9所。",
+    "待相关条件成熟后,将文化公园列入乡村规划。",
+    "全县现有高标准农田3.3万亩。",
+    "我市于2015年创建了中小企业“惠企贷”融资平台,办公室设在市中小企业服务中心。",
+]
+METAS: list[dict[str, Any]] = [CS, CS, CS, PJ, PJ, PJ, PJ]
+IDS = [f"n{i}" for i in range(len(TEXTS))]
+MIN_COVERAGE = 0.3
+
+
+@pytest.fixture(scope="module")
+def lex() -> LexicalIndex:
+    return LexicalIndex(IDS, TEXTS, TEXTS, METAS, version="nm")
+
+
+def scope_of(q: str, lex: LexicalIndex, idx: list[int]) -> tuple[QuestionInfo, Scope]:
+    places = sorted({str(m[k]) for m in METAS for k in ("province", "city", "district")})
+    info = analyze(q, places, lex)
+    hits = [Hit(IDS[i], f"L{i}", TEXTS[i], METAS[i], 1.0 - 0.1 * r, r + 1) for r, i in enumerate(idx)]
+    return info, decide(info, hits, candidate_sentences(info, hits), MIN_COVERAGE)
+
+
+def test_a_stock_answers_a_stock_question(lex: LexicalIndex) -> None:
+    _info, scope = scope_of("长寿区累计培育了多少家高新技术企业？", lex, [1, 0])
+    assert scope.answerable
+
+
+def test_another_years_figure_does_not_answer_a_year(lex: LexicalIndex) -> None:
+    _info, scope = scope_of("长寿区2021年新增了多少家高新技术企业？", lex, [0, 1])
+    assert not scope.answerable
+    # the year is in the passages, but not as this figure's: the figure of another year is named
+    _info, other = scope_of("长寿区2024年新增了多少家高新技术企业？", lex, [0])
+    assert not other.answerable and "2022年的数字" in other.reason
+
+
+def test_a_stock_does_not_answer_a_flow(lex: LexicalIndex) -> None:
+    _info, scope = scope_of("长寿区2023年新增了多少家高新技术企业？", lex, [1, 0])
+    assert not scope.answerable
+    assert "累计数" in scope.reason or "2022年" in scope.reason
+
+
+def test_a_flow_does_not_answer_a_stock(lex: LexicalIndex) -> None:
+    _info, scope = scope_of("长寿区2022年累计共有多少家高新技术企业？", lex, [0])
+    assert not scope.answerable and "新增数" in scope.reason
+
+
+def test_a_target_does_not_answer_what_has_been_done(lex: LexicalIndex) -> None:
+    _info, scope = scope_of("长寿区目前已经建成了多少家智能工厂？", lex, [2])
+    assert not scope.answerable
+    _info, asked_target = scope_of("长寿区到2025年要建成多少家智能工厂？", lex, [2])
+    assert asked_target.answerable
+
+
+def test_a_target_of_another_measure_is_not_the_answer(lex: LexicalIndex) -> None:
+    _info, scope = scope_of("长寿区到2025年要建成多少家智能车间和数字化示范园区？", lex, [2])
+    assert not scope.answerable
+
+
+def test_a_countys_figure_does_not_answer_for_its_city(lex: LexicalIndex) -> None:
+    _info, scope = scope_of("岳阳市一共建设了多少家养老机构？", lex, [3])
+    assert not scope.answerable and "平江县" in scope.reason
+    _info, county = scope_of("平江县一共建设了多少家养老机构？", lex, [3])
+    assert county.answerable
+
+
+def test_the_county_total_does_not_answer_for_a_township(lex: LexicalIndex) -> None:
+    info, scope = scope_of("平江县石桥镇现有多少亩高标准农田？", lex, [5])
+    assert info.sub_places == ("石桥镇",)
+    assert not scope.answerable and "石桥镇" in scope.reason
+
+
+def test_a_condition_answers_when_but_not_which_year(lex: LexicalIndex) -> None:
+    _info, when = scope_of("平江县文化公园什么时候能列入乡村规划？", lex, [4])
+    assert when.answerable
+    _info, year = scope_of("平江县文化公园定在哪一年列入乡村规划？", lex, [4])
+    assert not year.answerable
+
+
+def test_a_platforms_name_is_a_name_not_a_person(lex: LexicalIndex) -> None:
+    q = "平江县2015年创建的中小企业融资平台叫什么名字？"
+    slot = asked_slot(q)
+    assert slot is not None and slot.slot == "title"
+    assert slot_value(slot, q, TEXTS[6]) == "“惠企贷”"
+    _info, scope = scope_of(q, lex, [6])
+    assert scope.answerable
+    person = asked_slot("融资平台的负责人叫什么名字？")
+    assert person is not None and person.slot == "name"
+
+
+@pytest.mark.parametrize(("question", "places"), [
+    ("湾塘乡已建成多少亩高标准农田？", ["湾塘乡"]),
+    ("严家坪村现有多少亩高标准农田？", ["严家坪村"]),
+    ("城关街道办庆丰社区日间照料中心什么时候动工？", ["城关街道", "办庆丰社区"]),
+    ("如何利用农村中小学教育资源为农民服务？", []),
+    ("城乡居民养老服务体系建设怎么推进？", []),
+    ("美丽乡村建设有哪些做法？", []),
+])
+def test_places_below_the_county(question: str, places: list[str]) -> None:
+    assert sub_places(question) == places
+
+
+def test_a_county_is_not_read_inside_an_ordinary_phrase() -> None:
+    known, unknown = named_places("市中区商务局2025年承办了多少件人大建议和政协提案？", frozenset({"市中区"}))
+    assert "和政" not in unknown and "和政县" not in unknown
