@@ -135,3 +135,15 @@ def test_places_below_the_county(question: str, places: list[str]) -> None:
 def test_a_county_is_not_read_inside_an_ordinary_phrase() -> None:
     known, unknown = named_places("市中区商务局2025年承办了多少件人大建议和政协提案？", frozenset({"市中区"}))
     assert "和政" not in unknown and "和政县" not in unknown
+
+
+def test_a_count_of_four_digits_is_not_a_year() -> None:
+    """"专精特新企业2040家" counts firms: it names no year, so it does not miss a question naming 2023."""
+    from assistant.answers.question import value_miss
+
+    lex = LexicalIndex(["y0"], ["截至目前,全市共有创新型中小企业3193家,专精特新企业2040家。"],
+                       ["截至目前,全市共有创新型中小企业3193家,专精特新企业2040家。"], [CS], version="y")
+    info = analyze("2023年长寿区共有多少家创新型中小企业？", ["重庆市", "长寿区"], lex)
+    hit = Hit("y0", "Y0", lex.documents[0], {**CS, "year": 2023, "date": "2023-06-01"}, 1.0, 1)
+    s = hit.text
+    assert "2040年" not in value_miss(info, s, hit, s.index("3193"))

@@ -26,7 +26,8 @@ _TITLES = _P.cue("titles")
 _RECORD = _P.cue("record")
 _DATED = re.compile(r"\d+\s*月\s*\d+\s*日|\d+(?:\.\d+)?\s*(?:家|个|项|名|万|亿|%)")  # a frame line that also states a fact
 _FRAME = _P.frame_sentence
-_YEAR = re.compile(r"(20\d\d)\s*年?")
+_YEAR = re.compile(r"(20\d\d)\s*年?")  # in a question: "2023东莞…" names a year
+_STATED_YEAR = re.compile(r"(20\d\d)\s*年")  # in a sentence a year says 年: "2040家" is a count
 _CUE_WORDS = {w for key in ("current", "compare", "list", "numeric", "fact") for w in _P.words("questions", key)}
 # what a passage is about, besides its own words: the question may name the document, not the fact
 _ABOUT_KEYS = ("heading_path", "title", "proposer", "number", "doc_number", "office", "proposal_title", "addressee")
@@ -278,12 +279,12 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
     s = sentence
     m = hit.metadata
     if info.years:
-        stated = set(_YEAR.findall(without_ids(s)))
+        stated = set(_STATED_YEAR.findall(without_ids(s)))
         if not stated:  # the year its paragraph states before it ("2022年,…。…全年技改投资完成24.8亿元")
             text = normalize_text(hit.text)
             k = text.find(s[:20])
             before = without_ids(text[text.rfind("\n", 0, k) + 1:k]) if k > 0 else ""
-            stated = set(_YEAR.findall(before)[-1:])
+            stated = set(_STATED_YEAR.findall(before)[-1:])
         if stated and not stated & set(info.years):
             return "、".join(sorted(y + "年" for y in stated)) + "的数字"
         # else the document's year: its date, or the year its title names (济南市市中区商务局2025年…办理总体情况)
