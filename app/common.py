@@ -89,6 +89,19 @@ def examples(svc: Services) -> list[str]:
     return _examples(svc.store.version(), svc)
 
 
+# -- messages that outlive the rerun after a write ------------------------------------------------------------------
+def flash(kind: str, text: str) -> None:
+    """A message (our own Markdown, already escaped) to show after the rerun that follows a write."""
+    st.session_state.setdefault("flash", []).append((kind, text))
+
+
+def show_flash() -> None:
+    """The messages kept by `flash`, once, where the page calls this."""
+    draw = {"success": st.success, "info": st.info, "warning": st.warning, "error": st.error}
+    for kind, text in st.session_state.pop("flash", []):
+        draw.get(kind, st.info)(text)
+
+
 # -- answers and citations --------------------------------------------------------------------------------------
 def render_citation(c: dict[str, Any]) -> None:
     with st.expander(citation_label(c)):

@@ -9,6 +9,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from app.zh import zh_time
 from assistant.letters.export import md_escape
 from core.settings import Settings
 from core.text import to_fullwidth
@@ -108,13 +109,24 @@ def answer_markdown(text: str, headings: bool = True) -> str:
 
 
 def citation_label(c: dict[str, Any]) -> str:
-    """"[n] 标题 · 办理单位 · 日期 · 小标题" for an expander (whose label is Markdown: escaped)."""
-    bits = [str(c.get(k) or "").strip() for k in ("title", "office", "date")]
+    """"[n] 标题 · 办理单位 · 日期 · 小标题" for an expander (whose label is Markdown: escaped). A letter without
+    a title is named by its file and folder (its path in the archive), so a citation always says which letter."""
+    head = str(c.get("title") or "").strip() or file_and_folder(c)
+    bits = [head, str(c.get("office") or "").strip(), zh_time(str(c.get("date") or ""))]
     last = str(c.get("heading_path") or "").split(" > ")[-1].strip()
     if last:
         bits.append(last if len(last) <= 24 else last[:24] + "…")  # tells apart passages of one letter
     head = " · ".join(b for b in bits if b) or "资料"
     return f"\\[{int(c.get('n', 0))}\\] " + md_escape(to_fullwidth(head))
+
+
+def file_and_folder(m: dict[str, Any]) -> str:
+    """"答复.docx（2023年/工信局）" from a path relative to the archive (source, else the document id), else the
+    file name alone; "" when nothing names the file."""
+    src = str(m.get("source") or m.get("doc_id") or "").strip().replace("\\", "/")
+    name = str(m.get("file_name") or "").strip() or src.rsplit("/", 1)[-1]
+    folder = src.rsplit("/", 1)[0] if "/" in src else ""
+    return f"{name}（{folder}）" if name and folder else name
 
 
 def citation_meta(c: dict[str, Any]) -> str:
@@ -123,35 +135,62 @@ def citation_meta(c: dict[str, Any]) -> str:
     return md_escape(to_fullwidth(" · ".join(x for x in (str(c.get("kind") or ""), path) if x)))
 
 
+def doc_path(doc_id: str, m: dict[str, Any]) -> str:
+    """A document's path relative to the folder it was ingested from (its identity), else its file name or id."""
+    return str(m.get("source") or m.get("file_name") or doc_id)
+
+
+def doc_name(doc_id: str, m: dict[str, Any]) -> str:
+    """"标题（路径）": how a warning line names a document unambiguously."""
+    title = to_fullwidth(str(m.get("title") or "").strip())
+    path = doc_path(doc_id, m)
+    return f"{title}（{path}）" if title else path
+
+
 def ocr_check_rows(records: dict[str, dict[str, Any]], floor: float) -> list[str]:
     """Documents with OCR pages under the confidence floor, one line each, for the documents page."""
     from ingest.loaders.base import ocr_low_pages
 
-    return [f"{doc_id}：第 {'、'.join(map(str, low))} 页识别置信度低于 {floor:g}，请对照原件核对"
+    return [f"{doc_name(doc_id, m)}：第 {'、'.join(map(str, low))} 页识别置信度低于 {floor:g}，请对照原件核对"
             for doc_id, m in sorted(records.items()) if (low := ocr_low_pages(m, floor))]
+
+
+def planted_rows(records: dict[str, dict[str, Any]]) -> list[str]:
+    """Documents holding passages that address the assistant (planted instructions), one line each: those
+    passages are withheld from answers and drafts, and the drafter should check the original."""
+    return [f"{doc_name(doc_id, m)}：{n} 段文字像是对本助手的指令，已不用于回答和起草，请核对原件"
+            for doc_id, m in sorted(records.items()) if (n := int(m.get("planted") or 0)) > 0]
 
 
 # -- documents -------------------------------------------------------------------------------------------
 def doc_rows(records: dict[str, dict[str, Any]], kind_labels: dict[str, str]) -> list[dict[str, Any]]:
-    """One row per stored document for the documents table: its title first, then date, type and office
-    (what tells documents apart at a glance), newest first; the internal id stays out of sight."""
+    """One row per stored document for the documents table: its title and path first (the path is what tells
+    two letters of one title apart), then date, type and office, newest first; the internal id stays hidden."""
     rows = []
     for doc_id, m in records.items():
         kind = str(m.get("doc_kind") or m.get("kind") or "")
         label = kind_labels.get(kind) or DOC_KIND_LABELS.get(kind) or "其他"
         rows.append({"标题": to_fullwidth(str(m.get("title") or m.get("file_name") or "（无标题）")),
-                     "日期": m.get("date", ""), "类型": label, "办理单位": m.get("office", ""),
-                     "城市": m.get("city", ""), "段落数": int(m.get("n_chunks", 0) or 0), "_id": doc_id})
-    rows.sort(key=lambda r: (str(r["日期"]), str(r["标题"])), reverse=True)
-    return rows
+                     "路径": doc_path(doc_id, m), "日期": str(m.get("date") or ""), "类型": label,
+                     "办理单位": m.get("office", ""), "城市": m.get("city", ""),
+                     "段落数": int(m.get("n_chunks", 0) or 0), "_id": doc_id})
+    rows.sort(key=lambda r: (str(r["日期"]), str(r["标题"]), str(r["路径"])), reverse=True)
+    return [{**r, "日期": zh_time(r["日期"])} for r in rows]  # sorted on the ISO date, shown the Chinese way
 
 
 def doc_choice_label(records: dict[str, dict[str, Any]], doc_id: str) -> str:
-    """How a document is named in a picker: title · date · office."""
+    """How a document is named in a picker: title · path · date (two letters of one title differ by path)."""
     m = records.get(doc_id, {})
-    bits = [to_fullwidth(str(m.get("title") or m.get("file_name") or "（无标题）")), str(m.get("date") or ""),
-            str(m.get("office") or "")]
+    bits = [to_fullwidth(str(m.get("title") or m.get("file_name") or "（无标题）")), doc_path(doc_id, m),
+            zh_time(str(m.get("date") or ""))]
     return " · ".join(b for b in bits if b)
+
+
+def delete_notice(records: dict[str, dict[str, Any]], doc_id: str) -> str:
+    """What removing a document does, naming it by title and path (Markdown, escaped)."""
+    m = records.get(doc_id, {})
+    return md_escape(f"将从资料库删除“{doc_name(doc_id, m)}”（{int(m.get('n_chunks', 0) or 0)} 个段落），"
+                     "此后不再参与检索和起草；通过本页上传的原文件也一并删除。此操作不能撤销。")
 
 
 def heading_outline(metadatas: Sequence[dict[str, Any]], kind_labels: dict[str, str]) -> list[str]:
@@ -364,7 +403,8 @@ def filters_from(city: str, year: str, kind: str, office: str, any_label: str = 
 
 # -- documents page ---------------------------------------------------------------------------------------------
 def doc_caption(rec: dict[str, Any]) -> str:
-    bits = (rec.get("office"), rec.get("date"), f"原文件：{rec.get('file_name')}" if rec.get("file_name") else "")
+    src = rec.get("source") or rec.get("file_name")
+    bits = (rec.get("office"), zh_time(str(rec.get("date") or "")), f"原文件：{src}" if src else "")
     return md_escape(" · ".join(str(x) for x in bits if x))
 
 
@@ -448,39 +488,3 @@ def metric_cells(summary: dict[str, Any], prev: dict[str, Any], labels: dict[str
 
 def progress_text(i: int, n: int, question: str) -> str:
     return md_escape(f"（{i + 1}/{n}）{question[:40]}")
-
-
-# -- 办件 page -----------------------------------------------------------------------------------------------------
-def case_rows(cases: Sequence[Any]) -> list[dict[str, Any]]:
-    return [{"编号": c.id, "来文": (f"第{c.number}号 " if c.number else "") + c.title, "状态": c.status,
-             "版本数": c.versions, "办理期限": c.due or "—", "答复单位": c.office} for c in cases]
-
-
-def opinion_rows(opinions: Sequence[Any]) -> list[dict[str, Any]]:
-    return [{"会办单位": o.office, "日期": o.date, "要点数": len(o.points), "文件": o.source} for o in opinions]
-
-
-def version_rows(versions: Sequence[Any]) -> list[dict[str, Any]]:
-    return [{"版本": v.n, "时间": v.created, "经办人": v.author, "说明": v.note} for v in versions]
-
-
-def split_names(text: str, sep: str = "、") -> list[str]:
-    return [x.strip() for x in text.split(sep) if x.strip()]
-
-
-def correct_proposal(p: Any, form: dict[str, str]) -> Any:
-    """The parsed proposal with the drafter's corrections from the 办件 form applied (in place, returned)."""
-    p.title, p.number = form["title"].strip(), form["number"].strip()
-    p.session, p.lead_office = form["session"].strip(), form["lead"].strip()
-    p.proposers = split_names(form["proposers"])
-    p.body_kind = form["body_kind"]
-    p.kind = "提案" if p.body_kind == "政协" else "建议" if p.body_kind == "人大" else p.kind
-    p.co_offices = split_names(form["co"])
-    p.asks = split_names(form["asks"], "\n")
-    return p
-
-
-def review_filename(draft: Any) -> str:
-    from assistant.letters.export import suggested_filename
-
-    return suggested_filename(draft, "docx").replace(".docx", "_核对稿.docx")

@@ -64,38 +64,48 @@ def upload_path(uploads_dir: Path, name: str, data: bytes | None = None) -> Path
     return path
 
 
-_REASONS = (
-    ("empty file", "空文件"),
-    ("binary content", "内容是二进制数据，不是文本"),
-    ("undecodable text", "无法识别文本编码（已尝试 UTF-8、UTF-16、GB18030）"),
-    ("corrupt or not a .docx", "文件损坏或不是有效的 .docx 文件"),
-    ("file too large", "文件过大"),
-    ("unsupported file type", "不支持的文件类型（支持 txt、md、html、htm、docx、pdf）"),
-    ("no extractable text", "没有可提取的文字（可能是扫描件）"),
-    ("encrypted PDF", "PDF 已加密，无法读取"),
-    ("corrupt PDF", "PDF 文件损坏"),
-    ("no text left", "去除页眉页脚等内容后没有正文"),
-    ("cannot parse HTML", "无法解析 HTML"),
-    ("same document id", "与同批另一文件的文件名（不含扩展名）相同，请改名"),
-    ("store error", "写入存储失败"),
-    ("cannot read", "无法读取文件"),
-    ("file not found", "文件不存在"),
-    ("damaged", "文件已损坏"),
-    ("encrypted", "文件已加密，无法读取"),
-    ("image too large", "图片过大"),
-    ("OCR failed", "文字识别失败"),
-    ("no text found", "没有识别出文字"),
-    ("same text as", "与另一格式的同名文件内容相同，只保存一份"),
+_REEXPORT = "请从原系统重新导出后再上传"
+_RESCAN = "请上传更清晰的扫描件，或带文字层的 PDF、Word 文件"
+_REASONS = (  # (how the loader's reason starts, what happened；what to do)
+    ("empty file", "文件是空的，没有内容；请检查原文件后重新上传"),
+    ("binary content", "文件内容不是文字，无法读取；请上传 Word、PDF 或文本文件"),
+    ("undecodable text", "无法识别文本编码（已尝试 UTF-8、UTF-16、GB18030）；请用 Word 打开后另存为 .docx 再上传"),
+    ("corrupt or not a .docx", f"文件已损坏，无法打开；{_REEXPORT}"),
+    ("file too large", "文件过大；请压缩图片或拆分文件后再上传"),
+    ("unsupported file type", "不支持的文件类型；请另存为 Word、PDF 或文本文件后再上传"),
+    ("no extractable text", f"没有可提取的文字（可能是扫描件）；{_RESCAN}"),
+    ("encrypted PDF", "PDF 已加密，无法读取；请去除密码后再上传"),
+    ("corrupt PDF", f"PDF 文件已损坏，无法打开；{_REEXPORT}"),
+    ("no text left", "去除页眉页脚等内容后没有正文；请确认上传的是正文文件"),
+    ("cannot parse HTML", "网页文件无法解析；请另存为 Word 或 PDF 后再上传"),
+    ("same document id", "与同批另一文件同名（不含扩展名）；请改名后再上传"),
+    ("store error", "写入资料库失败；请稍后重试，仍失败请联系管理员"),
+    ("cannot read", "无法读取文件；请确认文件没有被其他程序占用后重新上传"),
+    ("file not found", "文件不存在；请重新选择文件上传"),
+    ("not a regular file", "不是普通文件；请重新选择文件上传"),
+    ("damaged", f"文件已损坏，无法打开；{_REEXPORT}"),
+    ("encrypted", "文件已加密，无法读取；请去除密码后再上传"),
+    ("empty", "文件中没有文字内容；请检查原文件后重新上传"),
+    ("image too large", "图片过大；请缩小图片或降低分辨率后再上传"),
+    ("image has", "图片页数过多；请拆分后再上传"),
+    ("OCR failed", f"文字识别失败；{_RESCAN}"),
+    ("no text found", f"没有识别出文字；{_RESCAN}"),
+    ("reading .ofd", "暂时无法读取 OFD 文件；请另存为 PDF 后上传，或联系管理员"),
+    ("same text as", "与已导入的文件内容相同，只保存一份；无需再次上传"),
+    ("unexpected error", f"读取时出错；{_REEXPORT}，仍失败请联系管理员"),
 )
 
 
 def reason_zh(reason: str) -> str:
-    """An ingest failure reason in Chinese; the technical detail kept in brackets when there is any."""
+    """An ingest failure reason in Chinese: what happened and what to do. The loader's technical detail is
+    English and left out; only the other file's name of a duplicate is kept."""
     for prefix, zh in _REASONS:
         if reason.startswith(prefix):
             detail = reason[len(prefix):].strip(" :：")
-            return f"{zh}（{detail}）" if detail and prefix not in ("empty file", "binary content") else zh
-    return reason
+            if prefix == "same text as" and detail:
+                return f"与已导入的“{detail.split(';')[0].strip()}”内容相同，只保存一份；无需再次上传"
+            return zh
+    return "无法读取此文件；请确认文件完好、格式受支持后再上传"
 
 
 @dataclass

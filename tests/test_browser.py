@@ -330,3 +330,67 @@ def test_a_picked_endpoint_never_gets_the_server_key(corpus_store: Path, tmp_pat
         shutil.rmtree(tmp_path / "profile", ignore_errors=True)
         assert [r["authorization"] for r in theirs.requests] == [f"Bearer {USER_KEY}"]
         assert ours.requests == []
+
+
+def test_two_people_editing_one_case(corpus_store: Path, tmp_path: Path) -> None:  # noqa: F811
+    """Two browser sessions on one case: the second save from the same base is refused with who saved and when,
+    the edit stays on screen with the diff, and is saved on top once merged."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from assistant.casework.intake import parse_proposal_text
+    from assistant.casework.store import CaseStore
+
+    data = tmp_path / "data"
+    shutil.copytree(corpus_store, data)
+    prop = REPO / "tests" / "data" / "intake" / "proposal-dh0271.txt"
+    store = CaseStore(data / "cases.sqlite3")
+    cid = store.create(parse_proposal_text(prop.read_text(encoding="utf-8"), prop.name), "东莞市金融工作局")
+    store.add_version(cid, "刘芳委员：\n您的提案收悉。\n此复", "张三", "生成草稿")
+    own = _corpus_words()
+    server, url, log = _server(data, tmp_path)
+    try:
+        _wait_healthy(url, server)
+        with sync_playwright() as p:
+            browser = _launch(p, tmp_path)
+            try:
+                pages = []
+                for _ in range(2):
+                    page = browser.new_page()
+                    page.set_viewport_size({"width": 1400, "height": 2400})
+                    page.goto(url)
+                    expect(page.get_by_test_id("stChatInputTextArea")).to_be_visible(timeout=120_000)
+                    _go(page, "办件")
+                    expect(page.get_by_text("办件 #1：", exact=False).first).to_be_visible(timeout=60_000)
+                    pages.append(page)
+                first, second = pages
+
+                def save(page: Any, extra: str) -> None:
+                    box = page.get_by_label("草稿（修改后保存为新版本）", exact=True)
+                    box.fill("刘芳委员：\n您的提案收悉。\n" + extra + "\n此复")
+                    box.press("Control+Enter")
+                    _idle(page)
+                    page.get_by_test_id("stButton").filter(has_text="保存为新版本").click()
+                    _idle(page)
+
+                save(second, "乙补充的一句。")
+                expect(second.get_by_text("已保存第2版", exact=False)).to_be_visible(timeout=60_000)
+                save(first, "甲补充的一句。")
+                refused = first.get_by_test_id("stAlert").filter(has_text="未保存")
+                expect(refused).to_be_visible(timeout=60_000)
+                assert "保存了第2版" in refused.inner_text() and "年" in refused.inner_text()
+                assert "甲补充的一句。" in first.get_by_label("草稿（修改后保存为新版本）", exact=True).input_value()
+                expect(first.get_by_text("第2版（未署名） → 编辑框中的文本", exact=False)).to_be_visible()
+                SHOTS.mkdir(parents=True, exist_ok=True)
+                first.screenshot(path=str(SHOTS / "case-conflict.png"), full_page=True)
+                seen = _english(_visible_text(first), own)
+                first.get_by_test_id("stButton").filter(has_text="我已合并，以第2版为基础保存").click()
+                _idle(first)
+                expect(first.get_by_text("已保存第3版", exact=False)).to_be_visible(timeout=60_000)
+                assert first.get_by_test_id("stException").count() == 0
+            finally:
+                browser.close()
+    finally:
+        _stop(server, log)
+    shutil.rmtree(tmp_path / "profile", ignore_errors=True)
+    assert [v.n for v in CaseStore(data / "cases.sqlite3").versions(cid)] == [1, 2, 3]
+    assert not seen, seen

@@ -275,6 +275,12 @@ def test_app_cases_page_flow(cli_env: Path, monkeypatch: pytest.MonkeyPatch) -> 
     at.file_uploader(key="case_final_1").set_value(("定稿.txt", final.encode("utf-8"), "text/plain")).run()
     at.button(key="case_finalize_1").click().run()
     assert not at.exception, at.exception
+    # the letter still holds blanks (联系人, 联系电话): refused with their list, nothing finalised
+    assert any("【待填写】" in e.value or "待填写" in e.value for e in at.error), [e.value for e in at.error]
+    assert CaseStore.of(__import__("core.settings", fromlist=["Settings"]).Settings()).get(1).status != STATUS_FINAL
+    at.checkbox(key="case_blanks_ok_1").check().run()  # an explicit override, recorded with the version
+    at.button(key="case_finalize_1").click().run()
+    assert not at.exception, at.exception
     assert any("已定稿" in s.value for s in at.success)
     assert "2024年6月[-1-]{+2+}日" in "\n".join(t.value for t in at.text)
     assert CaseStore.of(__import__("core.settings", fromlist=["Settings"]).Settings()).get(1).status == STATUS_FINAL

@@ -84,7 +84,7 @@ def test_answer_markers_are_not_links() -> None:
 
 def test_citation_label_and_stream_escape() -> None:
     label = citation_label({"n": 2, "title": "关于*加强*的答复", "office": "某市局", "date": "2024-01-02"})
-    assert label == "\\[2\\] 关于\\*加强\\*的答复 · 某市局 · 2024-01-02"
+    assert label == "\\[2\\] 关于\\*加强\\*的答复 · 某市局 · 2024年1月2日"
     assert stream_escape("[1](http://e) <b>") == "\\[1\\]\\(http\\:\\/\\/e\\) \\<b\\>"
 
 
@@ -166,10 +166,10 @@ def test_document_rows_lead_with_title_date_type_office() -> None:
     from app.view import doc_choice_label, doc_rows
 
     rows = doc_rows(RECORDS, {"reply": "答复", "notice": "通知"})
-    assert list(rows[0])[:4] == ["标题", "日期", "类型", "办理单位"]
+    assert list(rows[0])[:5] == ["标题", "路径", "日期", "类型", "办理单位"]
     assert rows[0]["标题"].startswith("关于破解") and rows[0]["类型"] == "答复" and rows[0]["_id"] == "jieyang-2023-zx7-reply"
     assert doc_choice_label(RECORDS, "jieyang-2023-zx7-reply") == \
-        "关于破解专精特新企业招人难的提案答复 · 2023-06-30 · 揭阳市工业和信息化局"
+        "关于破解专精特新企业招人难的提案答复 · jy.txt · 2023年6月30日"
 
 
 def test_example_questions_come_from_the_documents() -> None:
@@ -315,13 +315,14 @@ def test_uploaded_question_set_is_checked() -> None:
 def test_cases_page_rows_and_corrections() -> None:
     from types import SimpleNamespace as NS
 
-    from app.view import case_rows, correct_proposal, opinion_rows, version_rows
+    from app.case_view import case_rows, correct_proposal, opinion_rows, version_rows
     from assistant.casework.intake import ParsedProposal
 
     assert case_rows([NS(id=1, number="12", title="t", status="草稿", versions=2, due="", office="o")]) == [
         {"编号": 1, "来文": "第12号 t", "状态": "草稿", "版本数": 2, "办理期限": "—", "答复单位": "o"}]
     assert opinion_rows([NS(office="o", date="d", points=[1, 2], source="f")])[0]["要点数"] == 2
-    assert version_rows([NS(n=1, created="c", author="a", note="n")]) == [{"版本": 1, "时间": "c", "经办人": "a", "说明": "n"}]
+    assert version_rows([NS(n=1, created="2025-06-01T14:03:05", author="a", note="n")]) == [
+        {"版本": 1, "时间": "2025年6月1日 14:03", "经办人": "a", "说明": "n"}]
     p = correct_proposal(ParsedProposal(kind="建议"), {
         "title": " 标题 ", "number": "1", "session": "", "lead": "主办局", "proposers": "甲、 乙、",
         "body_kind": "政协", "co": "丙局、丁局", "asks": "一\n\n二 "})
@@ -332,7 +333,7 @@ def test_documents_page_texts() -> None:
     from app.view import doc_caption, doc_parts, filters_from, upload_rejections
 
     assert doc_caption({"office": "某局", "date": "2024-01-02", "file_name": "a*b.txt"}) == \
-        "某局 · 2024-01-02 · 原文件：a\\*b.txt"
+        "某局 · 2024年1月2日 · 原文件：a\\*b.txt"
     assert doc_parts({"parts": "reply:答复 | attachment:附件"}) == "答复\n附件" and doc_parts({}) == "（无）"
     assert upload_rejections(["a.txt", "b.exe"], ["txt"]) == ["b.exe：不支持的文件类型（支持 TXT）"]
     f = filters_from("全部", "2023", "全部", " 工信局 ")

@@ -1,54 +1,123 @@
 """办件: upload the incoming proposal, check its fields, attach co-handling opinions, draft, edit and save
-versions, compare versions, export both .docx forms, upload the signed final letter.
+versions, compare versions, export both .docx forms, upload the signed final letter, reopen a final case.
 
-Thin over assistant/casework; every text from a file or the user is shown escaped.
+Widget calls only: what the page computes lives in app/case_view.py and assistant/casework. One case is in
+view, the one named last; every key of its state ends in its id (app/case_view.key). After every write the
+page reruns, so what it shows is the stored state; the messages of a write follow the rerun (common.flash).
+Every text from a file or the user is shown escaped.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import MutableMapping
+from typing import Any, cast
 
 import streamlit as st
 
 from app import common
-from app.view import case_rows, correct_proposal, opinion_rows, review_filename, version_rows
+from app.case_view import (
+    base_caption,
+    base_version,
+    blanks_message,
+    case_error_zh,
+    case_heading,
+    case_rows,
+    clear_upload,
+    conflict_diff,
+    conflict_message,
+    correct_proposal,
+    current_case,
+    diff_defaults,
+    ensure_text,
+    event_lines,
+    export_caption,
+    export_default,
+    final_diff,
+    finalize_notice,
+    is_edited,
+    key,
+    load_text,
+    newer_notice,
+    open_case_state,
+    opinion_rows,
+    redraft_notice,
+    remove_opinion_notice,
+    reset_case,
+    review_filename,
+    save_text,
+    upload_key,
+    version_label,
+    version_rows,
+    versioned_filename,
+)
+from app.zh import zh_time
 from assistant.casework.diff import render_diff
 from assistant.casework.intake import IntakeError
-from assistant.casework.store import CaseError, CaseStore
-from assistant.casework.workflow import attach_opinion, draft_case, draft_of, finalize, open_case
+from assistant.casework.store import Case, CaseError, CaseStore
+from assistant.casework.workflow import (
+    BlanksLeft,
+    attach_opinion,
+    draft_case,
+    draft_of,
+    finalize_checked,
+    open_case,
+    reopen_case,
+)
 from assistant.letters.draft import with_text
 from assistant.letters.export import md_escape, suggested_filename, to_docx, to_markdown, to_review_docx
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+state = cast(MutableMapping[str, Any], st.session_state)  # the per-case helpers take any mapping
 
 
 def _new_case(svc: Any, store: CaseStore, offices: list[str]) -> None:
     with st.expander("新建办件：上传来文（建议/提案原件，支持 Word、PDF、扫描件等）", expanded=not store.all()):
-        up = st.file_uploader("来文文件", key="case_proposal_file")
+        gen = int(state.get("case_new_gen", 0))
+        up = st.file_uploader("来文文件", key=f"case_proposal_file_g{gen}" if gen else "case_proposal_file")
         c1, c2, c3 = st.columns([2, 1, 1])
         office = c1.text_input("答复单位", key="case_office", placeholder=offices[0] if offices else "某市工业和信息化局")
         role = c2.radio("办理类型", ["主办", "会办"], key="case_role", horizontal=True)
         due = c3.text_input("办理期限", key="case_due", placeholder="2025-06-30（可留空）")
         lead = st.text_input("主办单位（会办时填写，来文写明的会自动读取）", key="case_lead")
-        if st.button("读取来文并建立办件", type="primary", key="case_open", disabled=up is None):
-            if not office.strip():
-                st.error("请填写“答复单位”。")
-                return
-            assert up is not None
-            try:
-                with st.spinner("正在读取来文…"):
-                    cid, parsed = open_case(store, svc.settings, up.name, up.getvalue(), office.strip(),
-                                            "co" if role == "会办" else "lead", lead.strip(), due.strip())
-            except IntakeError as exc:
-                st.error(md_escape(str(exc)), icon=":material/error:")
-                return
-            st.session_state.case_id = cid
-            st.success(f"已建立办件 #{cid}：{md_escape(parsed.title or up.name)}，请核对下方的来文解析。")
+        if not st.button("读取来文并建立办件", type="primary", key="case_open", disabled=up is None):
+            return
+        if not office.strip():
+            st.error("请填写“答复单位”。")
+            return
+        assert up is not None
+        known = {c.id for c in store.all()}
+        try:
+            with st.spinner("正在读取来文…"):
+                cid, parsed = open_case(store, svc.settings, up.name, up.getvalue(), office.strip(),
+                                        "co" if role == "会办" else "lead", lead.strip(), due.strip())
+        except (IntakeError, CaseError) as exc:
+            st.error(md_escape(case_error_zh(exc)), icon=":material/error:")
+            return
+        open_case_state(state, cid)
+        state["case_new_gen"] = gen + 1
+        title = md_escape(parsed.title or up.name)
+        common.flash("success", f"已建立办件 #{cid}：{title}，请核对下方的来文解析。" if cid not in known
+                     else f"{md_escape(office.strip())}已有该来文的办件 #{cid}：{title}，已为你打开。")
+        st.rerun()
 
 
-def _proposal_form(store: CaseStore, cid: int) -> None:
-    case = store.get(cid)
-    p = case.proposal
+def _pick(store: CaseStore) -> int | None:
+    """The case table and the picker; the case in view, or None."""
+    cases = store.all()
+    if not cases:
+        st.info("还没有办件。请上传来文建立办件。")
+        return None
+    st.dataframe(case_rows(cases), hide_index=True, width="stretch")
+    ids = [c.id for c in cases]
+    titles = {c.id: c.title for c in cases}
+    cid = current_case(state, ids)
+    st.selectbox("打开办件", ids, key="case_pick", format_func=lambda i: f"#{i} " + titles[i],
+                 on_change=lambda: open_case_state(state, int(state["case_pick"])))
+    return cid
+
+
+def _proposal_form(store: CaseStore, case: Case) -> None:
+    p, cid = case.proposal, case.id
     with st.form(f"case_fields_{cid}"):
         st.markdown("**来文解析**（请核对，可直接修改）")
         f: dict[str, str] = {}
@@ -69,128 +138,239 @@ def _proposal_form(store: CaseStore, cid: int) -> None:
         for w in p.problems_to_check():
             st.warning(md_escape(w), icon=":material/edit_note:")
         if st.form_submit_button("保存更正"):
-            correct_proposal(p, f)
-            store.update(cid, p)
-            st.toast("已保存更正")
+            try:
+                store.update(cid, correct_proposal(p, f))
+            except CaseError as exc:
+                st.error(md_escape(case_error_zh(exc)), icon=":material/error:")
+                return
+            common.flash("success", "已保存更正")
+            st.rerun()
+
+
+def _attach(svc: Any, store: CaseStore, cid: int) -> None:
+    files = st.file_uploader("上传会办意见（可多选）", accept_multiple_files=True, key=upload_key(state, cid, "opinions"))
+    if not (files and st.button("附加会办意见", key=key(cid, "attach"))):
+        return
+    for f in files:
+        try:
+            opinion, warns = attach_opinion(store, svc.settings, cid, f.name, f.getvalue(), svc)
+            common.flash("success", f"已附加：{md_escape(opinion.office)}（{len(opinion.points)} 点）")
+            for w in warns:
+                common.flash("warning", md_escape(w))
+        except (IntakeError, CaseError) as exc:
+            common.flash("error", f"{md_escape(f.name)}：{md_escape(case_error_zh(exc))}")
+    svc.store.bump_version()
+    clear_upload(state, cid, "opinions")
+    st.rerun()
 
 
 def _opinions(svc: Any, store: CaseStore, cid: int) -> None:
     st.markdown("**会办意见**")
     got = store.opinions(cid)
-    if got:
-        st.dataframe(opinion_rows(got), hide_index=True, width="stretch")
-    else:
+    if not got:
         st.caption("尚未附加会办意见。")
-    files = st.file_uploader("上传会办意见（可多选）", accept_multiple_files=True, key=f"case_opinions_{cid}")
-    if files and st.button("附加会办意见", key=f"case_attach_{cid}"):
-        for f in files:
-            try:
-                opinion, warns = attach_opinion(store, svc.settings, cid, f.name, f.getvalue(), svc)
-                st.success(f"已附加：{md_escape(opinion.office)}（{len(opinion.points)} 点）")
-                for w in warns:
-                    st.warning(md_escape(w))
-            except (IntakeError, CaseError) as exc:
-                st.error(md_escape(str(exc)), icon=":material/error:")
-        svc.store.bump_version()
+    else:
+        st.dataframe(opinion_rows(got), hide_index=True, width="stretch")
+        c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+        office = c1.selectbox("删除会办意见", [o.office for o in got], key=key(cid, "rmop_pick"))
+        with c2.popover("删除…", icon=":material/delete:", width="stretch"):
+            st.markdown(md_escape(remove_opinion_notice(str(office))))
+            if st.button("确认删除", key=key(cid, "rmop"), type="primary"):
+                try:
+                    gone = store.remove_opinion(cid, str(office))
+                    common.flash("success" if gone else "info", md_escape(
+                        f"已删除“{office}”的会办意见" if gone else f"“{office}”的会办意见已不在本办件中"))
+                except CaseError as exc:
+                    common.flash("error", md_escape(case_error_zh(exc)))
+                st.rerun()
+    _attach(svc, store, cid)
 
 
-def _versions(svc: Any, store: CaseStore, cid: int, gen: dict[str, Any]) -> None:
-    case = store.get(cid)
-    author = st.text_input("经办人", key=f"case_author_{cid}")
-    if case.final_text is None and st.button("生成草稿" if not case.versions else "重新生成草稿（存为新版本）",
-                                              type="primary", key=f"case_draft_{cid}"):
+def _draft(svc: Any, store: CaseStore, case: Case, gen: dict[str, Any], author: str) -> None:
+    """Draft (the first time) or draft again after saying what it does; the new version goes into the editor."""
+    cid, versions = case.id, store.versions(case.id)
+    if not versions:
+        clicked = st.button("生成草稿", type="primary", key=key(cid, "draft"))
+    else:
+        with st.popover("重新生成草稿（存为新版本）", icon=":material/refresh:"):
+            st.markdown(md_escape(redraft_notice(len(versions), is_edited(state, cid, versions))))
+            clicked = st.button("确认重新生成", type="primary", key=key(cid, "draft"))
+    if not clicked:
+        return
+    try:
         with st.spinner("正在检索材料并起草…"):
-            _, n = draft_case(store, cid, common.drafter(svc, gen), gen.get("generator"),
-                              author.strip())
-        st.session_state[f"case_text_{cid}"] = store.version(cid, n).text
-        st.success(f"已生成并保存第{n}版")
+            _, n = draft_case(store, cid, common.drafter(svc, gen), gen.get("generator"), author.strip())
+    except CaseError as exc:
+        st.error(md_escape(case_error_zh(exc)), icon=":material/error:")
+        return
+    load_text(state, cid, store.version(cid, n).text, n)
+    common.flash("success", f"已生成并保存第{n}版")
+    st.rerun()
+
+
+def _editor(store: CaseStore, cid: int, author: str) -> None:
+    versions = store.versions(cid)
+    ensure_text(state, cid, versions[-1] if versions else None)
+    if not versions:
+        return
+    st.caption(base_caption(state, cid, base_version(state, cid, versions).text))
+    notice = newer_notice(state, cid, versions)
+    if notice:
+        st.warning(md_escape(notice), icon=":material/sync_problem:")
+    st.text_area("草稿（修改后保存为新版本）", key=key(cid, "text"), height=360)
+    note = st.text_input("修改说明", key=key(cid, "note"))
+    if st.button("保存为新版本", key=key(cid, "save")):
+        kind, msg = save_text(store, state, cid, author, note)
+        if kind != "conflict":  # a conflict is drawn from the state (below), as long as it stands
+            common.flash(kind, md_escape(msg))
+        st.rerun()
+    _conflict(store, cid, author, note)
+
+
+def _conflict(store: CaseStore, cid: int, author: str, note: str) -> None:
+    """A refused save: who saved the newer version and when, the diff, and the two ways on; the editor's text is
+    never replaced without the drafter asking for it."""
+    view = state.get(key(cid, "conflict"))
+    if not view:
+        return
+    n = view["newer"]
+    with st.container(border=True):
+        st.error(md_escape(conflict_message(view)), icon=":material/sync_problem:")
+        st.text(conflict_diff(view, str(state.get(key(cid, "text"), ""))))
+        c1, c2 = st.columns(2)
+        with c1.popover(f"载入第{n}版", width="stretch"):
+            st.markdown(f"编辑框中的文本将换成第{n}版，你的修改不会保存。")
+            if st.button("确认载入", key=key(cid, "load_newer")):
+                load_text(state, cid, view["newer_text"], n)
+                common.flash("info", f"已载入第{n}版")
+                st.rerun()
+        if c2.button(f"我已合并，以第{n}版为基础保存", key=key(cid, "save_merged"), width="stretch"):
+            kind, msg = save_text(store, state, cid, author, note, base=n)
+            if kind != "conflict":
+                common.flash(kind, md_escape(msg))
+            st.rerun()
+
+
+def _history(store: CaseStore, cid: int) -> None:
     versions = store.versions(cid)
     if not versions:
         return
-    last = versions[-1]
-    key = f"case_text_{cid}"
-    if key not in st.session_state:
-        st.session_state[key] = last.text
-    st.text_area("草稿（修改后保存为新版本）", key=key, height=360)
-    note = st.text_input("修改说明", key=f"case_note_{cid}")
-    if case.final_text is None and st.button("保存为新版本", key=f"case_save_{cid}"):
-        if st.session_state[key].strip() == last.text.strip():
-            st.info("内容没有变化，未保存新版本。")
-        else:
-            n = store.add_version(cid, st.session_state[key], author.strip(), note.strip() or "修改")
-            st.success(f"已保存第{n}版")
-            versions = store.versions(cid)
     st.markdown("**版本记录**")
     st.dataframe(version_rows(versions), hide_index=True, width="stretch")
-    if len(versions) >= 2:
-        ns = [v.n for v in versions]
-        c1, c2 = st.columns(2)
-        a = c1.selectbox("比较：从", ns, index=len(ns) - 2, key=f"case_diff_a_{cid}", format_func=lambda n: f"第{n}版")
-        b = c2.selectbox("到", ns, index=len(ns) - 1, key=f"case_diff_b_{cid}", format_func=lambda n: f"第{n}版")
-        st.text(render_diff(store.version(cid, a).text, store.version(cid, b).text, f"第{a}版", f"第{b}版"))
-    chosen = versions[-1]
-    draft = with_text(draft_of(chosen, svc.settings.support_threshold), chosen.text, svc.settings.support_threshold)
-    st.caption(f"导出第{chosen.n}版：对外印发稿不含标注；核对稿中每句引用的出处以 Word 批注列出，未能核实的句子以黄色标出。")
+    if len(versions) < 2:
+        return
+    ns = [v.n for v in versions]
+    diff_defaults(state, cid, ns)
+    c1, c2 = st.columns(2)
+    a = c1.selectbox("比较：从", ns, key=key(cid, "diff_a"), format_func=lambda n: f"第{n}版")
+    b = c2.selectbox("到", ns, key=key(cid, "diff_b"), format_func=lambda n: f"第{n}版")
+    st.text(render_diff(store.version(cid, a).text, store.version(cid, b).text, f"第{a}版", f"第{b}版"))
+
+
+def _exports(svc: Any, store: CaseStore, cid: int) -> None:
+    versions = store.versions(cid)
+    if not versions:
+        return
+    by_n = {v.n: v for v in versions}
+    export_default(state, cid, list(by_n))
+    n = st.selectbox("导出版本", list(by_n), key=key(cid, "export"), format_func=lambda i: version_label(by_n[i]))
+    chosen = by_n[int(n)]
+    th = svc.settings.support_threshold
+    draft = with_text(draft_of(chosen, th), chosen.text, th)
+    st.caption(export_caption(chosen.n, int(state.get(key(cid, "base"), 0)), is_edited(state, cid, versions)))
     c1, c2, c3 = st.columns(3)
-    c1.download_button("对外印发稿（.docx）", to_docx(draft, include_sources=False), suggested_filename(draft, "docx"),
-                       mime=DOCX_MIME, key=f"case_dl_clean_{cid}", width="stretch")
-    c2.download_button("核对稿（带批注 .docx）", to_review_docx(draft),
-                       review_filename(draft), mime=DOCX_MIME,
-                       key=f"case_dl_review_{cid}", width="stretch")
-    c3.download_button("Markdown（含出处）", to_markdown(draft).encode("utf-8"), suggested_filename(draft, "md"),
-                       mime="text/markdown", key=f"case_dl_md_{cid}", width="stretch")
+    c1.download_button("对外印发稿（.docx）", to_docx(draft, include_sources=False),
+                       versioned_filename(suggested_filename(draft, "docx"), chosen.n), mime=DOCX_MIME,
+                       key=key(cid, "dl_clean"), width="stretch")
+    c2.download_button("核对稿（带批注 .docx）", to_review_docx(draft), versioned_filename(review_filename(draft), chosen.n),
+                       mime=DOCX_MIME, key=key(cid, "dl_review"), width="stretch")
+    c3.download_button("Markdown（含出处）", to_markdown(draft).encode("utf-8"),
+                       versioned_filename(suggested_filename(draft, "md"), chosen.n), mime="text/markdown",
+                       key=key(cid, "dl_md"), width="stretch")
 
 
-def _final(svc: Any, store: CaseStore, cid: int) -> None:
-    case = store.get(cid)
-    if case.final_text is not None:
-        st.success(f"已定稿（{case.final_at}），定稿已存入资料库。")
-        with st.expander("定稿全文"):
-            st.text(case.final_text)
+def _finalize(svc: Any, store: CaseStore, cid: int, author: str) -> None:
+    versions = store.versions(cid)
+    if not versions:
         return
-    if not case.versions:
+    st.markdown("**定稿**")
+    up = st.file_uploader("上传签发后的定稿（与最后一版草稿比对，并存入资料库）", key=upload_key(state, cid, "final"))
+    blanks = state.get(key(cid, "blanks"))
+    if blanks:
+        st.error(md_escape(blanks_message(blanks)), icon=":material/edit_note:")
+        st.checkbox("仍然定稿：我确认这些待填写处无需填写（记入版本说明）", key=key(cid, "blanks_ok"))
+    with st.popover("定稿…", icon=":material/verified:", disabled=up is None):
+        st.markdown(md_escape(finalize_notice(versions[-1].n)))
+        go = st.button("确认定稿", key=key(cid, "finalize"), type="primary", disabled=up is None)
+    if not (go and up is not None):
         return
-    up = st.file_uploader("上传签发后的定稿（与最后一版草稿比对，并存入资料库）", key=f"case_final_{cid}")
-    if up is not None and st.button("确认定稿", key=f"case_finalize_{cid}"):
-        try:
-            diff, notes = finalize(store, svc.settings, cid, up.name, up.getvalue(), svc)
-        except (IntakeError, CaseError) as exc:
-            st.error(md_escape(str(exc)), icon=":material/error:")
+    try:
+        _, notes = finalize_checked(store, svc.settings, cid, up.name, up.getvalue(), svc, author.strip(),
+                                    bool(state.get(key(cid, "blanks_ok"))))
+    except BlanksLeft as exc:
+        state[key(cid, "blanks")] = exc.blanks
+        st.rerun()
+    except (IntakeError, CaseError) as exc:
+        st.error(md_escape(case_error_zh(exc)), icon=":material/error:")
+        return
+    reset_case(state, cid)
+    common.flash("success", "已定稿，定稿已存入资料库")
+    for note in notes:
+        common.flash("warning", md_escape(note))
+    st.rerun()
+
+
+def _final(svc: Any, store: CaseStore, case: Case) -> None:
+    """A final case: read-only, its record, and the way to reopen it (a reason required)."""
+    cid = case.id
+    st.success(f"已定稿（{zh_time(case.final_at)}），定稿已存入资料库。本办件只读；如需修改，请在下方写明理由后重新打开。")
+    st.markdown("**办理记录**")
+    st.text("\n".join(event_lines(store.events(cid))) or "（无）")
+    with st.expander("定稿与最后一版草稿的差异", expanded=True):
+        st.text(final_diff(store.versions(cid), case.final_text or ""))
+    with st.expander("定稿全文"):
+        st.text(case.final_text or "")
+    with st.form(f"case_reopen_form_{cid}"):
+        st.markdown("**重新打开**：定稿撤出资料库（原定稿留在办理记录中），之后可以修改、保存新版本并重新定稿。")
+        who = st.text_input("经办人", key=key(cid, "reopen_who"))
+        reason = st.text_area("重新打开的理由（必填）", key=key(cid, "reopen_reason"), height=68)
+        if not st.form_submit_button("重新打开"):
             return
-        st.success("已定稿")
-        st.text(diff)
-        for n in notes:
-            st.warning(md_escape(n))
-
-
-def _pick(store: CaseStore) -> int | None:
-    """The case table and the picker; the case opened (remembered in the session), or None."""
-    cases = store.all()
-    if not cases:
-        st.info("还没有办件。请上传来文建立办件。")
-        return None
-    st.dataframe(case_rows(cases), hide_index=True, width="stretch")
-    ids = [c.id for c in cases]
-    current = st.session_state.get("case_id")
-    titles = {c.id: c.title for c in cases}
-    cid = st.selectbox("打开办件", ids, index=ids.index(current) if current in ids else 0, key="case_pick",
-                       format_func=lambda i: f"#{i} " + titles[i])
-    if cid is not None:
-        st.session_state.case_id = cid
-    return cid
+    if not reason.strip():
+        st.error("请写明重新打开的理由。", icon=":material/error:")
+        return
+    try:
+        notes = reopen_case(store, cid, who.strip(), reason.strip(), svc)
+    except CaseError as exc:
+        st.error(md_escape(case_error_zh(exc)), icon=":material/error:")
+        return
+    reset_case(state, cid)
+    common.flash("success", f"办件 #{cid} 已重新打开，原定稿留存在办理记录中")
+    for note in notes:
+        common.flash("warning", md_escape(note))
+    st.rerun()
 
 
 svc = common.services()
 gen = common.generator(svc)
 st.subheader("办件")
+common.show_flash()
 store = CaseStore.of(svc.settings)
 _new_case(svc, store, svc.retriever.known_values("office"))
 cid = _pick(store)
 if cid is not None:
     case = store.get(cid)
-    st.markdown(f"#### #{cid} {md_escape(case.title)}（{case.status}）")
-    _proposal_form(store, cid)
-    if case.role == "lead":
-        _opinions(svc, store, cid)
-    _versions(svc, store, cid, gen)
-    _final(svc, store, cid)
+    st.markdown("#### " + md_escape(case_heading(case)))
+    if case.is_final:
+        _final(svc, store, case)
+    else:
+        _proposal_form(store, case)
+        if case.role == "lead":
+            _opinions(svc, store, cid)
+        author = st.text_input("经办人", key=key(cid, "author"))
+        _draft(svc, store, case, gen, author)
+        _editor(store, cid, author)
+    _history(store, cid)
+    _exports(svc, store, cid)
+    if not case.is_final:
+        _finalize(svc, store, cid, str(state.get(key(cid, "author"), "")))

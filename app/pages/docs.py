@@ -8,12 +8,14 @@ import streamlit as st
 
 from app import common
 from app.view import (
+    delete_notice,
     doc_caption,
     doc_choice_label,
     doc_parts,
     doc_rows,
     heading_outline,
     ocr_check_rows,
+    planted_rows,
     upload_hint,
     upload_rejections,
 )
@@ -28,11 +30,14 @@ def table(svc: Services, records: dict[str, dict[str, Any]]) -> None:
     rows = doc_rows(records, profile().kind_labels)
     if rows:
         st.dataframe(rows, hide_index=True, width="stretch",
-                     column_config={"_id": None, "标题": st.column_config.TextColumn("标题", width="large")})
+                     column_config={"_id": None, "标题": st.column_config.TextColumn("标题", width="large"),
+                                    "路径": st.column_config.TextColumn("路径（相对导入文件夹）", width="medium")})
     else:
         st.info("库中还没有文档，请在下方上传。")
     for line in ocr_check_rows(records, svc.settings.ocr_min_confidence):
         st.warning(md_escape(line), icon=":material/document_scanner:")
+    for line in planted_rows(records):
+        st.warning(md_escape(line), icon=":material/gpp_maybe:")
 
 
 def uploads(svc: Services) -> None:
@@ -41,7 +46,9 @@ def uploads(svc: Services) -> None:
         st.markdown("**上传文档**")
         st.caption(upload_hint(svc.settings))
         # no type filter in the widget: its own refusal is an English tooltip; every file is checked below
-        files = st.file_uploader("选择文件", accept_multiple_files=True, key="uploads", label_visibility="collapsed")
+        gen = int(st.session_state.get("uploads_gen", 0))  # a new key empties the box once its files are imported
+        files = st.file_uploader("选择文件", accept_multiple_files=True, key=f"uploads_{gen}" if gen else "uploads",
+                                 label_visibility="collapsed")
         for line in upload_rejections([f.name for f in files or []], svc.settings.upload_suffixes):
             st.error(line, icon=":material/error:")
         if not (files and st.button("导入上传的文件", type="primary")):
@@ -54,16 +61,18 @@ def uploads(svc: Services) -> None:
         with progress_callback(lambda d, n, name: bar.progress(d / n if n else 1.0, text=f"文字识别 {name}：{d}/{n} 页")):
             result = ingest_uploads([(f.name, f.getvalue()) for f in files], svc, progress)
         for name, reason in result.failed:
-            st.error(f"{md_escape(name)}：{md_escape(reason)}")
-        (st.success if not result.failed else st.warning)(md_escape(result.summary()))
+            common.flash("error", f"{md_escape(name)}：{md_escape(reason)}")
+        common.flash("success" if not result.failed else "warning", "导入完成：" + md_escape(result.summary()))
         svc.store.bump_version()
+        st.session_state.uploads_gen = gen + 1
+        st.rerun()
 
 
-def delete_button(svc: Services, doc_id: str, rec: dict[str, Any]) -> None:
-    st.markdown("删除后将不再参与检索；通过本页上传的原文件也一并删除。")
+def delete_button(svc: Services, doc_id: str, records: dict[str, dict[str, Any]]) -> None:
+    st.markdown(delete_notice(records, doc_id))
     if st.button("确认删除", key=f"del_{doc_id}", type="primary"):
         delete_document(svc, doc_id)
-        st.toast("已删除：" + md_escape(str(rec.get("title") or doc_id)))
+        common.flash("success", "已删除：" + md_escape(doc_choice_label(records, doc_id)))
         st.rerun()
 
 
@@ -77,7 +86,7 @@ def document(svc: Services, records: dict[str, dict[str, Any]]) -> None:
     head, action = st.columns([5, 1], vertical_alignment="bottom")
     head.caption(doc_caption(rec))
     with action.popover("删除此文档", icon=":material/delete:", width="stretch"):
-        delete_button(svc, doc_id, rec)
+        delete_button(svc, doc_id, records)
     got = svc.store.chunks.get(where={"doc_id": doc_id}, include=["metadatas"])
     metas = [dict(m or {}) for m in got["metadatas"]]
     c1, c2 = st.columns(2)
@@ -93,6 +102,7 @@ def document(svc: Services, records: dict[str, dict[str, Any]]) -> None:
 
 svc = common.services()
 st.subheader("文档")
+common.show_flash()
 table(svc, svc.store.doc_records())
 uploads(svc)
 records = svc.store.doc_records()

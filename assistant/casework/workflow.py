@@ -251,3 +251,58 @@ def reopen_case(store: CaseStore, case_id: int, who: str, reason: str, services:
         except Exception as exc:  # the case is reopened either way
             notes.append(f"已重新打开，但原定稿未能从资料库撤下：{exc}")
     return notes
+
+
+# -- finalising with the blanks checked (the 办件 page) --------------------------------------------------------
+class BlanksLeft(CaseError):
+    """The letter to finalise still holds blanks (【待填写】…): refused unless the drafter overrides."""
+
+    def __init__(self, blanks: list[str]) -> None:
+        self.blanks = blanks
+        super().__init__(f"定稿中仍有 {len(blanks)} 处待填写：{'、'.join(blanks)}；请填写后再定稿，或确认无需填写后仍然定稿")
+
+
+def blanks_note(blanks: list[str], who: str = "") -> str:
+    """The version note that records a finalisation over blanks, with who confirmed it."""
+    return f"定稿（仍有 {len(blanks)} 处待填写：{'、'.join(blanks)}；{who or '经办人'}确认仍然定稿）"
+
+
+def finalize_checked(store: CaseStore, settings: Settings, case_id: int, name: str, data: bytes,
+                     services: Any = None, who: str = "", allow_blanks: bool = False) -> tuple[str, list[str]]:
+    """`finalize`, but a letter that still holds blanks is refused (`BlanksLeft`, nothing kept) unless
+    `allow_blanks`; then the letter is first saved as a version whose note records the override and who made
+    it. Returns the diff against the last draft and notes."""
+    from assistant.letters.model import blanks as letter_blanks
+
+    case = store.get(case_id)
+    if case.is_final:
+        raise CaseError(final_message(case_id, case.final_at))
+    path = keep_file(settings, case_id, "final", name, data)
+    try:
+        text = read_letter(path)
+        left = letter_blanks(text)
+        if left and not allow_blanks:
+            raise BlanksLeft(left)
+        last = store.versions(case_id)[-1:]
+        diff = render_final_diff(last[0].text if last else "", text)
+        if left:
+            store.add_version(case_id, text, who, blanks_note(left, who))
+        store.set_final(case_id, text, (name, data), who)
+    except (IntakeError, CaseError):
+        path.unlink(missing_ok=True)
+        raise
+    notes: list[str] = []
+    if services is not None:
+        try:
+            archive_file(path, services, {"case_id": case_id, "proposal_number": case.number,
+                                          "proposal_title": case.title, "case_role": "final"})
+        except Exception as exc:
+            notes.append(f"定稿已保存，但未能存入资料库：{exc}")
+    return diff, notes
+
+
+def render_final_diff(draft_text: str, final_text: str) -> str:
+    """The final letter against the last draft, as `CaseStore.set_final` shows it."""
+    from assistant.casework.diff import render_diff
+
+    return render_diff(cite.strip_markers(draft_text), cite.strip_markers(final_text), "最后草稿", "定稿")
