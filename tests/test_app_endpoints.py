@@ -16,7 +16,7 @@ APP = str(REPO_ROOT / "streamlit_app.py")
 SERVER_KEY = "sk-server-key-0123456789"
 USER_KEY = "sk-user-own-key-9876543210"
 Q = "揭阳到2023年6月底认定了多少名高层次人才？"
-REPLY = "全市共认定高层次人才9361人[1]。"
+REPLY = "全市共认定高层次人才9361人。"  # uncited: the check finds its passage (a wrong [n] would be replaced)
 
 
 @pytest.fixture

@@ -287,7 +287,7 @@ def test_a_picked_endpoint_never_gets_the_server_key(corpus_store: Path, tmp_pat
     from tests.fake_openai import FakeOpenAI
 
     with FakeOpenAI() as ours, FakeOpenAI() as theirs:
-        theirs.script("全市共认定高层次人才9361人[1]。")
+        theirs.script("全市共认定高层次人才9361人。")  # uncited: the check finds its passage
         extra = {"ASSISTANT_LLM_BASE_URL": ours.base_url, "ASSISTANT_LLM_API_KEY": SERVER_KEY,
                  "ASSISTANT_LLM_USER_ENDPOINTS": theirs.base_url, "ASSISTANT_LLM_MAX_RETRIES": "0",
                  "ASSISTANT_LLM_TIMEOUT_S": "60", "OPENAI_API_KEY": "", "OPENAI_BASE_URL": ""}

@@ -97,11 +97,23 @@ def test_malformed_and_out_of_range_citations(assistant: Assistant, server: Fake
     assert f"9361人[{n}]" in ans.text
 
 
-def test_wrong_figure_is_flagged_unsupported(assistant: Assistant, server: FakeOpenAI) -> None:
+def test_a_wrong_figure_is_not_shown_the_offline_answer_is(assistant: Assistant, server: FakeOpenAI) -> None:
+    """A model's key claim that the passages do not hold is replaced, not shown flagged."""
     server.script(f"全市共认定高层次人才9631人[{n_of(assistant, '9361人')}]。")
     _, ans = _answer(assistant)
-    bad = ans.report.unsupported
-    assert len(bad) == 1 and "9631" in bad[0].missing_numbers and bad[0].cited
+    assert "9631" not in ans.text and "9361" in ans.text and ans.generator == "offline"
+    assert "无法在资料中核实" in ans.notice and not ans.report.unsupported
+
+
+@pytest.mark.parametrize("reply", ["[编号]", "[1][2][3]", "根据资料[编号]，【来源】。", "资料中没有关于这个问题的内容。"])
+def test_placeholders_or_a_false_nothing_never_reach_the_user(assistant: Assistant, server: FakeOpenAI,
+                                                             reply: str) -> None:
+    """The archive answers this question: a model that answers with placeholders, or says there is nothing,
+    gets the offline answer shown instead, with a notice."""
+    server.script(reply)
+    _, ans = _answer(assistant)
+    assert "编号" not in ans.text and "来源】" not in ans.text and "9361" in ans.text
+    assert ans.generator == "offline" and "离线" in ans.notice
 
 
 @pytest.mark.parametrize(
@@ -149,9 +161,10 @@ def test_bounded_retries_on_429(base: Services, server: FakeOpenAI) -> None:
     server.queue.clear()
     server.requests.clear()
     settings = base.settings.model_copy(update={"llm_max_retries": 2})
+    assistant = Assistant(Services(settings, base.embedder, base.store, base.retriever))
     server.script(Reply(status=429, headers={"Retry-After": "0"}), Reply(status=429, headers={"Retry-After": "0"}),
-                  "全市共认定高层次人才9361人[1]。")
-    ans = Assistant(Services(settings, base.embedder, base.store, base.retriever)).ask(Q)
+                  f"全市共认定高层次人才9361人[{n_of(assistant, '9361人')}]。")
+    ans = assistant.ask(Q)
     assert len(server.requests) == 3 and ans.generator == "llm:fake-model" and not ans.notice
 
 
@@ -228,14 +241,19 @@ def test_prompt_files_are_the_ones_on_disk() -> None:
 
 
 def test_uncited_sentence_gets_the_passage_that_supports_it(assistant: Assistant, server: FakeOpenAI) -> None:
-    server.script("至2023年6月底，全市共认定高层次人才9361人。全市高层次人才共有99999人。")
+    server.script("至2023年6月底，全市共认定高层次人才9361人。")
     _, ans = _answer(assistant)
     n = n_of(assistant, "9361人")
-    first, second = ans.report.sentences[0], ans.report.sentences[1]
+    first = ans.report.sentences[0]
     assert first.attributed and first.cited == [n] and first.supported
-    assert f"9361人。[{n}]" in ans.text
-    assert not second.attributed and not second.supported  # nothing supports a figure the model made up
+    assert f"9361人。[{n}]" in ans.text and ans.generator == "llm:fake-model"
     assert "补注" in ans.notice
+
+
+def test_a_made_up_figure_beside_a_right_one_is_not_shown(assistant: Assistant, server: FakeOpenAI) -> None:
+    server.script("至2023年6月底，全市共认定高层次人才9361人。全市高层次人才共有99999人。")
+    _, ans = _answer(assistant)
+    assert "99999" not in ans.text and ans.generator == "offline" and "核实" in ans.notice
 
 
 def test_llm_letter_that_is_not_a_letter_falls_back_to_the_template(assistant: Assistant, server: FakeOpenAI) -> None:

@@ -13,6 +13,7 @@ from assistant.answers.compose import compose_group, pick_sentences
 from assistant.answers.dated import compose_dated
 from assistant.answers.llm import ChatModel, GenerationError, chat_config
 from assistant.answers.question import Candidate, QuestionInfo, Scope, analyze, candidate_sentences, decide
+from assistant.answers.vetting import vet
 from assistant.evidence import cite
 from assistant.evidence.spans import span_of
 from assistant.facts.archive import superseded_notes
@@ -311,6 +312,11 @@ class Assistant:
                 used = f"llm:{model.name}"
                 if not cite.MARKER.search(text) and not re.search(r"没有|未找到|不涉及", text):
                     notice = "模型的回答没有标注出处，已逐句核对并补注能找到的出处。"
+                # the question is answerable from the archive (p is not refused): a model's answer that is
+                # placeholders, says there is nothing, or states a figure the passages do not hold is not shown
+                replaced = vet(text, support_texts(p.passages), self.settings.support_threshold)
+                if replaced:
+                    notice, text, used = replaced, "", "offline"
             except GenerationError as exc:
                 notice = f"{exc.cause}，以下为离线生成的回答。"
                 text = ""
