@@ -161,12 +161,10 @@ _SETTABLE = {"title", "number", "proposers", "body_kind", "kind", "session", "le
 
 
 def cmd_case(args: argparse.Namespace) -> int:
-    from assistant.letters.export import to_docx, to_markdown, to_review_docx
-
     settings = settings_from(args)
     store = CaseStore.of(settings)
     try:
-        case = store.get(args.id)
+        store.get(args.id)
         if args.reason and not args.reopen:
             raise CaseError("--reason 只与 --reopen 一起使用")
         services = None
@@ -179,35 +177,9 @@ def cmd_case(args: argparse.Namespace) -> int:
             print(f"办件 #{args.id} 已重新打开（原定稿留存在办件记录中）")
             for n in notes:
                 print(f"warning: {n}", file=sys.stderr)
-            case = store.get(args.id)
-        if args.set:  # corrections of the parsed proposal: --set title=… --set asks=a|b|c
-            p = case.proposal
-            for item in args.set:
-                key, _, value = item.partition("=")
-                if key in ("office", "due", "lead_office_case"):
-                    store.update(args.id, **{"office" if key == "office" else "due": value})
-                    continue
-                if key not in _SETTABLE:
-                    raise CaseError(f"不能修改的字段：{key}（可改：{'、'.join(sorted(_SETTABLE))}、office、due）")
-                setattr(p, key, [v for v in value.split("|") if v] if key in ("proposers", "co_offices", "asks")
-                        else value)
-            store.update(args.id, p)
-            print(f"办件 #{args.id} 已更新")
-        status = 0
-        for office in args.remove_opinion:
-            if store.remove_opinion(args.id, office):
-                print(f"已删除 {office} 的会办意见")
-            else:
-                print(f"error: 没有“{office}”的会办意见", file=sys.stderr)
-                status = 1
-        for path in args.opinion:
-            try:
-                name, data = _read(path)
-                opinion, warns = attach_opinion(store, settings, args.id, name, data, services)
-                print(f"已附加 {opinion.office} 的会办意见" + "".join(f"\nwarning: {w}" for w in warns))
-            except (IntakeError, CaseError) as exc:
-                print(f"error: {exc}", file=sys.stderr)
-                status = 1
+        if args.set:
+            _correct(store, args)
+        status = _opinions(store, settings, args, services)
         if args.edit:
             status = max(status, _edit(store, args))
         if args.diff:
@@ -220,6 +192,8 @@ def cmd_case(args: argparse.Namespace) -> int:
             print("\n".join(notes))
             print(f"办件 #{args.id} 已定稿，定稿已存入资料库")
         if args.docx or args.review_docx or args.markdown:
+            from assistant.letters.export import to_docx, to_markdown, to_review_docx
+
             v = store.version(args.id, args.version)
             draft = with_text(draft_of(v, settings.support_threshold), v.text, settings.support_threshold)
             _export(args, draft, to_docx, to_markdown, to_review_docx)
@@ -230,6 +204,41 @@ def cmd_case(args: argparse.Namespace) -> int:
     except (IntakeError, CaseError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+
+
+def _correct(store: CaseStore, args: argparse.Namespace) -> None:
+    """Corrections of the parsed proposal: --set title=… --set asks=a|b|c (office and due are the case's)."""
+    p = store.get(args.id).proposal
+    for item in args.set:
+        key, _, value = item.partition("=")
+        if key in ("office", "due", "lead_office_case"):
+            store.update(args.id, **{"office" if key == "office" else "due": value})
+            continue
+        if key not in _SETTABLE:
+            raise CaseError(f"不能修改的字段：{key}（可改：{'、'.join(sorted(_SETTABLE))}、office、due）")
+        setattr(p, key, [v for v in value.split("|") if v] if key in ("proposers", "co_offices", "asks") else value)
+    store.update(args.id, p)
+    print(f"办件 #{args.id} 已更新")
+
+
+def _opinions(store: CaseStore, settings: Settings, args: argparse.Namespace, services: Any) -> int:
+    """--remove-opinion and --opinion; 1 when one of them could not be done (the others still are)."""
+    status = 0
+    for office in args.remove_opinion:
+        if store.remove_opinion(args.id, office):
+            print(f"已删除 {office} 的会办意见")
+        else:
+            print(f"error: 没有“{office}”的会办意见", file=sys.stderr)
+            status = 1
+    for path in args.opinion:
+        try:
+            name, data = _read(path)
+            opinion, warns = attach_opinion(store, settings, args.id, name, data, services)
+            print(f"已附加 {opinion.office} 的会办意见" + "".join(f"\nwarning: {w}" for w in warns))
+        except (IntakeError, CaseError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            status = 1
+    return status
 
 
 def _edit(store: CaseStore, args: argparse.Namespace) -> int:
