@@ -145,7 +145,8 @@ def test_every_intake_cue_pattern_reads_its_example() -> None:
      ["摸清闲置校舍底数", "把闲置校舍改作幼儿园", "组织教师送教下乡"]),
 ])
 def test_a_list_run_on_after_the_ask_word_is_read_by_both_parsers(body: str, asks: list[str]) -> None:
-    from assistant.casework.intake import _lines, split_asks
+    from assistant.casework.intake import _lines
+    from assistant.casework.items import split_asks
     from assistant.letters.asks import extract_asks
 
     assert split_asks(_lines(body))[0] == asks
