@@ -134,6 +134,11 @@ def test_chat_in_browser(corpus_store: Path, tmp_path: Path) -> None:  # noqa: F
                 expect(page.get_by_test_id("stExpander").first).to_be_visible(timeout=120_000)
                 expect(answers.last).to_be_visible()
                 t_answer = time.perf_counter()
+                # the first exchange reruns the page (the example questions give way to the conversation): an
+                # expander opened before that rerun would be drawn again closed, so wait for it to be over
+                page.wait_for_function("""() => !document.querySelector('[class*="st-key-example_"]')
+                    && !document.querySelector('[data-stale="true"]')""", timeout=120_000, polling=200)
+                _idle(page)
                 exp = page.get_by_test_id("stExpander").filter(has_text="[1]").first
                 exp.locator("summary").click()
                 expect(exp.get_by_text("9361", exact=False).last).to_be_visible()
