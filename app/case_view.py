@@ -11,9 +11,11 @@ import re
 from collections.abc import MutableMapping, Sequence
 from typing import Any
 
+from app.view import official_punctuation, track_changes_html
 from app.zh import zh_time, zh_times_in
 from assistant.casework.store import CaseError, CaseStore, VersionConflict
-from assistant.casework.workflow import conflict_view, render_final_diff, save_edit
+from assistant.casework.workflow import conflict_view, save_edit
+from assistant.evidence.cite import strip_markers
 
 State = MutableMapping[str, Any]
 
@@ -128,7 +130,7 @@ def save_text(store: CaseStore, state: State, cid: int, author: str, note: str,
               base: int | None = None) -> tuple[str, str]:
     """Save the editor's text from its base (or `base`): ("success" | "info" | "error" | "conflict", message).
     A conflict keeps the text as it is and remembers what the page shows for it (`conflict_message`)."""
-    text = str(state.get(key(cid, "text"), ""))
+    text = official_punctuation(str(state.get(key(cid, "text"), "")))  # typed text as generated text is
     b = int(state.get(key(cid, "base"), 0)) if base is None else base
     try:
         n = save_edit(store, cid, text, b, author.strip(), note.strip())
@@ -141,6 +143,7 @@ def save_text(store: CaseStore, state: State, cid: int, author: str, note: str,
     if n is None:
         return "info", f"内容与第{b}版相同，未保存新版本。"
     state[key(cid, "base")] = n
+    load_text(state, cid, text, n)  # the editor shows what was saved (its punctuation made official)
     return "success", f"已保存第{n}版"
 
 
@@ -180,7 +183,13 @@ def clear_upload(state: State, cid: int, name: str) -> None:
 def final_diff(versions: Sequence[Any], final_text: str) -> str:
     """The final letter against the last draft that is not itself the final letter."""
     drafts = [v for v in versions if v.text.strip() != final_text.strip()]
-    return render_final_diff(drafts[-1].text if drafts else "", final_text)
+    last = drafts[-1].text if drafts else ""
+    return track_changes_html(strip_markers(last), strip_markers(final_text), "最后草稿", "定稿")
+
+
+def version_diff(store: CaseStore, cid: int, a: int, b: int) -> str:
+    """Version a against version b as track changes (HTML, the letters' text escaped)."""
+    return track_changes_html(store.version(cid, a).text, store.version(cid, b).text, f"第{a}版", f"第{b}版")
 
 
 def redraft_notice(n_versions: int, edited: bool) -> str:
@@ -237,9 +246,8 @@ def newer_notice(state: State, cid: int, versions: Sequence[Any]) -> str:
 
 def conflict_diff(view: dict[str, Any], text: str) -> str:
     """The newer version against the editor's text as it is now (so a merge in progress is seen)."""
-    from assistant.casework.diff import render_diff
-
-    return render_diff(view["newer_text"], text, f"第{view['newer']}版（{view.get('author') or '未署名'}）", "编辑框中的文本")
+    return track_changes_html(view["newer_text"], text, f"第{view['newer']}版（{view.get('author') or '未署名'}）",
+                              "编辑框中的文本")
 
 
 def remove_opinion_notice(office: str) -> str:
@@ -257,3 +265,18 @@ def export_caption(n: int, base: int, edited: bool) -> str:
     if edited and n == base:
         msg += "编辑框中尚未保存的修改不在导出文件中，请先保存为新版本。"
     return msg
+
+
+def review_changes(versions: Sequence[Any], n: int) -> tuple[list[tuple[str, list[tuple[str, str]]]] | None, str]:
+    """The review copy's comparison table for version n: its changed paragraphs against the version before
+    it, with that version's name; (None, "") for the first version."""
+    from assistant.casework.diff import diff_paragraphs
+
+    earlier = [v for v in versions if v.n < n]
+    chosen = next((v for v in versions if v.n == n), None)
+    if not earlier or chosen is None:
+        return None, ""
+    before = earlier[-1]
+    rows = [(f"原第{c.before}段 删除" if c.kind == "删除" else f"第{c.after}段 {c.kind}", c.pieces)
+            for c in diff_paragraphs(strip_markers(before.text), strip_markers(chosen.text))]
+    return rows, f"第{before.n}版"

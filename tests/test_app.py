@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from assistant.evaluation.asks import judge_asks
 from assistant.letters.draft import Drafter
 from assistant.letters.model import DraftRequest, Proposal
 
@@ -197,6 +198,16 @@ def test_draft_page(corpus_store: Path, monkeypatch: pytest.MonkeyPatch) -> None
     at.text_area(key="draft_text").set_value(at.session_state.draft_text + "\n另外，补充一句没有出处的话共99家。").run()
     assert not at.exception, at.exception
     assert "99家" in "\n".join(_markdowns(at))
+    # typed half-width punctuation becomes official, like generated text; the check says what it covered
+    at.text_area(key="draft_text").set_value(at.session_state.draft_text + "\n三.补充说明,见附件.").run()
+    assert not at.exception, at.exception
+    assert "三、补充说明，见附件。" in at.session_state.draft_text
+    checked = [e.value for e in [*at.success, *at.warning] if "已核对草稿中的" in e.value]
+    assert checked and "份相关的前次答复" in checked[0] and "措辞规范" not in checked[0]
+    # coverage ticks follow the evaluator's reading of the letter's text
+    panel = next(m for m in _markdowns(at) if m.startswith("- ✓") or m.startswith("- ✗"))
+    asks = [a.ask for a in at.session_state.draft.asks]
+    assert [ln.startswith("- ✓") for ln in panel.split("\n")] == judge_asks(at.session_state.draft_text, asks)
 
 
 def test_documents_page_renders(corpus_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -223,6 +234,16 @@ def test_eval_page_runs(corpus_store: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert not at.exception, at.exception
     assert at.metric and any(m.label == "引用有效率" for m in at.metric)
     assert len(at.dataframe[0].value) == 55
+    # the overview a newcomer reads: four groups, each figure with its meaning, goal and mark; details folded
+    heads = [m.value for m in at.markdown if m.value.startswith("##### ")]
+    assert heads == ["##### 找得到", "##### 答得对", "##### 不乱答", "##### 起草"]
+    goals = [m.value for m in at.markdown if m.value.startswith("目标 ")]
+    assert len(goals) == 9 and all("达标" in g or g.endswith("—") for g in goals), goals
+    assert any("目标 ≥ 0.90" in g for g in goals) and any("目标 ≤ 0.05" in g for g in goals)
+    assert any("排在前 k 条" in c.value for c in at.caption)
+    assert any(e.label.startswith("详细数据") for e in at.expander)
+    chart = at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
+    assert not chart or all("labelAngle" not in str(c.proto) or "-90" not in str(c.proto) for c in chart)
 
 
 @pytest.fixture(scope="module")

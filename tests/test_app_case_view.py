@@ -146,7 +146,7 @@ def test_finalising_over_blanks_is_refused_unless_confirmed(tmp_path: Path) -> N
     assert store.get(cid).is_final and "{+完毕+}" in diff
     last = store.versions(cid)[-1]
     assert last.note == "定稿（仍有 2 处待填写：联系人、联系电话；李四确认仍然定稿）" and last.author == "李四"
-    assert "{+完毕+}" in cv.final_diff(store.versions(cid), store.get(cid).final_text or "")
+    assert "已办理<ins" in cv.final_diff(store.versions(cid), store.get(cid).final_text or "")  # track changes
     clean = "刘芳委员：\n已办理。\n此复\n（联系人：张三，联系电话：123）".encode()
     store2, cid2 = _case(tmp_path / "b")
     store2.add_version(cid2, "稿", "张三")
@@ -199,3 +199,15 @@ def test_failure_reasons_are_chinese_with_what_to_do() -> None:
         assert not re.search(r"[A-Za-z]{3,}", zh.replace("Word", "").replace("PDF", "")), (raw, zh)
         assert "；" in zh and "请" in zh, (raw, zh)  # what happened; what to do
     assert reason_zh("corrupt or not a .docx file: x").startswith("文件已损坏，无法打开；请从原系统重新导出后再上传")
+
+
+def test_a_saved_edit_gets_official_punctuation_and_is_shown(tmp_path: Path) -> None:
+    store, cid = _case(tmp_path)
+    store.add_version(cid, "一、第一稿", "张三")
+    state: dict[str, Any] = {}
+    cv.ensure_text(state, cid, store.version(cid))
+    state[cv.key(cid, "text")] = "一.第一稿,改了.\n二. 下一步"
+    assert cv.save_text(store, state, cid, "张三", "") == ("success", "已保存第2版")
+    assert store.version(cid, 2).text == "一、第一稿，改了。\n二、 下一步"
+    cv.ensure_text(state, cid, store.version(cid))  # the next run: the editor shows what was saved
+    assert state[cv.key(cid, "text")] == store.version(cid, 2).text and state[cv.key(cid, "base")] == 2

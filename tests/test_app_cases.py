@@ -4,12 +4,15 @@ case read-only until reopened."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from assistant.casework.store import STATUS_DRAFTING, STATUS_FINAL, CaseStore
+from assistant.casework.workflow import draft_of
+from assistant.evaluation.asks import judge_asks
 from tests.conftest import FakeEmbedder
 
 REPO = Path(__file__).resolve().parent.parent
@@ -68,6 +71,11 @@ def _texts(at: Any) -> str:
     return "\n".join(str(t.value) for t in at.text)
 
 
+def _diffs(at: Any) -> str:
+    """The track changes the page shows (st.html): our markup around the letters' escaped text."""
+    return "\n".join(str(h.proto.body) for h in at.get("html"))
+
+
 def _table(at: Any) -> list[dict[str, Any]]:
     return list(at.dataframe[0].value.to_dict("records"))
 
@@ -98,13 +106,22 @@ def test_one_case_in_view_and_edits_never_lost(app_env: Path) -> None:
     assert "（起草中，1 个版本" in _heading(at)
     text = at.text_area(key="case_text_1").value
     assert "【日期待填写】" in text and at.session_state["case_base_1"] == 1
+    # the editor's text checked: ticks from the evaluator's reading, the check says what it covered
+    assert any(e.label.startswith("诉求覆盖与措辞检查") for e in at.expander)
+    panel = next(m.value for m in at.markdown if m.value.startswith(("- ✓", "- ✗")))
+    asks = [a.ask for a in draft_of(_store().version(1, 1)).asks]
+    assert [ln.startswith("- ✓") for ln in panel.split("\n")] == judge_asks(text, asks)
+    assert any("已核对草稿中的" in e.value for e in [*at.success, *at.warning])
 
     # a save names its base; the diff shows the new pair right away
     at.text_area(key="case_text_1").set_value(text.replace("【日期待填写】", "2024年6月1日"))
     at.button(key="case_save_1").click()
     _run(at)
     assert any("已保存第2版" in s.value for s in at.success) and at.session_state["case_base_1"] == 2
-    assert "第1版 → 第2版" in _texts(at)
+    shown = _diffs(at)
+    assert "第1版 → 第2版" in shown and "[-" not in shown and "{+" not in shown  # track changes, not markup
+    assert re.search(r'<ins style="color:#2e7d32[^"]*">2024年6月1日</ins>', shown), shown
+    assert re.search(r'<del style="color:#c62828[^"]*">【日期待填写】</del>', shown), shown
     assert at.selectbox(key="case_export_1").value == 2  # exports default to the version on screen
     assert any("导出第2版" in c.value for c in at.caption)
 
@@ -122,7 +139,7 @@ def test_one_case_in_view_and_edits_never_lost(app_env: Path) -> None:
     err = next(e.value for e in at.error if "未保存" in e.value)
     assert "王五已于" in err and "保存了第3版" in err and "年" in err and "T" not in err.split("王五")[1][:30]
     assert at.text_area(key="case_text_1").value == mine  # never silently replaced
-    assert "第3版（王五） → 编辑框中的文本" in _texts(at)
+    assert "第3版（王五） → 编辑框中的文本" in _diffs(at)
     assert len(_store().versions(1)) == 3
     _chinese_only(at)
     # merged: saved on top of version 3
@@ -130,7 +147,7 @@ def test_one_case_in_view_and_edits_never_lost(app_env: Path) -> None:
     _run(at)
     assert any("已保存第4版" in s.value for s in at.success) and "case_conflict_1" not in at.session_state
     assert _store().version(1, 4).text.strip() == mine.strip()
-    assert "第3版 → 第4版" in _texts(at)
+    assert "第3版 → 第4版" in _diffs(at)
 
     # another conflict, resolved by loading the newer version (asked for, never silent)
     assert save_edit(_store(), 1, mine + "\n王五又改。", 4, "王五") == 5
@@ -207,7 +224,7 @@ def test_finalising_over_blanks_and_reopening(app_env: Path) -> None:
     _run(at)
     assert any("已定稿" in s.value for s in at.success) and _store().get(1).status == STATUS_FINAL
     assert "联系人、联系电话" in _store().versions(1)[-1].note and "确认仍然定稿" in _store().versions(1)[-1].note
-    assert "最后草稿 → 定稿" in _texts(at) and "2024年6月2日+}" in _texts(at)  # against the draft, not itself
+    assert "最后草稿 → 定稿" in _diffs(at) and "2024年6月2日</ins>" in _diffs(at)  # against the draft, not itself
     # read-only: no editor, no save, no draft; the record and the reopen form instead
     assert "case_text_1" not in [t.key for t in at.text_area]
     assert not [b for b in at.button if b.key in ("case_save_1", "case_draft_1")]

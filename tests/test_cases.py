@@ -267,8 +267,8 @@ def test_app_cases_page_flow(cli_env: Path, monkeypatch: pytest.MonkeyPatch) -> 
     at.button(key="case_save_1").click().run()
     assert not at.exception, at.exception
     assert any("已保存第2版" in s.value for s in at.success)
-    shown = "\n".join(t.value for t in at.text)
-    assert "第1版 → 第2版" in shown and "{+2024年6月1日+}" in shown
+    shown = "\n".join(str(h.proto.body) for h in at.get("html"))  # track changes (app/view.py)
+    assert "第1版 → 第2版" in shown and "2024年6月1日</ins>" in shown
     labels = [b.proto.label for b in at.get("download_button")]
     assert "对外印发稿（.docx）" in labels and "核对稿（带批注 .docx）" in labels
     final = text.replace("【日期待填写】", "2024年6月2日")
@@ -282,7 +282,7 @@ def test_app_cases_page_flow(cli_env: Path, monkeypatch: pytest.MonkeyPatch) -> 
     at.button(key="case_finalize_1").click().run()
     assert not at.exception, at.exception
     assert any("已定稿" in s.value for s in at.success)
-    assert "2024年6月[-1-]{+2+}日" in "\n".join(t.value for t in at.text)
+    assert ">1</del><ins" in "\n".join(str(h.proto.body) for h in at.get("html"))  # 2024年6月1日 → 2日
     assert CaseStore.of(__import__("core.settings", fromlist=["Settings"]).Settings()).get(1).status == STATUS_FINAL
 
 

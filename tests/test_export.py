@@ -277,3 +277,33 @@ def test_export_uses_full_width_punctuation_in_chinese_text() -> None:
     md = to_markdown(d, include_sources=False)
     assert "安排专项资金5亿元，支持企业研发（含中试）。" in md
     assert "安排专项资金5亿元，支持企业研发（含中试）。" in _text(_open(to_docx(d, include_sources=False)))
+
+
+def test_review_docx_comparison_table(draft: Draft) -> None:
+    from app.case_view import review_changes
+    from assistant.letters.export import to_review_docx
+
+    plain = Document(io.BytesIO(to_review_docx(draft)))
+    assert not plain.tables
+    changes = [("第2段 修改", [("same", "全市共有"), ("del", "248"), ("ins", "250"), ("same", "家。")]),
+               ("第5段 新增", [("ins", "新增一段\x01。")])]
+    doc = Document(io.BytesIO(to_review_docx(draft, changes=changes, against="第1版")))
+    heads = [p.text for p in doc.paragraphs if p.text.startswith("修改对照")]
+    assert heads and "与第1版相比" in heads[0]
+    table = doc.tables[-1]
+    assert [c.text for c in table.rows[0].cells] == ["位置", "修改"]
+    assert table.rows[1].cells[0].text == "第2段 修改" and table.rows[1].cells[1].text == "全市共有248250家。"
+    runs = {r.text: r for r in table.rows[1].cells[1].paragraphs[0].runs}
+    assert runs["248"].font.strike and not runs["248"].font.underline
+    assert runs["250"].font.underline and not runs["250"].font.strike and not runs["全市共有"].font.strike
+    assert table.rows[2].cells[1].text == "新增一段。"  # control characters dropped
+    empty = Document(io.BytesIO(to_review_docx(draft, changes=[], against="第1版")))
+    assert any("没有修改" in p.text for p in empty.paragraphs) and not empty.tables
+    # the 办件 page's rows: version n against the one before it
+    from types import SimpleNamespace as NS
+
+    vs = [NS(n=1, text="一、总体\n共有248家。[1]"), NS(n=2, text="一、总体\n共有250家。[1]")]
+    assert review_changes(vs, 1) == (None, "")
+    rows, against = review_changes(vs, 2)
+    assert against == "第1版" and rows == [("第2段 修改", [("same", "共有"), ("del", "248"), ("ins", "250"),
+                                                          ("same", "家。")])]

@@ -124,3 +124,15 @@ def test_baseline_copy_is_unchanged_by_comparison() -> None:
     frozen = copy.deepcopy(base)
     compare_runs(run_with(must=0.2), base)
     assert base == frozen
+
+
+def test_every_grouped_figure_has_a_meaning_and_a_goal() -> None:
+    from assistant.evaluation.report import APP_LABELS, GOALS, GROUPS, MEANINGS, goal_text, meets_goal
+
+    assert [g[0] for g in GROUPS] == ["找得到", "答得对", "不乱答", "起草"]
+    keys = [k for _, _, ks in GROUPS for k in ks]
+    assert all(k in MEANINGS and k in GOALS and k in APP_LABELS for k in keys)
+    assert goal_text("evidence_recall_at_k") == "目标 ≥ 0.90" and goal_text("false_refusal_rate") == "目标 ≤ 0.05"
+    assert meets_goal("evidence_recall_at_k", 0.93) and not meets_goal("evidence_recall_at_k", 0.5)
+    assert meets_goal("false_refusal_rate", 0.0) and not meets_goal("false_refusal_rate", 0.2)
+    assert meets_goal("mrr", None) is None and meets_goal("n", 3) is None and goal_text("n") == ""

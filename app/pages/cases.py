@@ -43,15 +43,17 @@ from app.case_view import (
     redraft_notice,
     remove_opinion_notice,
     reset_case,
+    review_changes,
     review_filename,
     save_text,
     upload_key,
+    version_diff,
     version_label,
     version_rows,
     versioned_filename,
 )
+from app.view import check_summary, coverage_lines, official_punctuation
 from app.zh import zh_time
-from assistant.casework.diff import render_diff
 from assistant.casework.intake import IntakeError
 from assistant.casework.store import Case, CaseError, CaseStore
 from assistant.casework.workflow import (
@@ -63,6 +65,7 @@ from assistant.casework.workflow import (
     open_case,
     reopen_case,
 )
+from assistant.facts.check import DraftError, check_store
 from assistant.letters.draft import with_text
 from assistant.letters.export import md_escape, suggested_filename, to_docx, to_markdown, to_review_docx
 
@@ -227,6 +230,25 @@ def _editor(store: CaseStore, cid: int, author: str) -> None:
     _conflict(store, cid, author, note)
 
 
+def _checks(svc: Any, store: CaseStore, cid: int) -> None:
+    """The editor's text: which asks it answers (the evaluator's reading) and what the wording check covered."""
+    versions = store.versions(cid)
+    if not versions:
+        return
+    th = svc.settings.support_threshold
+    text = official_punctuation(str(state.get(key(cid, "text"), "")))
+    edited = with_text(draft_of(base_version(state, cid, versions), th), text, th)
+    with st.expander("诉求覆盖与措辞检查（编辑框中的文本）"):
+        st.markdown("**诉求覆盖**（按来文顺序）")
+        st.markdown(coverage_lines(edited.asks, text))
+        st.markdown("**一致性与措辞检查**（与档案中的前次答复核对）")
+        try:
+            checked = check_store(text, svc.store)
+            (st.success if checked.ok else st.warning)(check_summary(checked, text))
+        except DraftError as exc:
+            st.info(md_escape(str(exc)))
+
+
 def _conflict(store: CaseStore, cid: int, author: str, note: str) -> None:
     """A refused save: who saved the newer version and when, the diff, and the two ways on; the editor's text is
     never replaced without the drafter asking for it."""
@@ -236,7 +258,7 @@ def _conflict(store: CaseStore, cid: int, author: str, note: str) -> None:
     n = view["newer"]
     with st.container(border=True):
         st.error(md_escape(conflict_message(view)), icon=":material/sync_problem:")
-        st.text(conflict_diff(view, str(state.get(key(cid, "text"), ""))))
+        st.html(conflict_diff(view, str(state.get(key(cid, "text"), ""))))
         c1, c2 = st.columns(2)
         with c1.popover(f"载入第{n}版", width="stretch"):
             st.markdown(f"编辑框中的文本将换成第{n}版，你的修改不会保存。")
@@ -264,7 +286,7 @@ def _history(store: CaseStore, cid: int) -> None:
     c1, c2 = st.columns(2)
     a = c1.selectbox("比较：从", ns, key=key(cid, "diff_a"), format_func=lambda n: f"第{n}版")
     b = c2.selectbox("到", ns, key=key(cid, "diff_b"), format_func=lambda n: f"第{n}版")
-    st.text(render_diff(store.version(cid, a).text, store.version(cid, b).text, f"第{a}版", f"第{b}版"))
+    st.html(version_diff(store, cid, int(a), int(b)))
 
 
 def _exports(svc: Any, store: CaseStore, cid: int) -> None:
@@ -282,7 +304,9 @@ def _exports(svc: Any, store: CaseStore, cid: int) -> None:
     c1.download_button("对外印发稿（.docx）", to_docx(draft, include_sources=False),
                        versioned_filename(suggested_filename(draft, "docx"), chosen.n), mime=DOCX_MIME,
                        key=key(cid, "dl_clean"), width="stretch")
-    c2.download_button("核对稿（带批注 .docx）", to_review_docx(draft), versioned_filename(review_filename(draft), chosen.n),
+    changes, against = review_changes(versions, chosen.n)
+    review = to_review_docx(draft, changes=changes, against=against)  # with the changes since the version before
+    c2.download_button("核对稿（带批注 .docx）", review, versioned_filename(review_filename(draft), chosen.n),
                        mime=DOCX_MIME, key=key(cid, "dl_review"), width="stretch")
     c3.download_button("Markdown（含出处）", to_markdown(draft).encode("utf-8"),
                        versioned_filename(suggested_filename(draft, "md"), chosen.n), mime="text/markdown",
@@ -327,7 +351,7 @@ def _final(svc: Any, store: CaseStore, case: Case) -> None:
     st.markdown("**办理记录**")
     st.text("\n".join(event_lines(store.events(cid))) or "（无）")
     with st.expander("定稿与最后一版草稿的差异", expanded=True):
-        st.text(final_diff(store.versions(cid), case.final_text or ""))
+        st.html(final_diff(store.versions(cid), case.final_text or ""))
     with st.expander("定稿全文"):
         st.text(case.final_text or "")
     with st.form(f"case_reopen_form_{cid}"):
@@ -370,6 +394,7 @@ if cid is not None:
         author = st.text_input("经办人", key=key(cid, "author"))
         _draft(svc, store, case, gen, author)
         _editor(store, cid, author)
+        _checks(svc, store, cid)
     _history(store, cid)
     _exports(svc, store, cid)
     if not case.is_final:

@@ -11,8 +11,10 @@ from app import common
 from app.view import (
     answer_markdown,
     blanks_summary,
+    check_summary,
     coverage_lines,
     draft_request,
+    official_punctuation,
     read_uploaded_proposal,
     structure_lines,
 )
@@ -96,7 +98,7 @@ def checks(edited: Any) -> None:
         st.markdown(answer_markdown(edited.text, headings=False))
     with right:
         st.markdown("**诉求覆盖**（按来文顺序）")
-        st.markdown(coverage_lines(edited.asks))
+        st.markdown(coverage_lines(edited.asks, edited.text))
         st.markdown("**结构检查**" + ("（各部分齐全）" if edited.complete else "（有缺项）"))
         st.markdown(structure_lines(edited.structure))
         todo = blanks_summary(edited.blanks)
@@ -108,8 +110,9 @@ def facts(svc: Services) -> None:
     """The draft checked against earlier replies and for its wording (assistant/facts)."""
     with st.expander("一致性与措辞检查（与档案中的前次答复核对）"):
         try:
-            checked = check_store(st.session_state.get("draft_text", ""), svc.store)
-            (st.success if checked.ok else st.warning)(checked.text())
+            text = st.session_state.get("draft_text", "")
+            checked = check_store(text, svc.store)
+            (st.success if checked.ok else st.warning)(check_summary(checked, text))
         except DraftError as exc:
             st.info(str(exc))
 
@@ -127,7 +130,8 @@ def result(svc: Services) -> None:
     made = st.session_state.get("draft")
     if made is None:
         return
-    text = st.session_state.get("draft_text", made.text)
+    text = official_punctuation(st.session_state.get("draft_text", made.text))
+    st.session_state.draft_text = text  # typed text in official punctuation, before the editor is drawn
     edited = made if text == made.text else with_text(made, text, svc.settings.support_threshold)
     st.markdown("#### " + md_escape(edited.title))
     if edited.notice:

@@ -14,6 +14,7 @@ from app import common
 from app.view import (
     eval_caption,
     eval_config,
+    eval_groups,
     load_uploaded_questions,
     metric_cells,
     previous_run,
@@ -63,6 +64,20 @@ def run_eval(svc: Services, gen: dict[str, Any], name: str, items: list[dict[str
     st.session_state.eval_run = {"config": config, **evaluate.build_run(rows, k)}
 
 
+def overview(run: dict[str, Any], prev: dict[str, Any] | None) -> None:
+    """The figures a newcomer reads: four groups, each figure with what it means, its goal and a mark."""
+    for group in eval_groups(run["summary"], (prev or {}).get("summary")):
+        st.markdown(f"##### {group['title']}")
+        st.caption(group["meaning"])
+        for col, f in zip(st.columns(len(group["figures"])), group["figures"], strict=True):
+            with col, st.container(border=True):
+                st.metric(f["label"], f["value"], delta=f["delta"], delta_color=f["delta_color"])
+                st.markdown(f"{f['goal']} · {f['mark']}")
+                st.caption(f["meaning"])
+    if prev:
+        st.caption("增减相对于上一次评测")
+
+
 def metrics(run: dict[str, Any], prev: dict[str, Any] | None) -> None:
     cells = metric_cells(run["summary"], (prev or {}).get("summary", {}), APP_LABELS, LOWER_IS_BETTER)
     for start in range(0, len(cells), 5):
@@ -72,7 +87,7 @@ def metrics(run: dict[str, Any], prev: dict[str, Any] | None) -> None:
         st.caption("增减相对于上一次评测")
 
 
-def results(run: dict[str, Any], prev: dict[str, Any] | None) -> None:
+def results(run: dict[str, Any]) -> None:
     st.markdown("**各题结果**")
     st.dataframe(question_rows(run), hide_index=True, width="stretch")
     chart = kind_chart_rows(run)
@@ -80,7 +95,10 @@ def results(run: dict[str, Any], prev: dict[str, Any] | None) -> None:
         st.markdown("**按题型的指标**")
         import pandas as pd
 
-        st.bar_chart(pd.DataFrame(chart), stack=False, x_label="题型", y_label="得分（0–1）")
+        st.bar_chart(pd.DataFrame(chart), stack=False, horizontal=True, x_label="得分（0–1）", y_label="题型")
+
+
+def downloads(run: dict[str, Any], prev: dict[str, Any] | None) -> None:
     c1, c2, c3 = st.columns(3)
     c1.download_button("下载评测数据（JSON）", json.dumps(run, ensure_ascii=False, indent=2).encode("utf-8"), "run.json",
                        mime="application/json", width="stretch")
@@ -104,5 +122,8 @@ if items and st.button("开始评测", type="primary"):
 run = st.session_state.get("eval_run")
 if run:
     prev = previous_run(st.session_state.get("eval_prev"), REPO / "eval" / "out" / "run.json")
-    metrics(run, prev)
-    results(run, prev)
+    overview(run, prev)
+    with st.expander("详细数据：全部指标、各题结果、按题型图表、下载"):
+        metrics(run, prev)
+        results(run)
+    downloads(run, prev)

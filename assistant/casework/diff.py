@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # -- diffs ---------------------------------------------------------------------------------------------
 _TOKEN = re.compile(r"[A-Za-z]+|\d+(?:[.,]\d+)*%?|\s+|.", re.S)
@@ -15,18 +15,34 @@ def _tokens(s: str) -> list[str]:
     return _TOKEN.findall(s)
 
 
-def char_diff(a: str, b: str) -> str:
-    """One paragraph's change inline: [-deleted-]{+inserted+}."""
+Piece = tuple[str, str]  # (kind, text): kind "same" | "del" | "ins"
+
+
+def char_pieces(a: str, b: str) -> list[Piece]:
+    """One paragraph's change as pieces in reading order: what stayed, what went, what came (numbers whole)."""
     ta, tb = _tokens(a), _tokens(b)
-    out = []
+    out: list[Piece] = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, ta, tb, autojunk=False).get_opcodes():
         if op == "equal":
-            out.append("".join(ta[i1:i2]))
+            out.append(("same", "".join(ta[i1:i2])))
         if op in ("delete", "replace"):
-            out.append("[-" + "".join(ta[i1:i2]) + "-]")
+            out.append(("del", "".join(ta[i1:i2])))
         if op in ("insert", "replace"):
-            out.append("{+" + "".join(tb[j1:j2]) + "+}")
-    return "".join(out)
+            out.append(("ins", "".join(tb[j1:j2])))
+    return out
+
+
+_MARKUP = {"same": "{}", "del": "[-{}-]", "ins": "{{+{}+}}"}
+
+
+def markup(pieces: list[Piece]) -> str:
+    """Pieces as the CLI's inline markup: [-deleted-]{+inserted+}."""
+    return "".join(_MARKUP[kind].format(text) for kind, text in pieces)
+
+
+def char_diff(a: str, b: str) -> str:
+    """One paragraph's change inline: [-deleted-]{+inserted+}."""
+    return markup(char_pieces(a, b))
 
 
 @dataclass
@@ -37,6 +53,7 @@ class ParagraphChange:
     old: str
     new: str
     inline: str = ""
+    pieces: list[Piece] = field(default_factory=list)  # the change as (kind, text), for display
 
 
 def diff_paragraphs(a: str, b: str) -> list[ParagraphChange]:
@@ -54,13 +71,13 @@ def diff_paragraphs(a: str, b: str) -> list[ParagraphChange]:
             if len(olds) != len(news) and difflib.SequenceMatcher(None, o, n, autojunk=False).ratio() < 0.3:
                 break
             similar = difflib.SequenceMatcher(None, o, n, autojunk=False).ratio() >= 0.3
-            inline = char_diff(o, n) if similar else f"[-{o}-]{{+{n}+}}"  # rewritten whole: shown whole
-            out.append(ParagraphChange("修改", i1 + k + 1, j1 + k + 1, o, n, inline))
+            pieces = char_pieces(o, n) if similar else [("del", o), ("ins", n)]  # rewritten whole: shown whole
+            out.append(ParagraphChange("修改", i1 + k + 1, j1 + k + 1, o, n, markup(pieces), pieces))
             k += 1
         for x, o in enumerate(olds[k:], i1 + k + 1):
-            out.append(ParagraphChange("删除", x, None, o, ""))
+            out.append(ParagraphChange("删除", x, None, o, "", f"[-{o}-]", [("del", o)]))
         for y, n in enumerate(news[k:], j1 + k + 1):
-            out.append(ParagraphChange("新增", None, y, "", n))
+            out.append(ParagraphChange("新增", None, y, "", n, f"{{+{n}+}}", [("ins", n)]))
     return out
 
 

@@ -281,3 +281,51 @@ def metric_delta(key: str, now: float | None, before: float | None) -> float | N
     if now is None or before is None:
         return None
     return round(float(now) - float(before), 4)
+
+
+# -- what the figures mean (the app's 评测 page reads these; a newcomer reads the page) -------------------------
+# (group title, what the group asks, its figures)
+GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("找得到", "资料里有答案时，能不能把它检索出来", ("evidence_recall_at_k", "mrr")),
+    ("答得对", "回答里该有的要点有没有，引用是否真实、能否支撑所说的话",
+     ("must_include", "citation_validity", "citation_support_recall")),
+    ("不乱答", "资料里没有答案时会不会老实说没有，有答案时会不会错拒",
+     ("refusal_accuracy", "false_refusal_rate")),
+    ("起草", "起草的答复函格式是否齐全，来文的每条建议是否都有回应",
+     ("draft_structure", "draft_ask_coverage")),
+)
+
+MEANINGS = {
+    "evidence_recall_at_k": "应当找到的资料段落中，排在前 k 条里的比例",
+    "mrr": "第一条相关段落排得有多靠前：排第 1 得 1 分，排第 2 得 0.5 分，依此类推",
+    "must_include": "标准答案要求必须出现的要点（数字、名称等），回答里出现了多少",
+    "citation_validity": "回答中的引用编号，指向真实展示过的段落的比例",
+    "citation_support_recall": "回答中的每句话，能在它引用的段落里找到依据的比例",
+    "refusal_accuracy": "资料中没有答案的问题，助手如实说“没有”的比例",
+    "false_refusal_rate": "资料中有答案的问题，助手却说“没有”的比例（越低越好）",
+    "draft_structure": "答复函应有的部分（称呼、收悉、正文、此复、落款等）齐全的程度",
+    "draft_ask_coverage": "来文每条建议，函中按评测自己的判读确有回答的比例",
+}
+
+# goal per figure: (threshold, "≥" | "≤")
+GOALS: dict[str, tuple[float, str]] = {
+    "evidence_recall_at_k": (0.90, "≥"), "mrr": (0.70, "≥"), "must_include": (0.80, "≥"),
+    "citation_validity": (0.95, "≥"), "citation_support_recall": (0.90, "≥"), "refusal_accuracy": (0.90, "≥"),
+    "false_refusal_rate": (0.05, "≤"), "draft_structure": (0.95, "≥"), "draft_ask_coverage": (0.80, "≥"),
+}
+
+
+def meets_goal(key: str, value: float | None) -> bool | None:
+    """Whether a figure meets its goal; None when it has no goal or no value."""
+    if value is None or key not in GOALS:
+        return None
+    goal, sense = GOALS[key]
+    return float(value) >= goal if sense == "≥" else float(value) <= goal
+
+
+def goal_text(key: str) -> str:
+    """The goal as the page says it: "目标 ≥ 0.90"; "" when the figure has none."""
+    if key not in GOALS:
+        return ""
+    goal, sense = GOALS[key]
+    return f"目标 {sense} {goal:.2f}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
+from collections.abc import Sequence
 from typing import Any
 
 from docx import Document
@@ -19,7 +20,7 @@ from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Mm, Pt
+from docx.shared import Mm, Pt, RGBColor
 from docx.text.paragraph import Paragraph
 
 from assistant.evidence import cite
@@ -334,10 +335,50 @@ def _tail_roles(lines: list[str], office: str) -> dict[int, str]:
     return roles
 
 
-def to_review_docx(draft: Draft, include_sources: bool = True) -> bytes:
+# a changed paragraph for the review copy's comparison table: (where, [(kind, text)…]), kind same | del | ins
+Change = tuple[str, list[tuple[str, str]]]
+
+
+def to_review_docx(draft: Draft, include_sources: bool = True, changes: Sequence[Change] | None = None,
+                   against: str = "") -> bytes:
     """The review copy: the same layout, every cited sentence carrying its sources as a Word comment,
-    unsupported sentences highlighted, no [n] in the text; the sources appendix follows."""
-    return to_docx(draft, include_sources, review=True)
+    unsupported sentences highlighted, no [n] in the text; the sources appendix follows. `changes` (from
+    assistant.casework.diff): a table of the paragraphs changed since `against`, deletions struck through in
+    red, insertions underlined in green."""
+    data = to_docx(draft, include_sources, review=True)
+    if changes is None:
+        return data
+    doc = Document(io.BytesIO(data))
+    _docx_changes(doc, changes, against)
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+_CHANGE_COLOUR = {"del": RGBColor(0xC6, 0x28, 0x28), "ins": RGBColor(0x2E, 0x7D, 0x32)}
+
+
+def _docx_changes(doc: Any, changes: Sequence[Change], against: str) -> None:
+    """The comparison table on a new page: where each changed paragraph is, and the change inline."""
+    p = _para(doc, indent=False, align=WD_ALIGN_PARAGRAPH.LEFT)
+    p.paragraph_format.page_break_before = True
+    _run(p, f"修改对照（与{against or '前一版'}相比，删除线为删去，下划线为新增）", H1_FONT, SIZE_3)
+    if not changes:
+        _run(_para(doc, indent=False), "（内容相同，没有修改）", BODY_FONT, SIZE_4)
+        return
+    table = doc.add_table(rows=1, cols=2)
+    table.style = "Table Grid"
+    for cell, head in zip(table.rows[0].cells, ("位置", "修改"), strict=True):
+        _run(cell.paragraphs[0], head, BODY_FONT, SIZE_4, bold=True)
+    for where, pieces in changes:
+        row = table.add_row().cells
+        _run(row[0].paragraphs[0], where, BODY_FONT, SIZE_4)
+        for kind, text in pieces:
+            r = _run(row[1].paragraphs[0], _clean(text), BODY_FONT, SIZE_4)
+            if kind in _CHANGE_COLOUR:
+                r.font.color.rgb = _CHANGE_COLOUR[kind]
+                r.font.strike = kind == "del"
+                r.font.underline = kind == "ins"
 
 
 def to_docx(draft: Draft, include_sources: bool = True, keep_markers: bool | None = None, review: bool = False) -> bytes:
