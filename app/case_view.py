@@ -11,7 +11,7 @@ import re
 from collections.abc import MutableMapping, Sequence
 from typing import Any
 
-from app.view import official_punctuation, track_changes_html
+from app.draft_view import official_punctuation, track_changes_html
 from app.zh import zh_time, zh_times_in
 from assistant.casework.store import CaseError, CaseStore, VersionConflict
 from assistant.casework.workflow import conflict_view, save_edit

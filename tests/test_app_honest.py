@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.view import check_summary, coverage_lines, judged_coverage, official_punctuation
+from app.draft_view import check_summary, coverage_lines, judged_coverage, official_punctuation
 from assistant.facts.check import CheckReport, Flag
 
 
@@ -53,7 +53,7 @@ def test_typed_text_gets_official_punctuation() -> None:
 
 
 def test_track_changes_escape_the_letters_and_keep_numbers_whole() -> None:
-    from app.view import track_changes_html
+    from app.draft_view import track_changes_html
     from assistant.casework.diff import char_pieces, diff_paragraphs, render_diff
 
     a, b = "一、总体\n我局<b>培育248家企业。\n删掉这段话", "一、总体\n我局<b>培育252家企业，成效明显。\n完全不同的新内容"
@@ -69,7 +69,7 @@ def test_track_changes_escape_the_letters_and_keep_numbers_whole() -> None:
 
 
 def test_eval_groups_say_meaning_goal_and_mark() -> None:
-    from app.view import eval_groups
+    from app.eval_view import eval_groups
 
     groups = eval_groups({"evidence_recall_at_k": 0.93, "mrr": 0.5, "false_refusal_rate": 0.0},
                          {"evidence_recall_at_k": 0.90})

@@ -275,7 +275,7 @@ def test_generator_choice_from_the_sidebar_state() -> None:
 
 
 def test_evaluation_page_data() -> None:
-    from app.view import eval_caption, eval_config, metric_cells, previous_run, progress_text
+    from app.eval_view import eval_caption, eval_config, metric_cells, previous_run, progress_text
 
     cells = metric_cells({"a": 0.5, "b": 12.0, "c": None}, {"a": 0.25}, {"a": "甲", "b": "乙", "c": "丙", "d": "丁"}, {"b"})
     assert [(c["label"], c["value"], c["delta"], c["delta_color"]) for c in cells] == [
@@ -304,7 +304,7 @@ def test_evaluation_page_data() -> None:
 
 
 def test_uploaded_question_set_is_checked() -> None:
-    from app.view import load_uploaded_questions, question_set_error
+    from app.eval_view import load_uploaded_questions, question_set_error
     from assistant.evaluation.metrics import QuestionSetError
 
     with pytest.raises(QuestionSetError) as err:

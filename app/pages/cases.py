@@ -52,7 +52,7 @@ from app.case_view import (
     version_rows,
     versioned_filename,
 )
-from app.view import check_summary, coverage_lines, official_punctuation
+from app.draft_view import check_summary, coverage_lines, official_punctuation
 from app.zh import zh_time
 from assistant.casework.intake import IntakeError
 from assistant.casework.store import Case, CaseError, CaseStore

@@ -8,16 +8,8 @@ from typing import Any
 import streamlit as st
 
 from app import common
-from app.view import (
-    answer_markdown,
-    blanks_summary,
-    check_summary,
-    coverage_lines,
-    draft_request,
-    official_punctuation,
-    read_uploaded_proposal,
-    structure_lines,
-)
+from app.draft_view import check_summary, coverage_lines, official_punctuation, structure_lines
+from app.view import answer_markdown, blanks_summary, draft_request, read_uploaded_proposal
 from assistant.casework.intake import IntakeError
 from assistant.evidence.spans import draft_citations
 from assistant.facts.check import DraftError, check_store

@@ -11,7 +11,7 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 from app import common
-from app.view import (
+from app.eval_view import (
     eval_caption,
     eval_config,
     eval_groups,
