@@ -14,7 +14,7 @@ APP_CSS = """<style>
 [data-testid="stFileUploaderDropzoneInstructions"] span, [data-testid="stFileUploaderDropzoneInstructions"] small
   { display: none; }
 [data-testid="stFileUploaderDropzoneInstructions"] > div::after
-  { content: "将文件拖到此处，或点击右侧按钮选择文件"; font-size: 0.9rem; }
+  { content: "将文件拖到此处，或点击“选择文件”按钮"; font-size: 0.9rem; }
 [data-testid="stFileUploaderDropzone"] button { font-size: 0; }
 [data-testid="stFileUploaderDropzone"] button * { display: none; }
 [data-testid="stFileUploaderDropzone"] button::after { content: "选择文件"; font-size: 0.9rem; }
