@@ -211,16 +211,30 @@ def conflict_view(exc: VersionConflict) -> dict[str, Any]:
 
 
 def finalize(store: CaseStore, settings: Settings, case_id: int, name: str, data: bytes,
-             services: Any = None, who: str = "") -> tuple[str, list[str]]:
+             services: Any = None, who: str = "", check_blanks: bool = False,
+             allow_blanks: bool = False) -> tuple[str, list[str]]:
     """Store the signed final letter, diff it against the last draft and ingest it into the archive. Refused
-    (CaseError, nothing kept) when the case is already final: reopen it first."""
+    (CaseError, nothing kept) when the case is already final: reopen it first. With `check_blanks`, a letter
+    that still holds blanks (【待填写】…) is refused (`BlanksLeft`) unless `allow_blanks`; then it is first saved
+    as a version whose note records the override and who made it."""
+    from assistant.letters.model import blanks as letter_blanks
+
     case = store.get(case_id)
     if case.is_final:
         raise CaseError(final_message(case_id, case.final_at))
     path = keep_file(settings, case_id, "final", name, data)
     try:
         text = read_letter(path)
-        diff = store.set_final(case_id, text, (name, data), who)
+        left = letter_blanks(text) if check_blanks else []
+        if left and not allow_blanks:
+            raise BlanksLeft(left)
+        if left:
+            last = store.versions(case_id)[-1:]
+            diff = render_final_diff(last[0].text if last else "", text)
+            store.add_version(case_id, text, who, blanks_note(left, who))
+            store.set_final(case_id, text, (name, data), who)
+        else:
+            diff = store.set_final(case_id, text, (name, data), who)
     except (IntakeError, CaseError):
         path.unlink(missing_ok=True)
         raise
@@ -269,36 +283,8 @@ def blanks_note(blanks: list[str], who: str = "") -> str:
 
 def finalize_checked(store: CaseStore, settings: Settings, case_id: int, name: str, data: bytes,
                      services: Any = None, who: str = "", allow_blanks: bool = False) -> tuple[str, list[str]]:
-    """`finalize`, but a letter that still holds blanks is refused (`BlanksLeft`, nothing kept) unless
-    `allow_blanks`; then the letter is first saved as a version whose note records the override and who made
-    it. Returns the diff against the last draft and notes."""
-    from assistant.letters.model import blanks as letter_blanks
-
-    case = store.get(case_id)
-    if case.is_final:
-        raise CaseError(final_message(case_id, case.final_at))
-    path = keep_file(settings, case_id, "final", name, data)
-    try:
-        text = read_letter(path)
-        left = letter_blanks(text)
-        if left and not allow_blanks:
-            raise BlanksLeft(left)
-        last = store.versions(case_id)[-1:]
-        diff = render_final_diff(last[0].text if last else "", text)
-        if left:
-            store.add_version(case_id, text, who, blanks_note(left, who))
-        store.set_final(case_id, text, (name, data), who)
-    except (IntakeError, CaseError):
-        path.unlink(missing_ok=True)
-        raise
-    notes: list[str] = []
-    if services is not None:
-        try:
-            archive_file(path, services, {"case_id": case_id, "proposal_number": case.number,
-                                          "proposal_title": case.title, "case_role": "final"})
-        except Exception as exc:
-            notes.append(f"定稿已保存，但未能存入资料库：{exc}")
-    return diff, notes
+    """`finalize` as the 办件 page does it: a letter with blanks is refused unless explicitly allowed."""
+    return finalize(store, settings, case_id, name, data, services, who, check_blanks=True, allow_blanks=allow_blanks)
 
 
 def render_final_diff(draft_text: str, final_text: str) -> str:
