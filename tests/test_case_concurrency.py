@@ -22,20 +22,17 @@ from typing import Any
 
 import pytest
 
-from assistant.casework.intake import parse_proposal_text
 from assistant.casework.opinions import parse_opinion_text
 from assistant.casework.store import STATUS_DRAFTING, STATUS_FINAL, CaseError, CaseStore, VersionConflict
 from assistant.casework.workflow import attach_opinion, conflict_view, finalize, open_case, save_edit
 from core.settings import Settings
-
-REPO = Path(__file__).resolve().parent.parent
-DATA = REPO / "tests" / "data" / "intake"
-PROPOSAL = DATA / "proposal-dh0271.txt"
-OFFICE = "东莞市金融工作局"
-
-
-def _proposal() -> Any:
-    return parse_proposal_text(PROPOSAL.read_text(encoding="utf-8"), PROPOSAL.name)
+from tests.test_cases import (  # one fixture proposal for the case tests
+    DATA,
+    OFFICE,
+    PROPOSAL,
+    REPO,
+    _proposal,
+)
 
 
 def _store_with_draft(tmp_path: Path, text: str = "第一稿") -> tuple[CaseStore, int]:
