@@ -29,6 +29,12 @@ class Settings(BaseSettings):
         description="Chroma collection name (3–60 characters of [a-zA-Z0-9._-]).",
     )
 
+    database_url: SecretStr | None = Field(
+        None, description="SQLAlchemy URL of the database for cases, users and the audit log (e.g. "
+        "postgresql+psycopg://app:secret@127.0.0.1:5432/replies for several app instances); empty: SQLite "
+        "(WAL) at data_dir/cases.sqlite3. Kept secret: it may carry a password.",
+    )
+
     chroma_host: str | None = Field(
         None, description="Host of a `chroma run` server; empty means the embedded store under data_dir."
     )
@@ -154,6 +160,13 @@ class Settings(BaseSettings):
     @property
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"
+
+    @property
+    def db_url(self) -> str:
+        """The database URL in use (the secret's value; never log it: `core.db.safe_url` hides its password)."""
+        if self.database_url is not None and self.database_url.get_secret_value().strip():
+            return self.database_url.get_secret_value().strip()
+        return f"sqlite:///{(self.data_dir / 'cases.sqlite3').resolve()}"
 
 
 def env_example() -> str:
