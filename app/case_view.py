@@ -14,8 +14,9 @@ from typing import Any
 from app.draft_view import official_punctuation, track_changes_html
 from app.zh import zh_time, zh_times_in
 from assistant.casework.store import CaseError, CaseStore, VersionConflict
-from assistant.casework.workflow import conflict_view, save_edit
+from assistant.casework.workflow import conflict_view, letter_fields, save_edit, save_fields
 from assistant.evidence.cite import strip_markers
+from assistant.letters.model import CATEGORIES, DISCLOSURES, LetterFields
 
 State = MutableMapping[str, Any]
 
@@ -127,15 +128,21 @@ def base_caption(state: State, cid: int, base_text: str) -> str:
 
 
 def save_text(store: CaseStore, state: State, cid: int, author: str, note: str,
-              base: int | None = None) -> tuple[str, str]:
-    """Save the editor's text from its base (or `base`): ("success" | "info" | "error" | "conflict", message).
-    A conflict keeps the text as it is and remembers what the page shows for it (`conflict_message`)."""
+              base: int | None = None, fields: tuple[LetterFields, str] | None = None) -> tuple[str, str]:
+    """Save the editor's text from its base (or `base`), with the letter's fields and date when given:
+    ("success" | "info" | "error" | "conflict", message). A conflict keeps the text as it is and remembers what
+    the page shows for it (`conflict_message`)."""
     text = official_punctuation(str(state.get(key(cid, "text"), "")))  # typed text as generated text is
     b = int(state.get(key(cid, "base"), 0)) if base is None else base
     try:
-        n = save_edit(store, cid, text, b, author.strip(), note.strip())
+        if fields is None:
+            n = save_edit(store, cid, text, b, author.strip(), note.strip())
+        else:
+            n = save_fields(store, cid, text, b, fields[0], fields[1].strip(), author.strip(), note.strip())
+            if n is not None:
+                text = store.version(cid, n).text
     except VersionConflict as exc:
-        state[key(cid, "conflict")] = {**conflict_view(exc), "base": b}
+        state[key(cid, "conflict")] = {**conflict_view(exc), "base": b, "fields": fields}  # kept for the merged save
         return "conflict", conflict_message(state[key(cid, "conflict")])
     except CaseError as exc:
         return "error", case_error_zh(exc)
@@ -280,3 +287,27 @@ def review_changes(versions: Sequence[Any], n: int) -> tuple[list[tuple[str, lis
     rows = [(f"原第{c.before}段 删除" if c.kind == "删除" else f"第{c.after}段 {c.kind}", c.pieces)
             for c in diff_paragraphs(strip_markers(before.text), strip_markers(chosen.text))]
     return rows, f"第{before.n}版"
+
+
+FIELD_LABELS = {"category": "答复类别", "disclosure": "公开属性", "cc": "抄送", "signer": "签发人", "contact": "联系人",
+                "phone": "联系电话", "date": "日期"}
+
+
+def field_defaults(versions: Sequence[Any]) -> dict[str, str]:
+    """The letter-field form's values: what the version on screen was saved with."""
+    fields, date = letter_fields(list(versions))
+    return {**fields.as_dict(), "date": date}
+
+
+def fields_from_form(values: dict[str, str]) -> tuple[LetterFields, str]:
+    """The form's values as the letter's fields and date (a choice outside the lists is kept as typed)."""
+    return LetterFields.of(values), str(values.get("date", "")).strip()
+
+
+def choice_index(options: Sequence[str], value: str) -> int:
+    """Where a stored choice sits among a select box's options ("" first: not chosen)."""
+    return list(options).index(value) if value in options else 0
+
+
+CATEGORY_OPTIONS = ("", *CATEGORIES)
+DISCLOSURE_OPTIONS = ("", *DISCLOSURES)

@@ -14,6 +14,7 @@ from assistant.casework.intake import parse_proposal_text
 from assistant.casework.opinions import parse_opinion_text
 from assistant.casework.store import STATUS_DRAFTING, STATUS_FINAL, STATUS_NEW, CaseError, CaseStore
 from assistant.evidence import cite
+from core.settings import Settings
 from tests.conftest import FakeEmbedder
 
 REPO = Path(__file__).resolve().parent.parent
@@ -183,13 +184,18 @@ def test_cli_flow_from_proposal_file_to_final_letter(cli_env: Path, tmp_path: Pa
     final.write_text(cite.strip_markers(edited.read_text(encoding="utf-8")).replace("认真研究", "深入研究"),
                      encoding="utf-8")
     rc, out, err = _run(capsys, "case", "1", "--final", str(final))
+    # as on the 办件 page: a letter still holding blanks is refused, with the list, and the case stays open
+    assert rc == 2 and "处待填写" in err and "联系人" in err and "--allow-blanks" in err
+    assert CaseStore.of(Settings()).get(1).status == "起草中"
+    filled = re.sub(r"【[^】]*(?:待填写|请承办人补充)[^】]*】", "（略）", final.read_text(encoding="utf-8"))
+    final.write_text(filled, encoding="utf-8")
+    rc, out, err = _run(capsys, "case", "1", "--final", str(final))
     assert rc == 0, err
     assert "{+深入+}" in out and "已定稿" in out
     rc, out, _ = _run(capsys, "cases", "--json")
     rows = json.loads(out)
     assert rows[0]["status"] == "已定稿" and rows[0]["versions"] == 2
     from assistant.retrieval.services import build_services
-    from core.settings import Settings
 
     records = build_services(Settings()).store.doc_records()
     linked = {m.get("case_role") for m in records.values() if m.get("case_id") == 1}

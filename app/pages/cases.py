@@ -16,12 +16,15 @@ import streamlit as st
 
 from app import common
 from app.case_view import (
+    CATEGORY_OPTIONS,
+    DISCLOSURE_OPTIONS,
     base_caption,
     base_version,
     blanks_message,
     case_error_zh,
     case_heading,
     case_rows,
+    choice_index,
     clear_upload,
     conflict_diff,
     conflict_message,
@@ -32,6 +35,8 @@ from app.case_view import (
     event_lines,
     export_caption,
     export_default,
+    field_defaults,
+    fields_from_form,
     final_diff,
     finalize_notice,
     is_edited,
@@ -230,6 +235,37 @@ def _editor(store: CaseStore, cid: int, author: str) -> None:
     _conflict(store, cid, author, note)
 
 
+def _letter_fields(store: CaseStore, cid: int, author: str) -> None:
+    """答复类别, 公开属性, 抄送, 签发人, 联系人, 电话 and the date, saved with the editor's text as a new version
+    (the letter's date and contact lines say what is entered; the .docx carries the rest)."""
+    versions = store.versions(cid)
+    if not versions:
+        return
+    shown = base_version(state, cid, versions)
+    d = field_defaults([shown])
+    with st.form(key(cid, f"fields_v{shown.n}")):
+        st.markdown("**来函信息**（随编辑框中的文本一起保存为新版本；未填写的在印发稿中显示为【待填写】）")
+        v: dict[str, str] = {}
+        c1, c2, c3 = st.columns(3)
+        v["category"] = c1.selectbox("答复类别", CATEGORY_OPTIONS, index=choice_index(CATEGORY_OPTIONS, d["category"]),
+                                     format_func=lambda x: x or "（请选择）")
+        v["disclosure"] = c2.selectbox("公开属性", DISCLOSURE_OPTIONS,
+                                       index=choice_index(DISCLOSURE_OPTIONS, d["disclosure"]),
+                                       format_func=lambda x: x or "（请选择）")
+        v["date"] = c3.text_input("日期", d["date"], placeholder="2025年6月30日")
+        c1, c2, c3, c4 = st.columns(4)
+        v["signer"] = c1.text_input("签发人", d["signer"])
+        v["cc"] = c2.text_input("抄送", d["cc"])
+        v["contact"] = c3.text_input("联系人", d["contact"])
+        v["phone"] = c4.text_input("联系电话", d["phone"])
+        if not st.form_submit_button("保存来函信息（存为新版本）"):
+            return
+    kind, msg = save_text(store, state, cid, author, "填写来函信息", fields=fields_from_form(v))
+    if kind != "conflict":
+        common.flash(kind, md_escape(msg))
+    st.rerun()
+
+
 def _checks(svc: Any, store: CaseStore, cid: int) -> None:
     """The editor's text: which asks it answers (the evaluator's reading) and what the wording check covered."""
     versions = store.versions(cid)
@@ -267,7 +303,7 @@ def _conflict(store: CaseStore, cid: int, author: str, note: str) -> None:
                 common.flash("info", f"已载入第{n}版")
                 st.rerun()
         if c2.button(f"我已合并，以第{n}版为基础保存", key=key(cid, "save_merged"), width="stretch"):
-            kind, msg = save_text(store, state, cid, author, note, base=n)
+            kind, msg = save_text(store, state, cid, author, note, base=n, fields=view.get("fields"))
             if kind != "conflict":
                 common.flash(kind, md_escape(msg))
             st.rerun()
@@ -394,6 +430,7 @@ if cid is not None:
         author = st.text_input("经办人", key=key(cid, "author"))
         _draft(svc, store, case, gen, author)
         _editor(store, cid, author)
+        _letter_fields(store, cid, author)
         _checks(svc, store, cid)
     _history(store, cid)
     _exports(svc, store, cid)

@@ -14,7 +14,7 @@ from assistant.casework.opinions import Opinion
 from assistant.casework.store import CaseError, CaseStore, Version, VersionConflict, final_message, when
 from assistant.evidence import cite
 from assistant.letters.frame import check_structure
-from assistant.letters.model import Draft, DraftRequest, LetterFields, Proposal
+from assistant.letters.model import Draft, DraftRequest, LetterFields, Proposal, apply_fields
 from assistant.retrieval.hybrid import Hit
 from core.settings import Settings
 
@@ -39,7 +39,7 @@ def draft_of(version: Version, threshold: float = 0.35) -> Draft:
     prop = r.get("proposal", {})
     req = DraftRequest(Proposal(**{k: prop[k] for k in Proposal.__dataclass_fields__ if k in prop}) if prop
                        else Proposal(""), r.get("office", ""), r.get("date", ""), r.get("role", "lead"),
-                       r.get("lead_office", ""), "", LetterFields(**r.get("fields", {})))
+                       r.get("lead_office", ""), "", LetterFields.of(r.get("fields")))
     passages = [Hit(d["id"], d["label"], d["text"], d["metadata"], float(d.get("score", 0.0)))
                 for d in p.get("passages", [])]
     report = cite.check(version.text, support_texts(passages), threshold)
@@ -183,6 +183,9 @@ def draft_case(store: CaseStore, case_id: int, drafter: Any, generator: str | No
     case = store.get(case_id)
     if case.is_final:
         raise CaseError(final_message(case_id, case.final_at))
+    if fields is None or not date:  # a new draft keeps the letter's fields and date as last saved
+        kept_fields, kept_date = letter_fields(store.versions(case_id)[-1:])
+        fields, date = fields or kept_fields, date or kept_date
     draft = drafter.draft(case_request(store, case_id, date, fields), generator)
     n = store.add_version(case_id, draft.text, author, note or "生成草稿", draft_payload(draft))
     return draft, n
@@ -200,6 +203,36 @@ def save_edit(store: CaseStore, case_id: int, text: str, base: int, author: str 
     if base > 0 and store.version(case_id, base).text.strip() == text.strip():
         return None
     return store.add_version(case_id, text, author, note or "修改", base=base)
+
+
+def letter_fields(versions: list[Version]) -> tuple[LetterFields, str]:
+    """The letter's fields and date as saved with the last of `versions` (empty ones when there is none)."""
+    if not versions:
+        return LetterFields(), ""
+    r = versions[-1].payload.get("request", {})
+    return LetterFields.of(r.get("fields")), str(r.get("date", "") or "")
+
+
+def save_fields(store: CaseStore, case_id: int, text: str, base: int, fields: LetterFields, date: str = "",
+                author: str = "", note: str = "") -> int | None:
+    """Save the letter's fields (答复类别, 公开属性, 抄送, 签发人, 联系人, 电话, date) with `text` (the editor's, edited
+    from version `base`) as the next version: the date and contact lines of the text say what was entered, and the
+    version's request carries the fields for the .docx. None when nothing changed. `VersionConflict` as
+    `save_edit` (nothing written); CaseError on a final case."""
+    case = store.get(case_id)
+    if case.is_final:
+        raise CaseError(final_message(case_id, case.final_at))
+    old = store.version(case_id, base)
+    payload = dict(old.payload)
+    request = dict(payload.get("request", {}))
+    kept_fields, kept_date = letter_fields([old])
+    new_text = apply_fields(text, date, fields)
+    if new_text.strip() == old.text.strip() and kept_fields == fields and (kept_date == date or not date):
+        return None
+    request["fields"] = fields.as_dict()
+    request["date"] = date or kept_date
+    payload["request"] = request
+    return store.add_version(case_id, new_text, author, note or "填写来函信息", payload=payload, base=base)
 
 
 def conflict_view(exc: VersionConflict) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from assistant.casework.diff import render_diff
 from assistant.casework.intake import IntakeError, ParsedProposal
 from assistant.casework.store import CaseError, CaseStore, VersionConflict, final_message, when
 from assistant.casework.workflow import (
+    BlanksLeft,
     attach_opinion,
     draft_case,
     draft_of,
@@ -23,9 +24,11 @@ from assistant.casework.workflow import (
     open_case,
     reopen_case,
     save_edit,
+    save_fields,
 )
 from assistant.cli.common import settings_from
 from assistant.letters.draft import with_text
+from assistant.letters.model import LetterFields
 from core.settings import Settings
 
 
@@ -185,9 +188,17 @@ def cmd_case(args: argparse.Namespace) -> int:
         if args.diff:
             a, b = (store.version(args.id, int(x)) for x in args.diff)
             print(render_diff(a.text, b.text, f"第{a.n}版", f"第{b.n}版"))
+        if args.field:
+            status = max(status, _fields(store, args))
         if args.final:
             name, data = _read(args.final)
-            diff, notes = finalize(store, settings, args.id, name, data, services, args.author)
+            try:  # as on the 办件 page: a letter with blanks is refused unless --allow-blanks
+                diff, notes = finalize(store, settings, args.id, name, data, services, args.author,
+                                       check_blanks=True, allow_blanks=args.allow_blanks)
+            except BlanksLeft as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                print("填写后再定稿；或确认无需填写后加 --allow-blanks（记入版本说明）", file=sys.stderr)
+                return 2
             print(diff)
             print("\n".join(notes))
             print(f"办件 #{args.id} 已定稿，定稿已存入资料库")
@@ -198,7 +209,7 @@ def cmd_case(args: argparse.Namespace) -> int:
             draft = with_text(draft_of(v, settings.support_threshold), v.text, settings.support_threshold)
             _export(args, draft, to_docx, to_markdown, to_review_docx)
         if not (args.reopen or args.set or args.remove_opinion or args.opinion or args.edit or args.diff or args.final
-                or args.docx or args.review_docx or args.markdown):
+                or args.field or args.docx or args.review_docx or args.markdown):
             _show(store, args.id, args.json)
         return status
     except (IntakeError, CaseError) as exc:
@@ -268,6 +279,30 @@ def _edit(store: CaseStore, args: argparse.Namespace) -> int:
     return 0
 
 
+_FIELD_KEYS = {"category", "disclosure", "cc", "signer", "contact", "phone", "date"}
+
+
+def _fields(store: CaseStore, args: argparse.Namespace) -> int:
+    """`--field KEY=VALUE`: the letter's fields and date, saved with the latest version's text as the next version
+    (fields not named keep their saved values)."""
+    from assistant.casework.workflow import letter_fields
+
+    versions = store.versions(args.id)
+    if not versions:
+        raise CaseError("该办件还没有草稿版本；请先起草")
+    fields, date = letter_fields(versions)
+    values = {**fields.as_dict(), "date": date}
+    for item in args.field:
+        k, sep, v = item.partition("=")
+        if not sep or k not in _FIELD_KEYS:
+            raise CaseError(f"不能填写的来函信息：{item}（可填：{'、'.join(sorted(_FIELD_KEYS))}，写成 KEY=VALUE）")
+        values[k] = v.strip()
+    n = save_fields(store, args.id, versions[-1].text, versions[-1].n, LetterFields.of(values), values["date"],
+                    args.author, args.note)
+    print(f"办件 #{args.id} 第{n}版已保存（来函信息）" if n else "来函信息与最新版相同，未保存新版本")
+    return 0
+
+
 def _show(store: CaseStore, case_id: int, as_json: bool) -> None:
     case = store.get(case_id)
     versions = store.versions(case_id)
@@ -313,7 +348,13 @@ def add_case_parsers(sub: Any) -> None:
     s.add_argument("--author", default="", help="who edits, finalises or reopens")
     s.add_argument("--note", default="")
     s.add_argument("--diff", nargs=2, metavar=("A", "B"), help="readable diff between versions A and B")
-    s.add_argument("--final", metavar="FILE", help="the signed final letter: diffed, stored, ingested")
+    s.add_argument("--field", action="append", default=[], metavar="KEY=VALUE",
+                   help="the letter's fields, saved as the next version: category, disclosure, cc, signer, contact, "
+                   "phone, date (e.g. --field signer=张三 --field date=2025年6月30日)")
+    s.add_argument("--final", metavar="FILE", help="the signed final letter: diffed, stored, ingested; refused "
+                   "while it holds 【待填写】 blanks unless --allow-blanks")
+    s.add_argument("--allow-blanks", action="store_true",
+                   help="finalise although the letter holds blanks (recorded in the version note)")
     s.add_argument("--version", type=int, help="the version to export (default: the last)")
     s.add_argument("--docx", help="the clean letter for sending (.docx)")
     s.add_argument("--review-docx", help="the review copy: sources as Word comments, unsupported highlighted")

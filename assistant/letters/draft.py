@@ -348,8 +348,7 @@ class Drafter:
         out.append("此复" if req.role == "lead" else str(co["opinion_sign_off"]))
         out.append(req.office)
         out.append(req.date or "【日期待填写】")
-        contact = to_fullwidth(req.fields.contact) or f"联系人：{BLANK}，联系电话：{BLANK}"
-        out.append(f"（{contact}）")
+        out.append(f"（{to_fullwidth(req.fields.contact_line())}）")
         return "\n".join(out)
 
     def draft(self, req: DraftRequest, generator: str | None = None) -> Draft:
@@ -407,7 +406,7 @@ def load_request(path: Path, office: str = "", date: str = "", role: Role = "lea
     """A proposal JSON file: the question set's `proposal` shape, optionally with office/date/role/fields."""
     data = json.loads(path.read_text(encoding="utf-8"))
     prop = data.get("proposal", data)
-    fields = LetterFields(**{k: str(v) for k, v in (data.get("fields") or {}).items() if k in LetterFields.__dataclass_fields__})
+    fields = LetterFields.of(data.get("fields"))
     return DraftRequest(Proposal.from_dict(prop), office or data.get("office", ""), date or data.get("date", ""),
                         role if role != "lead" else data.get("role", "lead"), lead_office or data.get("lead_office", ""),
                         data.get("instructions", ""), fields)

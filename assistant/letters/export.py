@@ -59,7 +59,7 @@ def field_items(draft: Draft) -> list[tuple[str, str]]:
     """The letter's fields as (label, value) pairs, blanks shown as 【待填写】."""
     f = draft.request.fields
     pairs = [("答复类别", f.category), ("公开属性", f.disclosure), ("签发人", f.signer), ("抄送", f.cc),
-             ("联系人及电话", f.contact)]
+             ("联系人及电话", f.contact_line() if f.contact or f.phone else "")]
     return [(k, _clean(v).strip() or BLANK) for k, v in pairs]
 
 

@@ -61,7 +61,52 @@ class LetterFields:
     disclosure: str = ""  # 公开属性: 主动公开 / 依申请公开 / 不予公开
     signer: str = ""  # 签发人
     cc: str = ""  # 抄送
-    contact: str = ""  # 联系人及电话
+    contact: str = ""  # 联系人 (older versions kept 联系人及电话 in this one field; still read as such)
+    phone: str = ""  # 联系电话
+
+    def contact_line(self) -> str:
+        """The letter's last line, without brackets: "联系人：王浪，联系电话：0769-1234567", a blank for what is not
+        given. A field that already reads as name and number (an older version's 联系人及电话) is kept as it is."""
+        name, phone = self.contact.strip(), self.phone.strip()
+        if not phone and name and (re.search(r"\d{5,}", name) or "电话" in name):
+            return name
+        return f"联系人：{name or BLANK}，联系电话：{phone or BLANK}"
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+    @classmethod
+    def of(cls, data: dict[str, Any] | None) -> LetterFields:
+        """Fields from a stored payload or a form (unknown keys ignored, values as text)."""
+        return cls(**{k: str(v or "").strip() for k, v in (data or {}).items() if k in cls.__dataclass_fields__})
+
+
+# a letter's date line, as drafted or typed (2024年4月29日, 二〇二四年四月二十九日, the blank)
+_DATE_LINE = re.compile(r"^\s*(?:【日期待填写】|\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|[〇○零一二三四五六七八九]{4}年[一二三四五六七八九十]{1,2}月"
+                        r"[一二三四五六七八九十]{1,3}日)\s*$")
+_CONTACT_LINE = re.compile(r"^\s*[（(]?\s*(?:联系人|联系电话)")
+
+
+def apply_fields(text: str, date: str, fields: LetterFields) -> str:
+    """The letter with its date line and contact line made to say what the drafter entered. Only those two lines
+    at the letter's end are touched (nothing else is rewritten); an empty date leaves the date line as it is; a
+    letter without such a line gets one (the date before the contact line)."""
+    lines = text.rstrip("\n").split("\n")
+    tail = max(0, len(lines) - 6)
+    contact = f"（{fields.contact_line()}）"
+    ci = next((i for i in range(len(lines) - 1, tail - 1, -1) if _CONTACT_LINE.match(lines[i])), None)
+    if ci is None:
+        lines.append(contact)
+        ci = len(lines) - 1
+    else:
+        lines[ci] = contact
+    if date.strip():
+        di = next((i for i in range(ci - 1, max(tail, ci - 4) - 1, -1) if _DATE_LINE.match(lines[i])), None)
+        if di is None:
+            lines.insert(ci, date.strip())
+        else:
+            lines[di] = date.strip()
+    return "\n".join(lines)
 
 
 CATEGORIES = ("A 已解决或采纳", "B 正在解决或列入计划", "C 因条件限制暂不能解决")
