@@ -51,6 +51,18 @@ def previous_run(kept: Any, path: Any) -> dict[str, Any] | None:
         return None
 
 
+def delta_view(d: float | None, digits: int, lower_is_better: bool) -> dict[str, Any]:
+    """A figure's change since the previous run as st.metric shows it: a change too small to show at the figure's
+    precision is "持平", grey and without an arrow (never a red "↑ +0.00"); otherwise its sign, coloured by
+    whether it is good."""
+    if d is None:
+        return {"delta": None, "delta_color": "normal", "delta_arrow": "auto"}
+    if round(d, digits) == 0:
+        return {"delta": "持平", "delta_color": "off", "delta_arrow": "off"}
+    return {"delta": f"{d:+.{digits}f}", "delta_color": "inverse" if lower_is_better else "normal",
+            "delta_arrow": "auto"}
+
+
 def metric_cells(summary: dict[str, Any], prev: dict[str, Any], labels: dict[str, str],
                  lower_is_better: Any) -> list[dict[str, Any]]:
     """The metric tiles: label, shown value, delta against the previous run and its colour."""
@@ -61,8 +73,7 @@ def metric_cells(summary: dict[str, Any], prev: dict[str, Any], labels: dict[str
         v = summary.get(key)
         d = metric_delta(key, v, prev.get(key))
         out.append({"label": labels[key], "value": "—" if v is None else f"{v:.3f}" if v <= 1 else f"{v:.0f}",
-                    "delta": None if d is None else f"{d:+.3f}",
-                    "delta_color": "inverse" if key in lower_is_better else "normal"})
+                    **delta_view(d, 3, key in lower_is_better)})
     return out
 
 
@@ -96,7 +107,6 @@ def eval_groups(summary: dict[str, Any], prev: dict[str, Any] | None = None) -> 
             d = metric_delta(k, v, (prev or {}).get(k))
             figures.append({"key": k, "label": APP_LABELS.get(k, k), "value": "—" if v is None else f"{float(v):.2f}",
                             "meaning": MEANINGS.get(k, ""), "goal": goal_text(k), "mark": _mark(meets_goal(k, v)),
-                            "delta": None if d is None else f"{d:+.2f}",
-                            "delta_color": "inverse" if k in LOWER_IS_BETTER else "normal"})
+                            **delta_view(d, 2, k in LOWER_IS_BETTER)})
         out.append({"title": title, "meaning": meaning, "figures": figures})
     return out

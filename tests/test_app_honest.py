@@ -71,12 +71,17 @@ def test_track_changes_escape_the_letters_and_keep_numbers_whole() -> None:
 def test_eval_groups_say_meaning_goal_and_mark() -> None:
     from app.eval_view import eval_groups
 
-    groups = eval_groups({"evidence_recall_at_k": 0.93, "mrr": 0.5, "false_refusal_rate": 0.0},
-                         {"evidence_recall_at_k": 0.90})
+    groups = eval_groups({"evidence_recall_at_k": 0.93, "mrr": 0.5, "false_refusal_rate": 0.0, "refusal_accuracy": 0.8},
+                         {"evidence_recall_at_k": 0.90, "false_refusal_rate": 0.05, "refusal_accuracy": 0.8001})
     assert [g["title"] for g in groups] == ["找得到", "答得对", "不乱答", "起草"]
     recall, mrr = groups[0]["figures"]
     assert (recall["value"], recall["goal"], recall["delta"]) == ("0.93", "目标 ≥ 0.90", "+0.03")
     assert "达标" in recall["mark"] and "未达标" in mrr["mark"] and recall["meaning"]
     false_refusal = groups[2]["figures"][1]
     assert "达标" in false_refusal["mark"] and false_refusal["delta_color"] == "inverse"
+    assert false_refusal["delta"] == "-0.05"  # lower is better: shown green by st.metric's inverse colouring
+    # unchanged at the shown precision: "持平", grey, no arrow (not a red "↑ +0.00")
+    same = groups[2]["figures"][0]
+    assert (same["delta"], same["delta_color"], same["delta_arrow"]) == ("持平", "off", "off")
+    assert mrr["delta"] is None and mrr["delta_arrow"] == "auto"  # not measured before: no change shown
     assert groups[1]["figures"][0]["value"] == "—" and groups[1]["figures"][0]["mark"] == "—"

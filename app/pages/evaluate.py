@@ -71,7 +71,8 @@ def overview(run: dict[str, Any], prev: dict[str, Any] | None) -> None:
         st.caption(group["meaning"])
         for col, f in zip(st.columns(len(group["figures"])), group["figures"], strict=True):
             with col, st.container(border=True):
-                st.metric(f["label"], f["value"], delta=f["delta"], delta_color=f["delta_color"])
+                st.metric(f["label"], f["value"], delta=f["delta"], delta_color=f["delta_color"],
+                          delta_arrow=f["delta_arrow"])
                 st.markdown(f"{f['goal']} · {f['mark']}")
                 st.caption(f["meaning"])
     if prev:
@@ -82,7 +83,8 @@ def metrics(run: dict[str, Any], prev: dict[str, Any] | None) -> None:
     cells = metric_cells(run["summary"], (prev or {}).get("summary", {}), APP_LABELS, LOWER_IS_BETTER)
     for start in range(0, len(cells), 5):
         for col, cell in zip(st.columns(5), cells[start:start + 5], strict=False):
-            col.metric(cell["label"], cell["value"], delta=cell["delta"], delta_color=cell["delta_color"])
+            col.metric(cell["label"], cell["value"], delta=cell["delta"], delta_color=cell["delta_color"],
+                       delta_arrow=cell["delta_arrow"])
     if prev:
         st.caption("增减相对于上一次评测")
 
