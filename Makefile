@@ -5,7 +5,7 @@ PORT ?= 8501
 HOST ?= 127.0.0.1
 STAMP := $(VENV)/.installed
 
-.PHONY: install run ingest test test-fast lint eval bench bench-app bench-facts bench-formats bench-intake load clean browser fonts
+.PHONY: install run ingest test test-fast lint eval bench bench-app bench-facts bench-formats bench-intake load clean browser fonts postgres
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -44,7 +44,14 @@ fonts:
 		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null; } \
 		|| echo "fonts-noto-cjk is not installed: the OCR tests and bench-formats need it (apt-get install fonts-noto-cjk)"
 
-test: lint browser fonts
+# Debian's PostgreSQL 15 for the case store's tests on PostgreSQL (tests/pg.py starts a throwaway server in a
+# tmp dir); skipped if not root, and those tests are skipped without it.
+postgres:
+	@[ -x /usr/lib/postgresql/15/bin/initdb ] || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; } \
+		|| echo "postgresql is not installed: the PostgreSQL tests will be skipped (apt-get install postgresql)"
+
+test: lint browser fonts postgres
 	$(PY) -m pytest -q
 
 # the inner loop: everything but the tests marked integration (real embedder, chroma server, browser, subprocesses)

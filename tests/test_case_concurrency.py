@@ -21,11 +21,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 
 from assistant.casework.opinions import parse_opinion_text
 from assistant.casework.store import STATUS_DRAFTING, STATUS_FINAL, CaseError, CaseStore, VersionConflict
 from assistant.casework.workflow import attach_opinion, conflict_view, finalize, open_case, save_edit
 from core.settings import Settings
+from tests.pg import case_store, case_url, pg_url, postgres_server  # noqa: F401 - fixtures (both backends)
 from tests.test_cases import (  # one fixture proposal for the case tests
     DATA,
     OFFICE,
@@ -35,8 +37,7 @@ from tests.test_cases import (  # one fixture proposal for the case tests
 )
 
 
-def _store_with_draft(tmp_path: Path, text: str = "第一稿") -> tuple[CaseStore, int]:
-    store = CaseStore(tmp_path / "cases.sqlite3")
+def _store_with_draft(store: CaseStore, text: str = "第一稿") -> tuple[CaseStore, int]:
     cid = store.create(_proposal(), OFFICE)
     assert store.add_version(cid, text, "张三", "生成草稿") == 1
     return store, cid
@@ -63,12 +64,12 @@ def _together(n: int, work: Callable[[int], Any]) -> list[Any]:
 
 
 # -- two saves from one base --------------------------------------------------------------------------------
-def test_threads_saving_from_the_same_base_one_wins_the_other_gets_the_conflict(tmp_path: Path) -> None:
-    store, cid = _store_with_draft(tmp_path)
+def test_threads_saving_from_the_same_base_one_wins_the_other_gets_the_conflict(case_store: CaseStore) -> None:  # noqa: F811
+    store, cid = _store_with_draft(case_store)
     for rnd in range(10):  # a few rounds, each from the version the previous one left
         base = store.version(cid).n
         texts = [f"第{rnd}轮 李四的修改", f"第{rnd}轮 王五的修改"]
-        got = _together(2, lambda i: CaseStore(store.path).add_version(
+        got = _together(2, lambda i: CaseStore(store.url).add_version(
             cid, texts[i], ("李四", "王五")[i], "修改", base=base))  # noqa: B023 - run before the loop moves on
         wins = [i for i, r in enumerate(got) if isinstance(r, int)]
         lost = [i for i, r in enumerate(got) if isinstance(r, VersionConflict)]
@@ -84,12 +85,12 @@ def test_threads_saving_from_the_same_base_one_wins_the_other_gets_the_conflict(
     assert [v.n for v in store.versions(cid)] == list(range(1, 12))
 
 
-def test_many_writers_retrying_on_conflict_lose_nothing(tmp_path: Path) -> None:
-    store, cid = _store_with_draft(tmp_path)
+def test_many_writers_retrying_on_conflict_lose_nothing(case_store: CaseStore) -> None:  # noqa: F811
+    store, cid = _store_with_draft(case_store)
     per = 5
 
     def writer(i: int) -> int:
-        s, conflicts = CaseStore(store.path), 0
+        s, conflicts = CaseStore(store.url), 0
         for k in range(per):
             base = s.version(cid).n
             while True:
@@ -109,8 +110,8 @@ def test_many_writers_retrying_on_conflict_lose_nothing(tmp_path: Path) -> None:
     assert store.integrity() == []
 
 
-def test_save_edit_and_conflict_view_for_the_page(tmp_path: Path) -> None:
-    store, cid = _store_with_draft(tmp_path)
+def test_save_edit_and_conflict_view_for_the_page(case_store: CaseStore) -> None:  # noqa: F811
+    store, cid = _store_with_draft(case_store)
     assert save_edit(store, cid, "第一稿", 1) is None  # unchanged: nothing saved
     assert save_edit(store, cid, "第二稿", 1, "李四") == 2
     with pytest.raises(VersionConflict) as err:
@@ -129,7 +130,7 @@ import sys
 from pathlib import Path
 from assistant.casework.store import CaseStore, VersionConflict
 path, cid, base, who = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-store = CaseStore(Path(path))
+store = CaseStore(path)  # a database URL
 print("ready", flush=True)
 sys.stdin.readline()  # the parent's go: both processes are open before either saves
 try:
@@ -145,9 +146,9 @@ def _python(script: str, *args: str, **kw: Any) -> subprocess.Popen[str]:
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
 
 
-def test_two_processes_saving_from_the_same_base(tmp_path: Path) -> None:
-    store, cid = _store_with_draft(tmp_path)
-    procs = [_python(_SAVER, str(store.path), str(cid), "1", who) for who in ("李四", "王五")]
+def test_two_processes_saving_from_the_same_base(case_store: CaseStore) -> None:  # noqa: F811
+    store, cid = _store_with_draft(case_store)
+    procs = [_python(_SAVER, store.url, str(cid), "1", who) for who in ("李四", "王五")]
     for p in procs:
         assert p.stdout is not None and p.stdout.readline().strip() == "ready", p.stderr and p.stderr.read()
     for p in procs:
@@ -164,9 +165,10 @@ def test_two_processes_saving_from_the_same_base(tmp_path: Path) -> None:
     assert [v.n for v in store.versions(cid)] == [1, 2]
 
 
-def test_two_cli_processes_editing_from_the_same_base(tmp_path: Path) -> None:
+def test_two_cli_processes_editing_from_the_same_base(tmp_path: Path, case_url: str) -> None:  # noqa: F811
     data = tmp_path / "data"
-    store = CaseStore(data / "cases.sqlite3")
+    on_pg = case_url.startswith("postgresql")  # the CLI reads it from ASSISTANT_DATABASE_URL
+    store = CaseStore(case_url) if on_pg else CaseStore(data / "cases.sqlite3")
     cid = store.create(_proposal(), OFFICE)
     store.add_version(cid, "第一稿", "张三")
     files = []
@@ -175,7 +177,8 @@ def test_two_cli_processes_editing_from_the_same_base(tmp_path: Path) -> None:
         f.write_text(f"{who}改的稿子", encoding="utf-8")
         files.append(f)
     run = "import sys; from assistant.cli import main; sys.exit(main(sys.argv[1:]))"
-    env = {**os.environ, "PYTHONPATH": str(REPO), "ASSISTANT_DATA_DIR": str(data)}
+    env = {**os.environ, "PYTHONPATH": str(REPO), "ASSISTANT_DATA_DIR": str(data),
+           **({"ASSISTANT_DATABASE_URL": case_url} if on_pg else {})}
     procs = [subprocess.Popen([sys.executable, "-c", run, "case", str(cid), "--edit", str(f), "--base", "1",
                                "--author", f.stem], cwd=REPO, env=env, text=True, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE) for f in files]
@@ -224,7 +227,7 @@ from assistant.casework.store import CaseStore
 def body(n):
     return f"第{n}稿\n" + hashlib.sha256(str(n).encode()).hexdigest() * 800
 
-store = CaseStore(Path(sys.argv[1]))
+store = CaseStore(sys.argv[1])  # a database URL
 cid, n = int(sys.argv[2]), int(sys.argv[3])
 while True:
     n = store.add_version(cid, body(n + 1), "循环", base=n)
@@ -232,27 +235,24 @@ while True:
 """
 
 _STUCK = r"""
-import sqlite3, sys
-from pathlib import Path
+import sys
+from sqlalchemy import event
 from assistant.casework.store import CaseStore
 
-class Stuck(CaseStore):
-    def _connect(self):
-        db = super()._connect()
-        def trace(sql):
-            if sql.startswith("UPDATE cases SET updated"):  # the version row is written, not yet committed
-                print("inside", flush=True)
-                sys.stdin.readline()  # never answered: the parent kills us here
-        db.set_trace_callback(trace)
-        return db
+store = CaseStore(sys.argv[1])  # a database URL
 
-store = Stuck(Path(sys.argv[1]))
+@event.listens_for(store.engine, "before_cursor_execute")
+def trace(conn, cursor, sql, *args):
+    if sql.startswith("UPDATE cases SET updated"):  # the version row is written, not yet committed
+        print("inside", flush=True)
+        sys.stdin.readline()  # never answered: the parent kills us here
+
 store.add_version(int(sys.argv[2]), "不会提交的一版", "半途", base=int(sys.argv[3]))
 """
 
 
 def _check_after_kill(store: CaseStore, cid: int, at_least: int) -> int:
-    reopened = CaseStore(store.path)
+    reopened = CaseStore(store.url)
     assert reopened.integrity() == []
     versions = reopened.versions(cid)
     ns = [v.n for v in versions]
@@ -263,9 +263,9 @@ def _check_after_kill(store: CaseStore, cid: int, at_least: int) -> int:
     return n
 
 
-def test_kill_9_while_saving_in_a_loop_keeps_every_committed_version(tmp_path: Path) -> None:
-    store, cid = _store_with_draft(tmp_path, _body(1))
-    proc = _python(_LOOP, str(store.path), str(cid), "1")
+def test_kill_9_while_saving_in_a_loop_keeps_every_committed_version(case_store: CaseStore) -> None:  # noqa: F811
+    store, cid = _store_with_draft(case_store, _body(1))
+    proc = _python(_LOOP, store.url, str(cid), "1")
     assert proc.stdout is not None
     last = 0
     while last < 25:  # it has committed 25 saves and is in the middle of the next one
@@ -277,9 +277,9 @@ def test_kill_9_while_saving_in_a_loop_keeps_every_committed_version(tmp_path: P
     _check_after_kill(store, cid, last)
 
 
-def test_kill_9_inside_the_save_transaction_leaves_nothing_half_written(tmp_path: Path) -> None:
-    store, cid = _store_with_draft(tmp_path, _body(1))
-    proc = _python(_STUCK, str(store.path), str(cid), "1")
+def test_kill_9_inside_the_save_transaction_leaves_nothing_half_written(case_store: CaseStore) -> None:  # noqa: F811
+    store, cid = _store_with_draft(case_store, _body(1))
+    proc = _python(_STUCK, store.url, str(cid), "1")
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "inside", proc.stderr and proc.stderr.read()
     os.kill(proc.pid, signal.SIGKILL)
@@ -388,10 +388,10 @@ def test_an_old_database_is_migrated_in_place_with_its_rows(tmp_path: Path, dupl
     assert [o.office for o in store.opinions(1)] == ["东莞市财政局"] and store.files(1) == [("proposal", "p.txt", b"x")]
     assert cases[2].status == STATUS_FINAL and store.events(2) == []
     with store._read() as db:  # noqa: SLF001 - the schema itself is what is tested
-        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
-        index = db.execute("SELECT 1 FROM sqlite_master WHERE name='cases_one_per_proposal'").fetchone()
+        assert db.exec_driver_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.exec_driver_sql("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert db.exec_driver_sql("PRAGMA user_version").fetchone()[0] == 2
+        index = db.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name='cases_one_per_proposal'").fetchone()
     assert (index is None) == duplicate  # kept all duplicates rather than failing; no index then
     # either way the insert path finds the existing case instead of adding one more
     found, created = store.create_or_find(_proposal(), OFFICE)
@@ -410,10 +410,10 @@ def test_an_old_database_is_migrated_in_place_with_its_rows(tmp_path: Path, dupl
     assert len(store.versions(1)) == 3 and store.integrity() == []
 
 
-def test_foreign_keys_are_enforced(tmp_path: Path) -> None:
-    store = CaseStore(tmp_path / "cases.sqlite3")
-    with store._write() as db, pytest.raises(sqlite3.IntegrityError):  # noqa: SLF001
-        db.execute("INSERT INTO versions VALUES (42, 1, 't', '', '', 'now', '{}')")
+def test_foreign_keys_are_enforced(case_store: CaseStore) -> None:  # noqa: F811
+    store = case_store
+    with store._write() as db, pytest.raises(IntegrityError):  # noqa: SLF001 - the driver's, wrapped by SQLAlchemy
+        db.exec_driver_sql("INSERT INTO versions VALUES (42, 1, 't', '', '', 'now', '{}')")
     with pytest.raises(CaseError, match="没有编号为 42"):
         store.add_version(42, "t")
 

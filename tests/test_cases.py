@@ -16,6 +16,7 @@ from assistant.casework.store import STATUS_DRAFTING, STATUS_FINAL, STATUS_NEW, 
 from assistant.evidence import cite
 from core.settings import Settings
 from tests.conftest import FakeEmbedder
+from tests.pg import case_store, case_url, pg_url, postgres_server  # noqa: F401 - fixtures (both backends)
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "tests" / "data" / "intake"
@@ -27,8 +28,8 @@ def _proposal() -> Any:
     return parse_proposal_text(PROPOSAL.read_text(encoding="utf-8"), PROPOSAL.name)
 
 
-def test_versions_status_and_history(tmp_path: Path) -> None:
-    store = CaseStore(tmp_path / "cases.sqlite3")
+def test_versions_status_and_history(case_store: CaseStore) -> None:  # noqa: F811
+    store = case_store
     cid = store.create(_proposal(), OFFICE, due="2025-06-30", file=("p.txt", b"x"))
     assert store.get(cid).status == STATUS_NEW
     assert store.add_version(cid, "第一稿", "张三", "生成草稿") == 1
@@ -48,8 +49,8 @@ def test_versions_status_and_history(tmp_path: Path) -> None:
         store.get(999)
 
 
-def test_corrections_are_kept(tmp_path: Path) -> None:
-    store = CaseStore(tmp_path / "c.sqlite3")
+def test_corrections_are_kept(case_store: CaseStore) -> None:  # noqa: F811
+    store = case_store
     cid = store.create(_proposal(), OFFICE)
     p = store.get(cid).proposal
     p.title, p.asks = "关于改正后的提案", ["甲", "乙"]
@@ -71,8 +72,8 @@ def test_diff_is_paragraph_and_character_level_and_keeps_numbers_whole() -> None
     assert [c.kind for c in diff_paragraphs(b, a)] == ["修改", "删除"]
 
 
-def test_two_opinions_of_one_office_and_the_lead_office_itself_are_refused(tmp_path: Path) -> None:
-    store = CaseStore(tmp_path / "c.sqlite3")
+def test_two_opinions_of_one_office_and_the_lead_office_itself_are_refused(case_store: CaseStore) -> None:  # noqa: F811
+    store = case_store
     cid = store.create(_proposal(), OFFICE)
     first = parse_opinion_text((DATA / "opinion-czj.txt").read_text(encoding="utf-8"), "czj.txt")
     assert store.add_opinion(cid, first) == []

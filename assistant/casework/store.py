@@ -1,10 +1,14 @@
 """The case store (办件): a proposal, the opinions received on it, every draft version and the final letter,
-in SQLite.
+in SQL through SQLAlchemy Core: SQLite by default (`<data_dir>/cases.sqlite3`), PostgreSQL when
+`ASSISTANT_DATABASE_URL` names one (several app instances on one database). Tables: `tables.py`; schema:
+Alembic migrations in `core/migrations` (`core.db.migrate`, run when a store is opened).
 
 Trust rules, kept here rather than by the callers:
 
-- every read-check-write runs in one `BEGIN IMMEDIATE` transaction on one connection, so two saves cannot both
-  pass a check and then write (WAL mode: readers never wait for a writer, `PRAGMA foreign_keys=ON`);
+- every read-check-write runs in one transaction on one connection, so two saves cannot both pass a check and
+  then write: on SQLite it begins with `BEGIN IMMEDIATE` (WAL mode: readers never wait for a writer,
+  `PRAGMA foreign_keys=ON`); on PostgreSQL it locks the case row (`SELECT … FOR UPDATE`) before checking, and a
+  new case takes an advisory lock on its office + proposal key before looking for an existing one;
 - an edit names the version it was made from (`base`); when a newer version exists the save is refused with a
   `VersionConflict` that carries both texts: nothing is overwritten and nothing is lost;
 - one case per proposal at an office (a UNIQUE index on office + proposal key: number and session, the title
@@ -13,9 +17,9 @@ Trust rules, kept here rather than by the callers:
   letter — until it is reopened with a reason (`reopen`), which is recorded in `events` with the final letter
   it set aside.
 
-A database written by an earlier version of this module is migrated in place when opened (rows kept); if it
-holds two cases of one proposal the unique index is left out, and the insert path still checks in its
-transaction.
+A SQLite file written by the earlier sqlite3 version of this module is migrated in place when opened (rows
+kept, `core.db.migrate`); if it holds two cases of one proposal the unique index is left out, and the insert
+path still checks in its transaction.
 """
 
 from __future__ import annotations
@@ -23,57 +27,47 @@ from __future__ import annotations
 import datetime
 import json
 import re
-import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Connection, Engine, RowMapping, delete, func, insert, literal_column, select, update
+
 from assistant.casework.diff import render_diff
 from assistant.casework.intake import ParsedProposal
 from assistant.casework.opinions import Opinion, same_office
+from assistant.casework.tables import (
+    UNIQUE_INDEX,
+    case_select,
+    cases,
+    events,
+    files,
+    lock_key,
+    opinions,
+    versions,
+)
 from assistant.evidence import cite
+from core import db as dbs
 from core.settings import Settings
 
 STATUS_NEW, STATUS_DRAFTING, STATUS_FINAL = "待起草", "起草中", "已定稿"
 EVENT_FINAL, EVENT_REOPEN = "final", "reopen"
 EVENT_LABELS = {EVENT_FINAL: "定稿", EVENT_REOPEN: "重新打开"}
 
-SCHEMA_VERSION = 2
-_UNIQUE_INDEX = "cases_one_per_proposal"
+SCHEMA_VERSION = 2  # the sqlite3 store's last schema (PRAGMA user_version), = Alembic revision 0001
+_UNIQUE_INDEX = UNIQUE_INDEX
 
-_TABLES = (
-    """CREATE TABLE IF NOT EXISTS cases (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT NOT NULL, number TEXT NOT NULL DEFAULT '',
-  proposer TEXT NOT NULL DEFAULT '', office TEXT NOT NULL DEFAULT '', role TEXT NOT NULL DEFAULT 'lead',
-  lead_office TEXT NOT NULL DEFAULT '', due TEXT NOT NULL DEFAULT '', proposal_json TEXT NOT NULL,
-  final_text TEXT, final_at TEXT, created TEXT NOT NULL, updated TEXT NOT NULL,
-  pkey TEXT NOT NULL DEFAULT '')""",
-    """CREATE TABLE IF NOT EXISTS versions (
-  case_id INTEGER NOT NULL REFERENCES cases(id), n INTEGER NOT NULL, text TEXT NOT NULL,
-  author TEXT NOT NULL DEFAULT '', note TEXT NOT NULL DEFAULT '', created TEXT NOT NULL,
-  payload_json TEXT NOT NULL DEFAULT '{}', PRIMARY KEY (case_id, n))""",
-    """CREATE TABLE IF NOT EXISTS opinions (
-  case_id INTEGER NOT NULL REFERENCES cases(id), office TEXT NOT NULL, date TEXT NOT NULL DEFAULT '',
-  opinion_json TEXT NOT NULL, doc_id TEXT NOT NULL DEFAULT '', created TEXT NOT NULL,
-  PRIMARY KEY (case_id, office))""",
-    """CREATE TABLE IF NOT EXISTS files (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, case_id INTEGER NOT NULL REFERENCES cases(id), role TEXT NOT NULL,
-  name TEXT NOT NULL, data BLOB NOT NULL, created TEXT NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS events (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, case_id INTEGER NOT NULL REFERENCES cases(id), kind TEXT NOT NULL,
-  who TEXT NOT NULL DEFAULT '', reason TEXT NOT NULL DEFAULT '', data_json TEXT NOT NULL DEFAULT '{}',
-  created TEXT NOT NULL)""",
-)
+Row = RowMapping
 
 
 class CaseError(Exception):
     """A request the case store refuses, with a message for the drafter (nothing is changed)."""
 
 
-def _now() -> str:
-    return datetime.datetime.now().isoformat(timespec="seconds")
+def _now(precise: bool = False) -> str:
+    return datetime.datetime.now().isoformat(timespec="microseconds" if precise else "seconds")
 
 
 def when(stamp: str | None) -> str:
@@ -185,120 +179,96 @@ def final_message(case_id: int, final_at: str | None) -> str:
             f"如确需修改，请先重新打开并写明理由（assistant case {case_id} --reopen --reason …）")
 
 
-_CASE_SELECT = "SELECT c.*, (SELECT COUNT(*) FROM versions v WHERE v.case_id=c.id) AS nv FROM cases c"
-
-
 class CaseStore:
-    """The cases of one data directory. Each call opens its own connection, so one store may be shared by
-    threads (the Streamlit sessions) and processes (the CLI) alike."""
+    """The cases of one database. Each call takes a pooled connection of its own, so one store may be shared by
+    threads (the Streamlit sessions) and processes (the CLI) alike.
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._migrate()
+    Opened with a database URL, an engine, or (as before) the path of a SQLite file."""
+
+    def __init__(self, where: Path | str | Engine) -> None:
+        if isinstance(where, Engine):
+            self.engine = where
+        elif isinstance(where, Path) or "://" not in where:
+            self.engine = dbs.engine_for(f"sqlite:///{Path(where).resolve()}")
+        else:
+            self.engine = dbs.engine_for(where)
+        self.url = self.engine.url.render_as_string(hide_password=False)
+        self._pg = self.engine.dialect.name == "postgresql"
+        db_file = self.engine.url.database if dbs.is_sqlite(self.engine) else None
+        self.path: Path | None = Path(db_file) if db_file and db_file != ":memory:" else None
+        dbs.migrate(self.engine)
 
     @classmethod
     def of(cls, settings: Settings) -> CaseStore:
-        return cls(settings.data_dir / "cases.sqlite3")
+        return cls(dbs.engine_for(settings))
+
+    def __repr__(self) -> str:
+        return f"CaseStore({dbs.safe_url(self.url)!r})"
 
     # -- connections and transactions ---------------------------------------------------------------------
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)  # transactions are begun explicitly
-        db.row_factory = sqlite3.Row
-        db.execute("PRAGMA foreign_keys=ON")
-        return db
-
     @contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
-        db = self._connect()
-        try:
+    def _read(self) -> Iterator[Connection]:
+        with dbs.read(self.engine) as db:
             yield db
-        finally:
-            db.close()
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One read-check-write: BEGIN IMMEDIATE takes the write lock before the first read, so what was
-        checked still holds when it is written; any exception rolls everything back."""
-        db = self._connect()
-        try:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-        finally:
-            db.close()
+    def _write(self) -> Iterator[Connection]:
+        """One read-check-write: SQLite's BEGIN IMMEDIATE takes the write lock before the first read, and on
+        PostgreSQL `_row(lock=True)` locks the case row, so what was checked still holds when it is written;
+        any exception rolls everything back."""
+        with dbs.write(self.engine) as db:
+            yield db
 
-    def _migrate(self) -> None:
-        """Create or bring the schema up to date in place (rows kept); cheap when it already is."""
-        with self._read() as db:
-            with suppress(sqlite3.OperationalError):  # another connection holds it in rollback mode: later
-                db.execute("PRAGMA journal_mode=WAL")
-            version = int(db.execute("PRAGMA user_version").fetchone()[0])
-            indexed = db.execute("SELECT 1 FROM sqlite_master WHERE type='index' AND name=?",
-                                 (_UNIQUE_INDEX,)).fetchone()
-        if version >= SCHEMA_VERSION and indexed:
-            return
-        with self._write() as db:
-            for stmt in _TABLES:
-                db.execute(stmt)
-            cols = {r["name"] for r in db.execute("PRAGMA table_info(cases)")}
-            if "pkey" not in cols:
-                db.execute("ALTER TABLE cases ADD COLUMN pkey TEXT NOT NULL DEFAULT ''")
-                for r in db.execute("SELECT id, number, title, proposal_json FROM cases").fetchall():
-                    try:
-                        session = str(json.loads(r["proposal_json"]).get("session") or "")
-                    except (ValueError, AttributeError):
-                        session = ""
-                    db.execute("UPDATE cases SET pkey=? WHERE id=?",
-                               (proposal_key(r["number"], session, r["title"]), r["id"]))
-            dup = db.execute("SELECT 1 FROM cases WHERE office<>'' AND pkey<>'' GROUP BY office, pkey "
-                             "HAVING COUNT(*) > 1 LIMIT 1").fetchone()
-            if dup is None:  # with duplicates from before, every case is kept and the insert path checks
-                db.execute(f"CREATE UNIQUE INDEX IF NOT EXISTS {_UNIQUE_INDEX} ON cases(office, pkey) "
-                           "WHERE office<>'' AND pkey<>''")
-            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-
-    @staticmethod
-    def _row(db: sqlite3.Connection, case_id: int) -> sqlite3.Row:
-        row = db.execute(f"{_CASE_SELECT} WHERE id=?", (case_id,)).fetchone()
+    def _row(self, db: Connection, case_id: int, lock: bool = False) -> Row:
+        stmt = case_select().where(cases.c.id == case_id)
+        if lock and self._pg:
+            stmt = stmt.with_for_update(of=cases)
+        row = db.execute(stmt).mappings().first()
         if row is None:
             raise CaseError(f"没有编号为 {case_id} 的办件")
         return row
 
-    def _open_row(self, db: sqlite3.Connection, case_id: int) -> sqlite3.Row:
-        """The case's row, refused when it is final (read-only until reopened)."""
-        row = self._row(db, case_id)
+    def _open_row(self, db: Connection, case_id: int) -> Row:
+        """The case's row, locked for this transaction, refused when it is final (read-only until reopened)."""
+        row = self._row(db, case_id, lock=True)
         if row["final_text"] is not None:
             raise CaseError(final_message(case_id, row["final_at"]))
         return row
 
-    @staticmethod
-    def _same(db: sqlite3.Connection, office: str, key: str, but: int | None = None) -> int | None:
+    def _claim(self, db: Connection, office: str, key: str) -> None:
+        """On PostgreSQL, serialise every transaction that may create this office's case of this proposal (the
+        check for an existing one and the insert), until commit; SQLite's write lock already does."""
+        if self._pg and office and key:
+            db.execute(select(func.pg_advisory_xact_lock(lock_key(office, key))))
+
+    def _same(self, db: Connection, office: str, key: str, but: int | None = None) -> int | None:
         if not office or not key:
             return None
-        row = db.execute("SELECT id FROM cases WHERE office=? AND pkey=? AND id<>? ORDER BY id DESC LIMIT 1",
-                         (office, key, -1 if but is None else but)).fetchone()
-        return int(row["id"]) if row else None
+        self._claim(db, office, key)
+        found = db.execute(select(cases.c.id).where(cases.c.office == office, cases.c.pkey == key,
+                                                    cases.c.id != (-1 if but is None else but))
+                           .order_by(cases.c.id.desc()).limit(1)).scalar()
+        return int(found) if found is not None else None
 
     # -- cases ------------------------------------------------------------------------------------------
-    def _insert(self, db: sqlite3.Connection, proposal: ParsedProposal, office: str, role: str, lead_office: str,
+    def _insert(self, db: Connection, proposal: ParsedProposal, office: str, role: str, lead_office: str,
                 due: str, file: tuple[str, bytes] | None) -> int:
         now = _now()
-        cur = db.execute(
-            "INSERT INTO cases (title, number, proposer, office, role, lead_office, due, proposal_json, created,"
-            " updated, pkey) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (proposal.title, proposal.number, proposal.proposer, office, role, lead_office, due,
-             json.dumps(proposal.to_dict(), ensure_ascii=False), now, now, _key_of(proposal)))
-        case_id = int(cur.lastrowid or 0)
+        case_id = int(db.execute(insert(cases).values(
+            title=proposal.title, number=proposal.number, proposer=proposal.proposer, office=office, role=role,
+            lead_office=lead_office, due=due, proposal_json=json.dumps(proposal.to_dict(), ensure_ascii=False),
+            created=now, updated=now, pkey=_key_of(proposal)).returning(cases.c.id)).scalar_one())
         if file:
-            db.execute("INSERT INTO files (case_id, role, name, data, created) VALUES (?,?,?,?,?)",
-                       (case_id, "proposal", file[0], file[1], now))
+            self._file(db, case_id, "proposal", file, now)
         return case_id
+
+    @staticmethod
+    def _file(db: Connection, case_id: int, role: str, file: tuple[str, bytes], now: str) -> None:
+        db.execute(insert(files).values(case_id=case_id, role=role, name=file[0], data=file[1], created=now))
+
+    @staticmethod
+    def _touch(db: Connection, case_id: int, now: str) -> None:
+        db.execute(update(cases).where(cases.c.id == case_id).values(updated=now))
 
     def create(self, proposal: ParsedProposal, office: str = "", role: str = "lead", lead_office: str = "",
                due: str = "", file: tuple[str, bytes] | None = None) -> int:
@@ -324,8 +294,13 @@ class CaseStore:
     def find(self, proposal: ParsedProposal, office: str) -> int | None:
         """The case of this proposal at this office (same number in the same session, or same title when
         unnumbered)."""
+        key = _key_of(proposal)
+        if not office or not key:
+            return None
         with self._read() as db:
-            return self._same(db, office, _key_of(proposal))
+            found = db.execute(select(cases.c.id).where(cases.c.office == office, cases.c.pkey == key)
+                               .order_by(cases.c.id.desc()).limit(1)).scalar()
+        return int(found) if found is not None else None
 
     def update(self, case_id: int, proposal: ParsedProposal | None = None, **fields: str) -> None:
         """Correct the parsed proposal or the case's office, role, lead office, due date (not of a final case;
@@ -335,41 +310,43 @@ class CaseStore:
                 raise CaseError(f"unknown case field {k}")
         with self._write() as db:
             row = self._open_row(db, case_id)
-            sets, args = ["updated=?"], [_now()]
+            values: dict[str, Any] = {"updated": _now()}
             key = row["pkey"]
             if proposal is not None:
                 key = _key_of(proposal)
-                sets += ["proposal_json=?", "title=?", "number=?", "proposer=?", "pkey=?"]
-                args += [json.dumps(proposal.to_dict(), ensure_ascii=False), proposal.title, proposal.number,
-                         proposal.proposer, key]
-            for k, v in fields.items():
-                sets.append(f"{k}=?")
-                args.append(v)
+                values.update(proposal_json=json.dumps(proposal.to_dict(), ensure_ascii=False),
+                              title=proposal.title, number=proposal.number, proposer=proposal.proposer, pkey=key)
+            values.update(fields)
             other = self._same(db, fields.get("office", row["office"]), key, but=case_id)
             if other is not None:
                 raise CaseError(f"更正后与办件 #{other} 是同一单位的同一提案；未保存更正")
-            db.execute(f"UPDATE cases SET {', '.join(sets)} WHERE id=?", (*args, case_id))
+            db.execute(update(cases).where(cases.c.id == case_id).values(**values))
 
     def get(self, case_id: int) -> Case:
         with self._read() as db:
             return self._case(self._row(db, case_id))
 
     @staticmethod
-    def _case(row: sqlite3.Row) -> Case:
+    def _case(row: Row) -> Case:
         return Case(int(row["id"]), row["title"], row["number"], row["proposer"], row["office"], row["role"],
                     row["lead_office"], row["due"], ParsedProposal.from_dict(json.loads(row["proposal_json"])),
                     row["final_text"], row["final_at"], row["created"], row["updated"], int(row["nv"]))
 
     def all(self) -> list[Case]:
         with self._read() as db:
-            rows = db.execute(f"{_CASE_SELECT} ORDER BY updated DESC, id DESC").fetchall()
+            rows = db.execute(case_select().order_by(cases.c.updated.desc(), cases.c.id.desc())).mappings().all()
         return [self._case(r) for r in rows]
 
     # -- versions ---------------------------------------------------------------------------------------
     @staticmethod
-    def _version(r: sqlite3.Row) -> Version:
+    def _version(r: Row) -> Version:
         return Version(int(r["case_id"]), int(r["n"]), r["text"], r["author"], r["note"], r["created"],
                        json.loads(r["payload_json"] or "{}"))
+
+    @staticmethod
+    def _last(db: Connection, case_id: int) -> Row | None:
+        return db.execute(select(versions).where(versions.c.case_id == case_id).order_by(versions.c.n.desc())
+                          .limit(1)).mappings().first()
 
     def add_version(self, case_id: int, text: str, author: str = "", note: str = "",
                     payload: dict[str, Any] | None = None, base: int | None = None) -> int:
@@ -382,38 +359,50 @@ class CaseStore:
         final case."""
         with self._write() as db:
             self._open_row(db, case_id)
-            last = db.execute("SELECT * FROM versions WHERE case_id=? ORDER BY n DESC LIMIT 1", (case_id,)).fetchone()
+            last = self._last(db, case_id)
             top = int(last["n"]) if last else 0
             if base is not None and base != top:
                 if base < 0 or base > top:
                     raise CaseError(f"没有第 {base} 版（共 {top} 版），无法以它为基础保存")
+                assert last is not None
                 raise VersionConflict(case_id, base, self._version(last), text, author, note)
             data = payload if payload is not None else (json.loads(last["payload_json"] or "{}") if last else {})
             now = _now()
-            db.execute("INSERT INTO versions VALUES (?,?,?,?,?,?,?)",
-                       (case_id, top + 1, text, author, note, now, json.dumps(data, ensure_ascii=False)))
-            db.execute("UPDATE cases SET updated=? WHERE id=?", (now, case_id))
+            db.execute(insert(versions).values(case_id=case_id, n=top + 1, text=text, author=author, note=note,
+                                               created=now, payload_json=json.dumps(data, ensure_ascii=False)))
+            self._touch(db, case_id, now)
         return top + 1
 
     def versions(self, case_id: int) -> list[Version]:
         with self._read() as db:
-            rows = db.execute("SELECT * FROM versions WHERE case_id=? ORDER BY n", (case_id,)).fetchall()
+            rows = db.execute(select(versions).where(versions.c.case_id == case_id)
+                              .order_by(versions.c.n)).mappings().all()
         return [self._version(r) for r in rows]
 
     def version(self, case_id: int, n: int | None = None) -> Version:
         """Version n of the case, the latest when n is None."""
         with self._read() as db:
             if n is None:
-                row = db.execute("SELECT * FROM versions WHERE case_id=? ORDER BY n DESC LIMIT 1",
-                                 (case_id,)).fetchone()
+                row = self._last(db, case_id)
             else:
-                row = db.execute("SELECT * FROM versions WHERE case_id=? AND n=?", (case_id, n)).fetchone()
-            count = int(db.execute("SELECT COUNT(*) FROM versions WHERE case_id=?", (case_id,)).fetchone()[0])
+                row = db.execute(select(versions).where(versions.c.case_id == case_id, versions.c.n == n)
+                                 ).mappings().first()
+            count = int(db.execute(select(func.count()).select_from(versions)
+                                   .where(versions.c.case_id == case_id)).scalar() or 0)
         if row is None:
             raise CaseError("该办件还没有草稿版本" if not count else f"没有第 {n} 版（共 {count} 版）")
         return self._version(row)
 
     # -- opinions ---------------------------------------------------------------------------------------
+    def _opinion_order(self) -> list[Any]:
+        """Opinions in the order they were attached: SQLite's rowid; PostgreSQL has none, so there `created`
+        is written to the microsecond (`_now(precise=True)`)."""
+        return [literal_column("opinions.rowid")] if dbs.is_sqlite(self.engine) else [opinions.c.created]
+
+    def _opinion_rows(self, db: Connection, case_id: int) -> list[Row]:
+        return list(db.execute(select(opinions.c.opinion_json).where(opinions.c.case_id == case_id)
+                               .order_by(*self._opinion_order())).mappings().all())
+
     def add_opinion(self, case_id: int, opinion: Opinion, file: tuple[str, bytes] | None = None) -> list[str]:
         """Attach a co-handling opinion; refuses a second opinion of the same office and any change to a final
         case (CaseError). Returns warnings (an office the proposal does not name as co-handling, an opinion
@@ -422,7 +411,7 @@ class CaseStore:
             case = self._case(self._open_row(db, case_id))
             if same_office(opinion.office, case.office) and case.role == "lead":
                 raise CaseError(f"“{opinion.office}”是本件的主办单位，不能作为会办意见附加")
-            for r in db.execute("SELECT opinion_json FROM opinions WHERE case_id=? ORDER BY rowid", (case_id,)):
+            for r in self._opinion_rows(db, case_id):
                 other = Opinion.from_dict(json.loads(r["opinion_json"]))
                 if same_office(other.office, opinion.office):
                     raise CaseError(f"已附加过“{other.office}”的会办意见（{other.source}）；同一单位只能有一份，"
@@ -434,39 +423,41 @@ class CaseStore:
             if opinion.to_office and case.office and not same_office(opinion.to_office, case.office):
                 warnings.append(f"该意见的主送单位是“{opinion.to_office}”，不是“{case.office}”")
             now = _now()
-            db.execute("INSERT INTO opinions VALUES (?,?,?,?,?,?)",
-                       (case_id, opinion.office, opinion.date, json.dumps(opinion.to_dict(), ensure_ascii=False),
-                        "", now))
+            db.execute(insert(opinions).values(
+                case_id=case_id, office=opinion.office, date=opinion.date,
+                opinion_json=json.dumps(opinion.to_dict(), ensure_ascii=False), doc_id="",
+                created=_now(precise=self._pg)))
             if file:
-                db.execute("INSERT INTO files (case_id, role, name, data, created) VALUES (?,?,?,?,?)",
-                           (case_id, "opinion", file[0], file[1], now))
-            db.execute("UPDATE cases SET updated=? WHERE id=?", (now, case_id))
+                self._file(db, case_id, "opinion", file, now)
+            self._touch(db, case_id, now)
         return warnings
 
     def remove_opinion(self, case_id: int, office: str) -> bool:
         """Detach the office's opinion (False when there is none); refused on a final case."""
         with self._write() as db:
             self._open_row(db, case_id)
-            gone = db.execute("DELETE FROM opinions WHERE case_id=? AND office=?", (case_id, office)).rowcount > 0
+            gone = db.execute(delete(opinions).where(opinions.c.case_id == case_id,
+                                                     opinions.c.office == office)).rowcount > 0
             if gone:
-                db.execute("UPDATE cases SET updated=? WHERE id=?", (_now(), case_id))
+                self._touch(db, case_id, _now())
         return gone
 
     def opinions(self, case_id: int) -> list[Opinion]:
         with self._read() as db:
-            rows = db.execute("SELECT opinion_json FROM opinions WHERE case_id=? ORDER BY rowid",
-                              (case_id,)).fetchall()
+            rows = self._opinion_rows(db, case_id)
         return [Opinion.from_dict(json.loads(r["opinion_json"])) for r in rows]
 
     def set_opinion_doc(self, case_id: int, office: str, doc_id: str) -> None:
         """Link an attached opinion to its archived copy (bookkeeping, allowed on a final case)."""
         with self._write() as db:
-            db.execute("UPDATE opinions SET doc_id=? WHERE case_id=? AND office=?", (doc_id, case_id, office))
+            db.execute(update(opinions).where(opinions.c.case_id == case_id, opinions.c.office == office)
+                       .values(doc_id=doc_id))
 
     def files(self, case_id: int) -> list[tuple[str, str, bytes]]:
         """(role, name, bytes) of every file received for the case."""
         with self._read() as db:
-            rows = db.execute("SELECT role, name, data FROM files WHERE case_id=? ORDER BY id", (case_id,)).fetchall()
+            rows = db.execute(select(files.c.role, files.c.name, files.c.data).where(files.c.case_id == case_id)
+                              .order_by(files.c.id)).mappings().all()
         return [(r["role"], r["name"], bytes(r["data"])) for r in rows]
 
     # -- final letter, reopening, events ----------------------------------------------------------------
@@ -477,13 +468,11 @@ class CaseStore:
             raise CaseError("定稿文件没有可读的文字")
         with self._write() as db:
             self._open_row(db, case_id)
-            last = db.execute("SELECT text FROM versions WHERE case_id=? ORDER BY n DESC LIMIT 1",
-                              (case_id,)).fetchone()
+            last = self._last(db, case_id)
             now = _now()
-            db.execute("UPDATE cases SET final_text=?, final_at=?, updated=? WHERE id=?", (text, now, now, case_id))
+            db.execute(update(cases).where(cases.c.id == case_id).values(final_text=text, final_at=now, updated=now))
             if file:
-                db.execute("INSERT INTO files (case_id, role, name, data, created) VALUES (?,?,?,?,?)",
-                           (case_id, "final", file[0], file[1], now))
+                self._file(db, case_id, "final", file, now)
             self._event(db, case_id, EVENT_FINAL, who, "", {"file": file[0] if file else ""}, now)
         return render_diff(cite.strip_markers(last["text"] if last else ""), cite.strip_markers(text), "最后草稿", "定稿")
 
@@ -493,30 +482,34 @@ class CaseStore:
         if not reason.strip():
             raise CaseError("重新打开已定稿的办件须写明理由")
         with self._write() as db:
-            row = self._row(db, case_id)
+            row = self._row(db, case_id, lock=True)
             if row["final_text"] is None:
                 raise CaseError(f"办件 #{case_id} 尚未定稿，无需重新打开")
             now = _now()
             self._event(db, case_id, EVENT_REOPEN, who.strip(), reason.strip(),
                         {"final_text": row["final_text"], "final_at": row["final_at"]}, now)
-            db.execute("UPDATE cases SET final_text=NULL, final_at=NULL, updated=? WHERE id=?", (now, case_id))
+            db.execute(update(cases).where(cases.c.id == case_id).values(final_text=None, final_at=None, updated=now))
 
     @staticmethod
-    def _event(db: sqlite3.Connection, case_id: int, kind: str, who: str, reason: str, data: dict[str, Any],
+    def _event(db: Connection, case_id: int, kind: str, who: str, reason: str, data: dict[str, Any],
                now: str) -> None:
-        db.execute("INSERT INTO events (case_id, kind, who, reason, data_json, created) VALUES (?,?,?,?,?,?)",
-                   (case_id, kind, who, reason, json.dumps(data, ensure_ascii=False), now))
+        db.execute(insert(events).values(case_id=case_id, kind=kind, who=who, reason=reason,
+                                         data_json=json.dumps(data, ensure_ascii=False), created=now))
 
     def events(self, case_id: int) -> list[Event]:
         """The case's 定稿 and 重新打开 steps, oldest first."""
         with self._read() as db:
-            rows = db.execute("SELECT * FROM events WHERE case_id=? ORDER BY id", (case_id,)).fetchall()
+            rows = db.execute(select(events).where(events.c.case_id == case_id)
+                              .order_by(events.c.id)).mappings().all()
         return [Event(int(r["case_id"]), r["kind"], r["who"], r["reason"], r["created"],
                       json.loads(r["data_json"] or "{}")) for r in rows]
 
     def integrity(self) -> list[str]:
-        """SQLite's integrity and foreign-key checks: [] when the database is sound."""
+        """SQLite's integrity and foreign-key checks: [] when the database is sound (PostgreSQL keeps both
+        itself: [] there)."""
+        if not dbs.is_sqlite(self.engine):
+            return []
         with self._read() as db:
-            got = [str(r[0]) for r in db.execute("PRAGMA integrity_check")]
-            fks = db.execute("PRAGMA foreign_key_check").fetchall()
+            got = [str(r[0]) for r in db.exec_driver_sql("PRAGMA integrity_check")]
+            fks = db.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
         return [g for g in got if g != "ok"] + [f"foreign key: {tuple(r)}" for r in fks]
