@@ -48,7 +48,8 @@ def safe_url(url: str | URL) -> str:
 
 def engine_for(settings_or_url: Settings | str | URL) -> Engine:
     """The engine of a database URL (or of the settings' `db_url`), created once per URL and process."""
-    raw = settings_or_url.db_url if isinstance(settings_or_url, Settings) else settings_or_url
+    # anything with a db_url is settings (a Settings class reloaded by Streamlit's file watcher is another class)
+    raw = settings_or_url if isinstance(settings_or_url, str | URL) else settings_or_url.db_url
     url = make_url(raw)
     key = url.render_as_string(hide_password=False)
     with _LOCK:

@@ -195,7 +195,7 @@ def test_cli_flow_from_proposal_file_to_final_letter(cli_env: Path, tmp_path: Pa
     assert "{+深入+}" in out and "已定稿" in out
     rc, out, _ = _run(capsys, "cases", "--json")
     rows = json.loads(out)
-    assert rows[0]["status"] == "已定稿" and rows[0]["versions"] == 2
+    assert rows[0]["status"] == "已答复" and rows[0]["versions"] == 2
     from assistant.retrieval.services import build_services
 
     records = build_services(Settings()).store.doc_records()

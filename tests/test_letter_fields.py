@@ -4,7 +4,6 @@ of the date and contact lines, saving them with a version (library, CLI, 办件 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from docx import Document

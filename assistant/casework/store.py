@@ -13,7 +13,9 @@ Trust rules, kept here rather than by the callers:
   `VersionConflict` that carries both texts: nothing is overwritten and nothing is lost;
 - one case per proposal at an office (a UNIQUE index on office + proposal key: number and session, the title
   when unnumbered);
-- a final case (已定稿) is read-only — no version, field correction, opinion added or removed, no second final
+- a case sent for signature or signed (待签发/已签发, `cases.state`) takes no version, correction or opinion
+  until the signer returns it; `set_state` moves it only from the state the caller saw (else refused);
+- a final case (已答复) is read-only — no version, field correction, opinion added or removed, no second final
   letter — until it is reopened with a reason (`reopen`), which is recorded in `events` with the final letter
   it set aside.
 
@@ -38,6 +40,27 @@ from sqlalchemy import Connection, Engine, RowMapping, delete, func, insert, lit
 from assistant.casework.diff import render_diff
 from assistant.casework.intake import ParsedProposal
 from assistant.casework.opinions import Opinion, same_office
+from assistant.casework.records import (
+    EVENT_FINAL,
+    EVENT_LABELS,
+    EVENT_REOPEN,
+    EVENT_STATE,
+    FROZEN,
+    STATUS_DRAFTING,
+    STATUS_FINAL,
+    STATUS_NEW,
+    STATUS_RETURNED,
+    STATUS_REVIEW,
+    STATUS_SIGNED,
+    STATUS_TO_SIGN,
+    CaseError,
+    Event,
+    Version,
+    VersionConflict,
+    final_message,
+    frozen_message,
+    when,
+)
 from assistant.casework.tables import (
     UNIQUE_INDEX,
     case_select,
@@ -52,27 +75,22 @@ from assistant.evidence import cite
 from core import db as dbs
 from core.settings import Settings
 
-STATUS_NEW, STATUS_DRAFTING, STATUS_FINAL = "待起草", "起草中", "已定稿"
-EVENT_FINAL, EVENT_REOPEN = "final", "reopen"
-EVENT_LABELS = {EVENT_FINAL: "定稿", EVENT_REOPEN: "重新打开"}
-
 SCHEMA_VERSION = 2  # the sqlite3 store's last schema (PRAGMA user_version), = Alembic revision 0001
 _UNIQUE_INDEX = UNIQUE_INDEX
 
 Row = RowMapping
+STATES = (STATUS_NEW, STATUS_DRAFTING, STATUS_REVIEW, STATUS_RETURNED, STATUS_TO_SIGN, STATUS_SIGNED, STATUS_FINAL)
 
-
-class CaseError(Exception):
-    """A request the case store refuses, with a message for the drafter (nothing is changed)."""
+__all__ = [
+    "EVENT_FINAL", "EVENT_LABELS", "EVENT_REOPEN", "EVENT_STATE", "FROZEN", "STATES", "STATUS_DRAFTING",
+    "STATUS_FINAL", "STATUS_NEW", "STATUS_RETURNED", "STATUS_REVIEW", "STATUS_SIGNED", "STATUS_TO_SIGN", "Case",
+    "CaseError", "CaseStore", "Event", "Version", "VersionConflict", "final_message", "frozen_message",
+    "proposal_key", "when",
+]
 
 
 def _now(precise: bool = False) -> str:
     return datetime.datetime.now().isoformat(timespec="microseconds" if precise else "seconds")
-
-
-def when(stamp: str | None) -> str:
-    """A stored time as the drafter reads it (2025-06-01 14:03:05)."""
-    return (stamp or "").replace("T", " ")
 
 
 def proposal_key(number: str, session: str, title: str) -> str:
@@ -91,58 +109,6 @@ def _key_of(p: ParsedProposal) -> str:
 
 
 @dataclass
-class Version:
-    case_id: int
-    n: int
-    text: str
-    author: str
-    note: str
-    created: str
-    payload: dict[str, Any]
-
-
-@dataclass
-class Event:
-    """A recorded step of a case's life besides its versions: 定稿 (final), 重新打开 (reopen, with the reason
-    and the final letter it set aside in `data`)."""
-
-    case_id: int
-    kind: str
-    who: str
-    reason: str
-    created: str
-    data: dict[str, Any]
-
-    @property
-    def label(self) -> str:
-        return EVENT_LABELS.get(self.kind, self.kind)
-
-    def line(self) -> str:
-        who = f" {self.who}" if self.who else ""
-        return f"{self.label} {when(self.created)}{who}" + (f"：{self.reason}" if self.reason else "")
-
-
-class VersionConflict(CaseError):
-    """An edit made from version `base` while a newer version (`newer`) was saved meanwhile: refused, and the
-    edited text (`text`) is carried here so it can be compared with `newer` and saved again — nothing lost."""
-
-    def __init__(self, case_id: int, base: int, newer: Version, text: str, author: str = "", note: str = "") -> None:
-        self.case_id, self.base, self.newer, self.text, self.author, self.note = case_id, base, newer, text, author, note
-        span = "" if newer.n == base + 1 else f"第{base + 1}–{newer.n}版，最新的"
-        super().__init__(
-            f"办件 #{case_id} 的第{base}版之后已有新版本：{span}第{newer.n}版由"
-            f"{newer.author or '（未署名）'}于{when(newer.created)}保存。你的修改没有保存，也没有丢失："
-            f"请先与第{newer.n}版比较、合并后，以第{newer.n}版为基础再保存。")
-
-    def __reduce__(self) -> tuple[Any, ...]:  # picklable across processes despite the extra arguments
-        return (type(self), (self.case_id, self.base, self.newer, self.text, self.author, self.note))
-
-    def diff(self) -> str:
-        """The saved newer version against the refused edit (paragraph and character level)."""
-        return render_diff(self.newer.text, self.text, f"第{self.newer.n}版（{self.newer.author or '未署名'}）", "你的修改")
-
-
-@dataclass
 class Case:
     id: int
     title: str
@@ -158,10 +124,15 @@ class Case:
     created: str
     updated: str
     versions: int = 0
+    state: str = ""  # the review workflow's stored state; '' = never entered it
 
     @property
     def status(self) -> str:
-        return STATUS_FINAL if self.final_text is not None else STATUS_DRAFTING if self.versions else STATUS_NEW
+        """已答复 once the final letter is in; else the review workflow's state when set; else 起草中 with a
+        version, 待起草 without."""
+        if self.final_text is not None:
+            return STATUS_FINAL
+        return self.state or (STATUS_DRAFTING if self.versions else STATUS_NEW)
 
     @property
     def is_final(self) -> bool:
@@ -172,11 +143,6 @@ class Case:
         return {"id": self.id, "title": self.title, "number": self.number, "proposer": self.proposer,
                 "office": self.office, "status": self.status, "versions": self.versions, "due": self.due,
                 "updated": self.updated}
-
-
-def final_message(case_id: int, final_at: str | None) -> str:
-    return (f"办件 #{case_id} 已定稿（{when(final_at)}），不能再修改（保存版本、更正字段、附加或删除会办意见、更换定稿）；"
-            f"如确需修改，请先重新打开并写明理由（assistant case {case_id} --reopen --reason …）")
 
 
 class CaseStore:
@@ -228,11 +194,14 @@ class CaseStore:
             raise CaseError(f"没有编号为 {case_id} 的办件")
         return row
 
-    def _open_row(self, db: Connection, case_id: int) -> Row:
-        """The case's row, locked for this transaction, refused when it is final (read-only until reopened)."""
+    def _open_row(self, db: Connection, case_id: int, signed_ok: bool = False) -> Row:
+        """The case's row, locked for this transaction, refused when it is final (read-only until reopened) or
+        sent for signature / signed (until the signer returns it; `signed_ok`: the final letter may come in)."""
         row = self._row(db, case_id, lock=True)
         if row["final_text"] is not None:
             raise CaseError(final_message(case_id, row["final_at"]))
+        if not signed_ok and row["state"] in FROZEN:
+            raise CaseError(frozen_message(case_id))
         return row
 
     def _claim(self, db: Connection, office: str, key: str) -> None:
@@ -330,7 +299,8 @@ class CaseStore:
     def _case(row: Row) -> Case:
         return Case(int(row["id"]), row["title"], row["number"], row["proposer"], row["office"], row["role"],
                     row["lead_office"], row["due"], ParsedProposal.from_dict(json.loads(row["proposal_json"])),
-                    row["final_text"], row["final_at"], row["created"], row["updated"], int(row["nv"]))
+                    row["final_text"], row["final_at"], row["created"], row["updated"], int(row["nv"]),
+                    row["state"] or "")
 
     def all(self) -> list[Case]:
         with self._read() as db:
@@ -467,10 +437,11 @@ class CaseStore:
         if not text.strip():
             raise CaseError("定稿文件没有可读的文字")
         with self._write() as db:
-            self._open_row(db, case_id)
+            self._open_row(db, case_id, signed_ok=True)
             last = self._last(db, case_id)
             now = _now()
-            db.execute(update(cases).where(cases.c.id == case_id).values(final_text=text, final_at=now, updated=now))
+            db.execute(update(cases).where(cases.c.id == case_id).values(final_text=text, final_at=now, updated=now,
+                                                                         state=STATUS_FINAL))
             if file:
                 self._file(db, case_id, "final", file, now)
             self._event(db, case_id, EVENT_FINAL, who, "", {"file": file[0] if file else ""}, now)
@@ -488,7 +459,24 @@ class CaseStore:
             now = _now()
             self._event(db, case_id, EVENT_REOPEN, who.strip(), reason.strip(),
                         {"final_text": row["final_text"], "final_at": row["final_at"]}, now)
-            db.execute(update(cases).where(cases.c.id == case_id).values(final_text=None, final_at=None, updated=now))
+            db.execute(update(cases).where(cases.c.id == case_id).values(final_text=None, final_at=None, updated=now,
+                                                                         state=STATUS_DRAFTING))
+
+    def set_state(self, case_id: int, expected: str, to: str, who: str = "", comment: str = "") -> None:
+        """Move the case in the review workflow from `expected` to `to`, recorded as a 流转 event (from, to; the
+        comment as its reason), in one transaction. Refused when the case is no longer `expected` (someone moved
+        it meanwhile). Who may make which move is the caller's check (`assistant.casework.review.move`); the
+        final letter comes in through `set_final` and reopening through `reopen`."""
+        if to not in STATES or to == STATUS_FINAL:
+            raise CaseError(f"不能把办件设为“{to}”" + ("（请上传签发后的答复函定稿）" if to == STATUS_FINAL else ""))
+        with self._write() as db:
+            case = self._case(self._row(db, case_id, lock=True))
+            if case.status != expected:
+                raise CaseError(f"办件 #{case_id} 现为“{case.status}”，已不是“{expected}”（可能已有他人处理）；"
+                                f"未改为“{to}”，请刷新后再操作")
+            now = _now()
+            db.execute(update(cases).where(cases.c.id == case_id).values(state=to, updated=now))
+            self._event(db, case_id, EVENT_STATE, who.strip(), comment.strip(), {"from": expected, "to": to}, now)
 
     @staticmethod
     def _event(db: Connection, case_id: int, kind: str, who: str, reason: str, data: dict[str, Any],
@@ -497,7 +485,7 @@ class CaseStore:
                                          data_json=json.dumps(data, ensure_ascii=False), created=now))
 
     def events(self, case_id: int) -> list[Event]:
-        """The case's 定稿 and 重新打开 steps, oldest first."""
+        """The case's 定稿, 重新打开 and 流转 steps, oldest first."""
         with self._read() as db:
             rows = db.execute(select(events).where(events.c.case_id == case_id)
                               .order_by(events.c.id)).mappings().all()

@@ -1,5 +1,5 @@
 """The case store's tables (SQLAlchemy Core), one `MetaData`: what `core/migrations/versions/0001_cases.py`
-creates, column for column (a test compares the two after `migrate`).
+(and 0003_case_state.py: `cases.state`) creates, column for column (a test compares the two after `migrate`).
 
 Portable types only (Text, LargeBinary, Integer), so the same tables live in SQLite and PostgreSQL; times are
 ISO text as the store has always written them.
@@ -44,6 +44,7 @@ cases = Table(
     _text("lead_office", ""), _text("due", ""), _text("proposal_json"),
     _text("final_text", nullable=True), _text("final_at", nullable=True),
     _text("created"), _text("updated"), _text("pkey", ""),
+    _text("state", ""),  # revision 0003: the review workflow's state ('' = derived: 待起草/起草中)
     sqlite_autoincrement=True,
 )
 Index(UNIQUE_INDEX, cases.c.office, cases.c.pkey, unique=True,

@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from assistant.access import AccessDenied
 from assistant.answers.answer import support_texts
 from assistant.casework.intake import IntakeError, ParsedProposal
 from assistant.casework.opinions import Opinion
@@ -17,6 +18,9 @@ from assistant.letters.frame import check_structure
 from assistant.letters.model import Draft, DraftRequest, LetterFields, Proposal, apply_fields
 from assistant.retrieval.hybrid import Hit
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    from assistant.casework.guard import Actor
 
 
 # -- drafts to and from versions ---------------------------------------------------------------------------
@@ -119,14 +123,19 @@ def keep_file(settings: Settings, case_id: int, role: str, name: str, data: byte
 
 
 def open_case(store: CaseStore, settings: Settings, name: str, data: bytes, office: str = "", role: str = "lead",
-              lead_office: str = "", due: str = "") -> tuple[int, ParsedProposal]:
+              lead_office: str = "", due: str = "", actor: Actor | None = None) -> tuple[int, ParsedProposal]:
     """Read an incoming proposal file and open its case (or return the office's case of the same proposal:
     looked up and created in one transaction, so two sessions opening one proposal get one case).
-    IntakeError when the file cannot be read or is not a proposal: nothing is stored then."""
+    IntakeError when the file cannot be read or is not a proposal: nothing is stored then. With a signed-in
+    `actor`, the case is of the user's office (when none is given) and must be one the user may create."""
     import tempfile
 
     from assistant.casework.intake import read_proposal
 
+    if actor is not None:
+        if actor.user is not None and not office:
+            office = actor.user.office
+        actor.allow("create_case", None, office=office)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / _safe_name(name)
         path.write_bytes(data)
@@ -134,25 +143,39 @@ def open_case(store: CaseStore, settings: Settings, name: str, data: bytes, offi
         parsed.source = name
     lead = lead_office or parsed.lead_office if role == "co" else lead_office
     case_id, created = store.create_or_find(parsed, office, role, lead, due, (name, data))
+    if actor is not None:
+        actor.record("create_case", case_id, created=created)
     return case_id, parsed if created else store.get(case_id).proposal
 
 
 def attach_opinion(store: CaseStore, settings: Settings, case_id: int, name: str, data: bytes,
-                   services: Any = None) -> tuple[Opinion, list[str]]:
+                   services: Any = None, actor: Actor | None = None) -> tuple[Opinion, list[str]]:
     """Read a co-handling opinion file and attach it to the case; with services, also ingest it into the
-    archive linked to the proposal. IntakeError / CaseError leave the case as it was."""
-    from assistant.casework.opinions import read_opinion
+    archive linked to the proposal. IntakeError / CaseError leave the case as it was. With `actor`: a user of
+    the lead office needs `edit_case`; a user of a co-handling office still owed may attach only its own
+    office's opinion (`give_opinion`; AccessDenied otherwise)."""
+    from assistant.casework.opinions import read_opinion, same_office
 
     case = store.get(case_id)
     if case.is_final:
         raise CaseError(final_message(case_id, case.final_at))
+    own = actor.user.office if actor is not None and actor.user is not None and actor.user.office != case.office \
+        else None
+    action = "give_opinion" if own is not None else "edit_case"
+    if actor is not None:
+        actor.allow(action, case, store)
     path = keep_file(settings, case_id, "opinion", name, data)
     try:
         opinion = read_opinion(path, settings.max_file_bytes, name)
+        if actor is not None and own is not None and not same_office(opinion.office, own):
+            raise actor.deny(action, case_id, f"{actor.shown}（{own}）只能提交本单位的会办意见，"
+                                              f"该文件是“{opinion.office}”的意见", opinion_office=opinion.office)
         warnings = store.add_opinion(case_id, opinion, (name, data))
-    except (IntakeError, CaseError):
+    except (IntakeError, CaseError, AccessDenied):
         path.unlink(missing_ok=True)
         raise
+    if actor is not None:
+        actor.record(action, case_id, opinion_office=opinion.office)
     if services is not None:
         try:
             doc_id = archive_file(path, services, {"case_id": case_id, "proposal_number": case.number,
@@ -177,32 +200,43 @@ def case_request(store: CaseStore, case_id: int, date: str = "", fields: LetterF
 
 
 def draft_case(store: CaseStore, case_id: int, drafter: Any, generator: str | None = None, author: str = "",
-               note: str = "", date: str = "", fields: LetterFields | None = None) -> tuple[Draft, int]:
+               note: str = "", date: str = "", fields: LetterFields | None = None,
+               actor: Actor | None = None) -> tuple[Draft, int]:
     """Draft the case's letter and save it as its next version (a fresh draft: no base). Refused on a final
-    case before anything is drafted."""
+    case before anything is drafted (and, with `actor`, unless the actor may edit the case)."""
     case = store.get(case_id)
     if case.is_final:
         raise CaseError(final_message(case_id, case.final_at))
+    if actor is not None:
+        actor.allow("edit_case", case, store)
     if fields is None or not date:  # a new draft keeps the letter's fields and date as last saved
         kept_fields, kept_date = letter_fields(store.versions(case_id)[-1:])
         fields, date = fields or kept_fields, date or kept_date
     draft = drafter.draft(case_request(store, case_id, date, fields), generator)
     n = store.add_version(case_id, draft.text, author, note or "生成草稿", draft_payload(draft))
+    if actor is not None:
+        actor.record("edit_case", case_id, version=n, how="draft")
     return draft, n
 
 
 def save_edit(store: CaseStore, case_id: int, text: str, base: int, author: str = "",
-              note: str = "") -> int | None:
+              note: str = "", actor: Actor | None = None) -> int | None:
     """Save a text edited from version `base` as the next version; its number, or None when the text is the
     base's unchanged (nothing saved). `VersionConflict` when someone saved a newer version since `base`: nothing
     is written, the exception carries the newer version and this text (`exc.diff()` compares them), and the
-    edit can be saved again from `exc.newer.n` once merged. CaseError on a final case."""
+    edit can be saved again from `exc.newer.n` once merged. CaseError on a final case; with `actor`, AccessDenied
+    unless the actor may edit the case."""
     case = store.get(case_id)
     if case.is_final:
         raise CaseError(final_message(case_id, case.final_at))
+    if actor is not None:
+        actor.allow("edit_case", case, store)
     if base > 0 and store.version(case_id, base).text.strip() == text.strip():
         return None
-    return store.add_version(case_id, text, author, note or "修改", base=base)
+    n = store.add_version(case_id, text, author, note or "修改", base=base)
+    if actor is not None:
+        actor.record("edit_case", case_id, version=n, base=base, how="edit")
+    return n
 
 
 def letter_fields(versions: list[Version]) -> tuple[LetterFields, str]:
@@ -214,14 +248,16 @@ def letter_fields(versions: list[Version]) -> tuple[LetterFields, str]:
 
 
 def save_fields(store: CaseStore, case_id: int, text: str, base: int, fields: LetterFields, date: str = "",
-                author: str = "", note: str = "") -> int | None:
+                author: str = "", note: str = "", actor: Actor | None = None) -> int | None:
     """Save the letter's fields (答复类别, 公开属性, 抄送, 签发人, 联系人, 电话, date) with `text` (the editor's, edited
     from version `base`) as the next version: the date and contact lines of the text say what was entered, and the
     version's request carries the fields for the .docx. None when nothing changed. `VersionConflict` as
-    `save_edit` (nothing written); CaseError on a final case."""
+    `save_edit` (nothing written); CaseError on a final case; AccessDenied as `save_edit`."""
     case = store.get(case_id)
     if case.is_final:
         raise CaseError(final_message(case_id, case.final_at))
+    if actor is not None:
+        actor.allow("edit_case", case, store)
     old = store.version(case_id, base)
     payload = dict(old.payload)
     request = dict(payload.get("request", {}))
@@ -232,7 +268,10 @@ def save_fields(store: CaseStore, case_id: int, text: str, base: int, fields: Le
     request["fields"] = fields.as_dict()
     request["date"] = date or kept_date
     payload["request"] = request
-    return store.add_version(case_id, new_text, author, note or "填写来函信息", payload=payload, base=base)
+    n = store.add_version(case_id, new_text, author, note or "填写来函信息", payload=payload, base=base)
+    if actor is not None:
+        actor.record("edit_case", case_id, version=n, base=base, how="fields")
+    return n
 
 
 def conflict_view(exc: VersionConflict) -> dict[str, Any]:
@@ -245,16 +284,23 @@ def conflict_view(exc: VersionConflict) -> dict[str, Any]:
 
 def finalize(store: CaseStore, settings: Settings, case_id: int, name: str, data: bytes,
              services: Any = None, who: str = "", check_blanks: bool = False,
-             allow_blanks: bool = False) -> tuple[str, list[str]]:
+             allow_blanks: bool = False, actor: Actor | None = None) -> tuple[str, list[str]]:
     """Store the signed final letter, diff it against the last draft and ingest it into the archive. Refused
     (CaseError, nothing kept) when the case is already final: reopen it first. With `check_blanks`, a letter
     that still holds blanks (【待填写】…) is refused (`BlanksLeft`) unless `allow_blanks`; then it is first saved
-    as a version whose note records the override and who made it."""
+    as a version whose note records the override and who made it. With a signed-in `actor` (who must be
+    allowed `mark_replied`), the case must have been signed (已签发); the desk finalises as before."""
+    from assistant.casework.store import STATUS_SIGNED
     from assistant.letters.model import blanks as letter_blanks
 
     case = store.get(case_id)
     if case.is_final:
         raise CaseError(final_message(case_id, case.final_at))
+    if actor is not None:
+        actor.allow("mark_replied", case, store)
+        if actor.user is not None and case.status != STATUS_SIGNED:
+            actor.record("mark_replied", case_id, outcome="failed", status=case.status)
+            raise CaseError(f"办件 #{case_id} 现为“{case.status}”，须经审核、签发（已签发）后才能上传定稿、标记已答复")
     path = keep_file(settings, case_id, "final", name, data)
     try:
         text = read_letter(path)
@@ -278,14 +324,22 @@ def finalize(store: CaseStore, settings: Settings, case_id: int, name: str, data
                                           "proposal_title": case.title, "case_role": "final"})
         except Exception as exc:
             notes.append(f"定稿已保存，但未能存入资料库：{exc}")
+    if actor is not None:
+        actor.record("mark_replied", case_id, blanks=len(left))
     return diff, notes
 
 
-def reopen_case(store: CaseStore, case_id: int, who: str, reason: str, services: Any = None) -> list[str]:
+def reopen_case(store: CaseStore, case_id: int, who: str, reason: str, services: Any = None,
+                actor: Actor | None = None) -> list[str]:
     """Reopen a final case (the reason is required and recorded with who and the final letter set aside); with
     services, the set-aside final letter's archive copy is withdrawn, so it is not cited while the letter is
-    being revised (its text stays in the case's events and files). Returns notes for the drafter."""
+    being revised (its text stays in the case's events and files). Returns notes for the drafter. With
+    `actor`, AccessDenied unless the actor may reopen the case."""
+    if actor is not None:
+        actor.allow("reopen", store.get(case_id), store)
     store.reopen(case_id, who, reason)
+    if actor is not None:
+        actor.record("reopen", case_id)
     notes: list[str] = []
     if services is not None:
         try:
