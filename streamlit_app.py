@@ -22,15 +22,28 @@ from app.theme import APP_CSS  # noqa: E402
 PAGES = Path(__file__).resolve().parent / "app" / "pages"
 
 st.markdown(APP_CSS, unsafe_allow_html=True)  # our own stylesheet only: Chinese labels for Streamlit's parts
-navigation = st.navigation([
-    st.Page(PAGES / "chat.py", title="问答", icon=":material/forum:", default=True),
-    st.Page(PAGES / "draft.py", title="起草答复函", icon=":material/edit_document:"),
-    st.Page(PAGES / "cases.py", title="办件", icon=":material/folder_open:"),
-    st.Page(PAGES / "docs.py", title="文档", icon=":material/library_books:"),
-    st.Page(PAGES / "evaluate.py", title="评测", icon=":material/analytics:"),
-])
+from app.auth import gate  # noqa: E402
+from core.settings import Settings  # noqa: E402
+
+_starting.empty()
+session = gate(Settings())  # type: ignore[call-arg]  # the sign-in page and st.stop() until someone is signed in
+st.session_state["_session"] = session
+role = session.user.role if session.user else "desk"
+PAGE_SPECS = {  # key: (file, title, icon)
+    "todo": ("todo.py", "待办", ":material/inbox:"),
+    "chat": ("chat.py", "问答", ":material/forum:"),
+    "draft": ("draft.py", "起草答复函", ":material/edit_document:"),
+    "cases": ("cases.py", "办件", ":material/folder_open:"),
+    "docs": ("docs.py", "文档", ":material/library_books:"),
+    "evaluate": ("evaluate.py", "评测", ":material/analytics:"),
+    "admin": ("admin.py", "用户与审计", ":material/admin_panel_settings:"),
+}
+# the first page of each user lists what waits for them; 管理员 sees no case content; the desk has no review
+shown = {"desk": ["chat", "draft", "cases", "docs", "evaluate"],
+         "admin": ["admin", "chat", "docs", "evaluate"]}.get(role, ["todo", "chat", "draft", "cases", "docs", "evaluate"])
+navigation = st.navigation([st.Page(PAGES / PAGE_SPECS[k][0], title=PAGE_SPECS[k][1], icon=PAGE_SPECS[k][2],
+                                    default=k == shown[0]) for k in shown])
 with st.spinner("正在加载向量模型和检索索引…", show_time=True):
     svc = common.services()
-_starting.empty()
 common.sidebar(svc)
 navigation.run()

@@ -13,6 +13,7 @@ from typing import Any
 
 from app.draft_view import official_punctuation, track_changes_html
 from app.zh import zh_time, zh_times_in
+from assistant.access import AccessDenied
 from assistant.casework.store import CaseError, CaseStore, VersionConflict
 from assistant.casework.workflow import conflict_view, letter_fields, save_edit, save_fields
 from assistant.evidence.cite import strip_markers
@@ -128,7 +129,8 @@ def base_caption(state: State, cid: int, base_text: str) -> str:
 
 
 def save_text(store: CaseStore, state: State, cid: int, author: str, note: str,
-              base: int | None = None, fields: tuple[LetterFields, str] | None = None) -> tuple[str, str]:
+              base: int | None = None, fields: tuple[LetterFields, str] | None = None,
+              actor: Any = None) -> tuple[str, str]:
     """Save the editor's text from its base (or `base`), with the letter's fields and date when given:
     ("success" | "info" | "error" | "conflict", message). A conflict keeps the text as it is and remembers what
     the page shows for it (`conflict_message`)."""
@@ -136,15 +138,16 @@ def save_text(store: CaseStore, state: State, cid: int, author: str, note: str,
     b = int(state.get(key(cid, "base"), 0)) if base is None else base
     try:
         if fields is None:
-            n = save_edit(store, cid, text, b, author.strip(), note.strip())
+            n = save_edit(store, cid, text, b, author.strip(), note.strip(), actor=actor)
         else:
-            n = save_fields(store, cid, text, b, fields[0], fields[1].strip(), author.strip(), note.strip())
+            n = save_fields(store, cid, text, b, fields[0], fields[1].strip(), author.strip(), note.strip(),
+                            actor=actor)
             if n is not None:
                 text = store.version(cid, n).text
     except VersionConflict as exc:
         state[key(cid, "conflict")] = {**conflict_view(exc), "base": b, "fields": fields}  # kept for the merged save
         return "conflict", conflict_message(state[key(cid, "conflict")])
-    except CaseError as exc:
+    except (CaseError, AccessDenied) as exc:
         return "error", case_error_zh(exc)
     state.pop(key(cid, "conflict"), None)
     if n is None:

@@ -3,7 +3,8 @@ and its citations are drawn. Every text from a document, a model or a user is sh
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import MutableMapping
+from typing import Any, cast
 
 import streamlit as st
 
@@ -194,6 +195,51 @@ def system_info(svc: Services, gen: dict[str, Any]) -> None:
 
 
 def sidebar(svc: Services) -> None:
-    """The sidebar every page shares, under the page navigation."""
+    """The sidebar every page shares, under the page navigation: who is signed in, the generator, system info."""
     st.sidebar.title("答复函助手")
+    who = session()
+    if who is not None:
+        st.sidebar.caption(md_escape("当前用户：" + who.label))
+        if who.user is not None and st.sidebar.button("退出登录", icon=":material/logout:"):
+            from app.auth import sign_out
+
+            sign_out(svc.settings, who)
     system_info(svc, sidebar_generator(svc))
+
+
+# -- who is at the keyboard (app/auth.py signs in; the rules are assistant.access's) ---------------------------
+def state() -> MutableMapping[str, Any]:
+    """st.session_state as the mapping the pure per-case helpers take."""
+    return cast(MutableMapping[str, Any], st.session_state)
+
+
+def session() -> Any:
+    """The signed-in session (app.auth.Session) that streamlit_app.py put in place for this run."""
+    return st.session_state.get("_session")
+
+
+def actor(settings: Settings) -> Any:
+    """The casework's Actor for this session: the signed-in user (checked) or the single-user desk (audited)."""
+    from app.auth import stores
+    from assistant.casework.guard import Actor
+
+    who = session()
+    _, audit = stores(settings)
+    return Actor(who.user if who is not None else None, audit, "本机")
+
+
+def audit_record(action: str, target: str, **detail: Any) -> None:
+    """One entry in the audit log for what this session's person did (never a document's text)."""
+    from app.auth import stores
+
+    who = session()
+    _, audit = stores(Settings())  # type: ignore[call-arg]
+    audit.record(who.user if who is not None and who.user is not None else "本机", action, target, "ok", **detail)
+
+
+def may(action: str, case_office: str | None = None) -> bool:
+    """Whether the person at the keyboard may do this (the single-user desk may do everything)."""
+    from assistant.access import can
+
+    who = session()
+    return who is None or who.user is None or can(who.user, action, case_office)

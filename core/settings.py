@@ -35,6 +35,10 @@ class Settings(BaseSettings):
         "(WAL) at data_dir/cases.sqlite3. Kept secret: it may carry a password.",
     )
 
+    session_minutes: int = Field(
+        480, ge=5, le=7 * 24 * 60, description="A signed-in session ends after this many minutes (sign in again)."
+    )
+
     chroma_host: str | None = Field(
         None, description="Host of a `chroma run` server; empty means the embedded store under data_dir."
     )

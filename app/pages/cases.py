@@ -59,8 +59,12 @@ from app.case_view import (
 )
 from app.draft_view import check_summary, coverage_lines, official_punctuation
 from app.zh import zh_time
+from assistant.access import AccessDenied
+from assistant.access.roles import TRANSITIONS, can
+from assistant.casework.guard import Actor, visible_cases
 from assistant.casework.intake import IntakeError
-from assistant.casework.store import Case, CaseError, CaseStore
+from assistant.casework.review import history, move, return_comments
+from assistant.casework.store import FROZEN, STATUS_SIGNED, Case, CaseError, CaseStore
 from assistant.casework.workflow import (
     BlanksLeft,
     attach_opinion,
@@ -78,12 +82,20 @@ DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 state = cast(MutableMapping[str, Any], st.session_state)  # the per-case helpers take any mapping
 
 
-def _new_case(svc: Any, store: CaseStore, offices: list[str]) -> None:
-    with st.expander("新建办件：上传来文（建议/提案原件，支持 Word、PDF、扫描件等）", expanded=not store.all()):
-        gen = int(state.get("case_new_gen", 0))
-        up = st.file_uploader("来文文件", key=f"case_proposal_file_g{gen}" if gen else "case_proposal_file")
+def _new_case(svc: Any, store: CaseStore, offices: list[str], actor: Actor) -> None:
+    if not common.may("create_case"):
+        return
+    gen = int(state.get("case_new_gen", 0))
+    box = f"case_proposal_file_g{gen}" if gen else "case_proposal_file"
+    # open while there is no case, and while a file waits in it (a rerun must not fold the button out of sight)
+    with st.expander("新建办件：上传来文（建议/提案原件，支持 Word、PDF、扫描件等）",
+                     expanded=not store.all() or state.get(box) is not None):
+        up = st.file_uploader("来文文件", key=box)
         c1, c2, c3 = st.columns([2, 1, 1])
-        office = c1.text_input("答复单位", key="case_office", placeholder=offices[0] if offices else "某市工业和信息化局")
+        if actor.user is not None:  # a signed-in user answers for their own office
+            office = c1.text_input("答复单位", actor.user.office, key="case_office", disabled=True)
+        else:
+            office = c1.text_input("答复单位", key="case_office", placeholder=offices[0] if offices else "某市工业和信息化局")
         role = c2.radio("办理类型", ["主办", "会办"], key="case_role", horizontal=True)
         due = c3.text_input("办理期限", key="case_due", placeholder="2025-06-30（可留空）")
         lead = st.text_input("主办单位（会办时填写，来文写明的会自动读取）", key="case_lead")
@@ -93,12 +105,12 @@ def _new_case(svc: Any, store: CaseStore, offices: list[str]) -> None:
             st.error("请填写“答复单位”。")
             return
         assert up is not None
-        known = {c.id for c in store.all()}
+        known = {c.id for c in visible_cases(store, actor)}
         try:
             with st.spinner("正在读取来文…"):
                 cid, parsed = open_case(store, svc.settings, up.name, up.getvalue(), office.strip(),
-                                        "co" if role == "会办" else "lead", lead.strip(), due.strip())
-        except (IntakeError, CaseError) as exc:
+                                        "co" if role == "会办" else "lead", lead.strip(), due.strip(), actor=actor)
+        except (IntakeError, CaseError, AccessDenied) as exc:
             st.error(md_escape(case_error_zh(exc)), icon=":material/error:")
             return
         open_case_state(state, cid)
@@ -109,11 +121,11 @@ def _new_case(svc: Any, store: CaseStore, offices: list[str]) -> None:
         st.rerun()
 
 
-def _pick(store: CaseStore) -> int | None:
-    """The case table and the picker; the case in view, or None."""
-    cases = store.all()
+def _pick(store: CaseStore, actor: Actor) -> int | None:
+    """The case table and the picker (only the cases this person may see); the case in view, or None."""
+    cases = visible_cases(store, actor)
     if not cases:
-        st.info("还没有办件。请上传来文建立办件。")
+        st.info("还没有办件。请上传来文建立办件。" if common.may("create_case") else "目前没有你可以查看的办件。")
         return None
     st.dataframe(case_rows(cases), hide_index=True, width="stretch")
     ids = [c.id for c in cases]
@@ -124,7 +136,7 @@ def _pick(store: CaseStore) -> int | None:
     return cid
 
 
-def _proposal_form(store: CaseStore, case: Case) -> None:
+def _proposal_form(store: CaseStore, case: Case, actor: Actor) -> None:
     p, cid = case.proposal, case.id
     with st.form(f"case_fields_{cid}"):
         st.markdown("**来文解析**（请核对，可直接修改）")
@@ -147,32 +159,34 @@ def _proposal_form(store: CaseStore, case: Case) -> None:
             st.warning(md_escape(w), icon=":material/edit_note:")
         if st.form_submit_button("保存更正"):
             try:
+                actor.allow("edit_case", case, store)
                 store.update(cid, correct_proposal(p, f))
-            except CaseError as exc:
+                actor.record("edit_case", cid, how="proposal")
+            except (CaseError, AccessDenied) as exc:
                 st.error(md_escape(case_error_zh(exc)), icon=":material/error:")
                 return
             common.flash("success", "已保存更正")
             st.rerun()
 
 
-def _attach(svc: Any, store: CaseStore, cid: int) -> None:
+def _attach(svc: Any, store: CaseStore, cid: int, actor: Actor) -> None:
     files = st.file_uploader("上传会办意见（可多选）", accept_multiple_files=True, key=upload_key(state, cid, "opinions"))
     if not (files and st.button("附加会办意见", key=key(cid, "attach"))):
         return
     for f in files:
         try:
-            opinion, warns = attach_opinion(store, svc.settings, cid, f.name, f.getvalue(), svc)
+            opinion, warns = attach_opinion(store, svc.settings, cid, f.name, f.getvalue(), svc, actor=actor)
             common.flash("success", f"已附加：{md_escape(opinion.office)}（{len(opinion.points)} 点）")
             for w in warns:
                 common.flash("warning", md_escape(w))
-        except (IntakeError, CaseError) as exc:
+        except (IntakeError, CaseError, AccessDenied) as exc:
             common.flash("error", f"{md_escape(f.name)}：{md_escape(case_error_zh(exc))}")
     svc.store.bump_version()
     clear_upload(state, cid, "opinions")
     st.rerun()
 
 
-def _opinions(svc: Any, store: CaseStore, cid: int) -> None:
+def _opinions(svc: Any, store: CaseStore, cid: int, actor: Actor) -> None:
     st.markdown("**会办意见**")
     got = store.opinions(cid)
     if not got:
@@ -185,16 +199,18 @@ def _opinions(svc: Any, store: CaseStore, cid: int) -> None:
             st.markdown(md_escape(remove_opinion_notice(str(office))))
             if st.button("确认删除", key=key(cid, "rmop"), type="primary"):
                 try:
+                    actor.allow("edit_case", store.get(cid), store)
                     gone = store.remove_opinion(cid, str(office))
+                    actor.record("edit_case", cid, how="remove_opinion")
                     common.flash("success" if gone else "info", md_escape(
                         f"已删除“{office}”的会办意见" if gone else f"“{office}”的会办意见已不在本办件中"))
-                except CaseError as exc:
+                except (CaseError, AccessDenied) as exc:
                     common.flash("error", md_escape(case_error_zh(exc)))
                 st.rerun()
-    _attach(svc, store, cid)
+    _attach(svc, store, cid, actor)
 
 
-def _draft(svc: Any, store: CaseStore, case: Case, gen: dict[str, Any], author: str) -> None:
+def _draft(svc: Any, store: CaseStore, case: Case, gen: dict[str, Any], author: str, actor: Actor) -> None:
     """Draft (the first time) or draft again after saying what it does; the new version goes into the editor."""
     cid, versions = case.id, store.versions(case.id)
     if not versions:
@@ -207,8 +223,8 @@ def _draft(svc: Any, store: CaseStore, case: Case, gen: dict[str, Any], author: 
         return
     try:
         with st.spinner("正在检索材料并起草…"):
-            _, n = draft_case(store, cid, common.drafter(svc, gen), gen.get("generator"), author.strip())
-    except CaseError as exc:
+            _, n = draft_case(store, cid, common.drafter(svc, gen), gen.get("generator"), author.strip(), actor=actor)
+    except (CaseError, AccessDenied) as exc:
         st.error(md_escape(case_error_zh(exc)), icon=":material/error:")
         return
     load_text(state, cid, store.version(cid, n).text, n)
@@ -216,7 +232,7 @@ def _draft(svc: Any, store: CaseStore, case: Case, gen: dict[str, Any], author: 
     st.rerun()
 
 
-def _editor(store: CaseStore, cid: int, author: str) -> None:
+def _editor(store: CaseStore, cid: int, author: str, actor: Actor) -> None:
     versions = store.versions(cid)
     ensure_text(state, cid, versions[-1] if versions else None)
     if not versions:
@@ -228,14 +244,14 @@ def _editor(store: CaseStore, cid: int, author: str) -> None:
     st.text_area("草稿（修改后保存为新版本）", key=key(cid, "text"), height=360)
     note = st.text_input("修改说明", key=key(cid, "note"))
     if st.button("保存为新版本", key=key(cid, "save")):
-        kind, msg = save_text(store, state, cid, author, note)
+        kind, msg = save_text(store, state, cid, author, note, actor=actor)
         if kind != "conflict":  # a conflict is drawn from the state (below), as long as it stands
             common.flash(kind, md_escape(msg))
         st.rerun()
-    _conflict(store, cid, author, note)
+    _conflict(store, cid, author, note, actor)
 
 
-def _letter_fields(store: CaseStore, cid: int, author: str) -> None:
+def _letter_fields(store: CaseStore, cid: int, author: str, actor: Actor) -> None:
     """答复类别, 公开属性, 抄送, 签发人, 联系人, 电话 and the date, saved with the editor's text as a new version
     (the letter's date and contact lines say what is entered; the .docx carries the rest)."""
     versions = store.versions(cid)
@@ -260,7 +276,7 @@ def _letter_fields(store: CaseStore, cid: int, author: str) -> None:
         v["phone"] = c4.text_input("联系电话", d["phone"])
         if not st.form_submit_button("保存来函信息（存为新版本）"):
             return
-    kind, msg = save_text(store, state, cid, author, "填写来函信息", fields=fields_from_form(v))
+    kind, msg = save_text(store, state, cid, author, "填写来函信息", fields=fields_from_form(v), actor=actor)
     if kind != "conflict":
         common.flash(kind, md_escape(msg))
     st.rerun()
@@ -285,7 +301,7 @@ def _checks(svc: Any, store: CaseStore, cid: int) -> None:
             st.info(md_escape(str(exc)))
 
 
-def _conflict(store: CaseStore, cid: int, author: str, note: str) -> None:
+def _conflict(store: CaseStore, cid: int, author: str, note: str, actor: Actor) -> None:
     """A refused save: who saved the newer version and when, the diff, and the two ways on; the editor's text is
     never replaced without the drafter asking for it."""
     view = state.get(key(cid, "conflict"))
@@ -303,7 +319,7 @@ def _conflict(store: CaseStore, cid: int, author: str, note: str) -> None:
                 common.flash("info", f"已载入第{n}版")
                 st.rerun()
         if c2.button(f"我已合并，以第{n}版为基础保存", key=key(cid, "save_merged"), width="stretch"):
-            kind, msg = save_text(store, state, cid, author, note, base=n, fields=view.get("fields"))
+            kind, msg = save_text(store, state, cid, author, note, base=n, fields=view.get("fields"), actor=actor)
             if kind != "conflict":
                 common.flash(kind, md_escape(msg))
             st.rerun()
@@ -325,7 +341,7 @@ def _history(store: CaseStore, cid: int) -> None:
     st.html(version_diff(store, cid, int(a), int(b)))
 
 
-def _exports(svc: Any, store: CaseStore, cid: int) -> None:
+def _exports(svc: Any, store: CaseStore, cid: int, actor: Actor) -> None:
     versions = store.versions(cid)
     if not versions:
         return
@@ -337,19 +353,20 @@ def _exports(svc: Any, store: CaseStore, cid: int) -> None:
     draft = with_text(draft_of(chosen, th), chosen.text, th)
     st.caption(export_caption(chosen.n, int(state.get(key(cid, "base"), 0)), is_edited(state, cid, versions)))
     c1, c2, c3 = st.columns(3)
+    on_export: dict[str, Any] = {"on_click": actor.record, "args": ("export", cid), "kwargs": {"version": chosen.n}}
     c1.download_button("对外印发稿（.docx）", to_docx(draft, include_sources=False),
                        versioned_filename(suggested_filename(draft, "docx"), chosen.n), mime=DOCX_MIME,
-                       key=key(cid, "dl_clean"), width="stretch")
+                       key=key(cid, "dl_clean"), width="stretch", **on_export)
     changes, against = review_changes(versions, chosen.n)
     review = to_review_docx(draft, changes=changes, against=against)  # with the changes since the version before
     c2.download_button("核对稿（带批注 .docx）", review, versioned_filename(review_filename(draft), chosen.n),
-                       mime=DOCX_MIME, key=key(cid, "dl_review"), width="stretch")
+                       mime=DOCX_MIME, key=key(cid, "dl_review"), width="stretch", **on_export)
     c3.download_button("Markdown（含出处）", to_markdown(draft).encode("utf-8"),
                        versioned_filename(suggested_filename(draft, "md"), chosen.n), mime="text/markdown",
-                       key=key(cid, "dl_md"), width="stretch")
+                       key=key(cid, "dl_md"), width="stretch", **on_export)
 
 
-def _finalize(svc: Any, store: CaseStore, cid: int, author: str) -> None:
+def _finalize(svc: Any, store: CaseStore, cid: int, author: str, actor: Actor) -> None:
     versions = store.versions(cid)
     if not versions:
         return
@@ -366,11 +383,11 @@ def _finalize(svc: Any, store: CaseStore, cid: int, author: str) -> None:
         return
     try:
         _, notes = finalize_checked(store, svc.settings, cid, up.name, up.getvalue(), svc, author.strip(),
-                                    bool(state.get(key(cid, "blanks_ok"))))
+                                    bool(state.get(key(cid, "blanks_ok"))), actor=actor)
     except BlanksLeft as exc:
         state[key(cid, "blanks")] = exc.blanks
         st.rerun()
-    except (IntakeError, CaseError) as exc:
+    except (IntakeError, CaseError, AccessDenied) as exc:
         st.error(md_escape(case_error_zh(exc)), icon=":material/error:")
         return
     reset_case(state, cid)
@@ -380,7 +397,7 @@ def _finalize(svc: Any, store: CaseStore, cid: int, author: str) -> None:
     st.rerun()
 
 
-def _final(svc: Any, store: CaseStore, case: Case) -> None:
+def _final(svc: Any, store: CaseStore, case: Case, actor: Actor) -> None:
     """A final case: read-only, its record, and the way to reopen it (a reason required)."""
     cid = case.id
     st.success(f"已定稿（{zh_time(case.final_at)}），定稿已存入资料库。本办件只读；如需修改，请在下方写明理由后重新打开。")
@@ -400,8 +417,8 @@ def _final(svc: Any, store: CaseStore, case: Case) -> None:
         st.error("请写明重新打开的理由。", icon=":material/error:")
         return
     try:
-        notes = reopen_case(store, cid, who.strip(), reason.strip(), svc)
-    except CaseError as exc:
+        notes = reopen_case(store, cid, who.strip(), reason.strip(), svc, actor=actor)
+    except (CaseError, AccessDenied) as exc:
         st.error(md_escape(case_error_zh(exc)), icon=":material/error:")
         return
     reset_case(state, cid)
@@ -411,28 +428,90 @@ def _final(svc: Any, store: CaseStore, case: Case) -> None:
     st.rerun()
 
 
+MOVE_LABELS = {"submit_review": "提交审核", "approve": "审核通过，送签发", "return_draft": "退回修改", "sign": "签发"}
+
+
+def _review(store: CaseStore, case: Case, actor: Actor) -> None:
+    """Review and sign-off (signed-in users only; the single-user desk has no review): the moves so far, the
+    reviewer's comments beside the text, and the moves this person may make, each with a comment."""
+    if actor.user is None:
+        return
+    cid = case.id
+    moves = history(store, cid)
+    if moves:
+        with st.expander(f"流转记录（{len(moves)}）"):
+            st.text("\n".join(f"{t.frm} → {t.to}  {zh_time(t.at)}  {t.who}" + (f"：{t.comment}" if t.comment else "")
+                              for t in moves))
+    comments = return_comments(store, cid)
+    if comments and case.status == "退回修改":
+        st.warning(md_escape("审核意见（退回修改）：" + "；".join(comments)), icon=":material/rate_review:")
+    options = [(to, action) for (frm, to), action in TRANSITIONS.items()
+               if frm == case.status and action in MOVE_LABELS and can(actor.user, action, case.office)]
+    if not options:
+        return
+    chosen = ""
+    with st.form(key(cid, f"review_{case.status}")):
+        st.markdown(f"**审核流转**（当前：{case.status}）")
+        comment = st.text_area("意见（退回修改时必填；会显示在办件上并记入流转记录）", height=68)
+        for col, (to, action) in zip(st.columns(len(options)), options, strict=True):
+            if col.form_submit_button(MOVE_LABELS[action], type="primary" if action != "return_draft" else "secondary"):
+                chosen = to
+    if not chosen:
+        return
+    try:
+        now = move(store, cid, chosen, actor, comment.strip())
+    except (CaseError, AccessDenied) as exc:
+        st.error(md_escape(case_error_zh(exc)), icon=":material/error:")
+        return
+    common.flash("success", md_escape(f"办件 #{cid} 已从“{case.status}”转为“{now}”"))
+    st.rerun()
+
+
+def _read_only(svc: Any, store: CaseStore, case: Case, actor: Actor) -> None:
+    """A case this person may not edit now (sent for signature, signed, or not theirs to edit): the letter as it
+    stands; a co-handling office may still attach the opinion it owes."""
+    if case.status in FROZEN:
+        st.info(f"本办件{case.status}，文本已冻结；如需修改，请签发人退回。", icon=":material/lock:")
+    versions = store.versions(case.id)
+    if versions:
+        st.text_area("答复函（只读）", versions[-1].text, height=360, disabled=True, key=key(case.id, "readonly"))
+    if case.status not in FROZEN and actor.user is not None and can(actor.user, "give_opinion", case.office,
+                                                                     [actor.user.office]):
+        _attach(svc, store, case.id, actor)
+
+
 svc = common.services()
 gen = common.generator(svc)
 st.subheader("办件")
 common.show_flash()
 store = CaseStore.of(svc.settings)
-_new_case(svc, store, svc.retriever.known_values("office"))
-cid = _pick(store)
+actor = common.actor(svc.settings)
+_new_case(svc, store, svc.retriever.known_values("office"), actor)
+cid = _pick(store, actor)
 if cid is not None:
     case = store.get(cid)
+    if state.get("case_viewed") != cid:  # every opening of a case is in the audit log
+        state["case_viewed"] = cid
+        actor.record("view_case", cid)
     st.markdown("#### " + md_escape(case_heading(case)))
+    _review(store, case, actor)
+    editable = actor.user is None or can(actor.user, "edit_case", case.office)
     if case.is_final:
-        _final(svc, store, case)
+        _final(svc, store, case, actor)
+    elif case.status in FROZEN or not editable:
+        _read_only(svc, store, case, actor)
     else:
-        _proposal_form(store, case)
+        _proposal_form(store, case, actor)
         if case.role == "lead":
-            _opinions(svc, store, cid)
-        author = st.text_input("经办人", key=key(cid, "author"))
-        _draft(svc, store, case, gen, author)
-        _editor(store, cid, author)
-        _letter_fields(store, cid, author)
+            _opinions(svc, store, cid, actor)
+        author = st.text_input("经办人", actor.shown if actor.user is not None else "", key=key(cid, "author"))
+        _draft(svc, store, case, gen, author, actor)
+        _editor(store, cid, author, actor)
+        _letter_fields(store, cid, author, actor)
         _checks(svc, store, cid)
     _history(store, cid)
-    _exports(svc, store, cid)
-    if not case.is_final:
-        _finalize(svc, store, cid, str(state.get(key(cid, "author"), "")))
+    if actor.user is None or can(actor.user, "export", case.office):
+        _exports(svc, store, cid, actor)
+    if not case.is_final and (actor.user is None or (case.status == STATUS_SIGNED
+                                                      and can(actor.user, "mark_replied", case.office))):
+        _finalize(svc, store, cid, str(state.get(key(cid, "author"), "")), actor)

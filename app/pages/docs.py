@@ -62,6 +62,7 @@ def uploads(svc: Services) -> None:
             result = ingest_uploads([(f.name, f.getvalue()) for f in files], svc, progress)
         for name, reason in result.failed:
             common.flash("error", f"{md_escape(name)}：{md_escape(reason)}")
+        common.audit_record("upload", "archive", files=len(files), failed=len(result.failed))
         common.flash("success" if not result.failed else "warning", "导入完成：" + md_escape(result.summary()))
         svc.store.bump_version()
         st.session_state.uploads_gen = gen + 1
@@ -72,6 +73,7 @@ def delete_button(svc: Services, doc_id: str, records: dict[str, dict[str, Any]]
     st.markdown(delete_notice(records, doc_id))
     if st.button("确认删除", key=f"del_{doc_id}", type="primary"):
         delete_document(svc, doc_id)
+        common.audit_record("delete", f"doc:{doc_id}")
         common.flash("success", "已删除：" + md_escape(doc_choice_label(records, doc_id)))
         st.rerun()
 
@@ -85,8 +87,9 @@ def document(svc: Services, records: dict[str, dict[str, Any]]) -> None:
     rec = records[doc_id]
     head, action = st.columns([5, 1], vertical_alignment="bottom")
     head.caption(doc_caption(rec))
-    with action.popover("删除此文档", icon=":material/delete:", width="stretch"):
-        delete_button(svc, doc_id, records)
+    if common.may("delete_archive"):  # 管理员 (or the single-user desk)
+        with action.popover("删除此文档", icon=":material/delete:", width="stretch"):
+            delete_button(svc, doc_id, records)
     got = svc.store.chunks.get(where={"doc_id": doc_id}, include=["metadatas"])
     metas = [dict(m or {}) for m in got["metadatas"]]
     c1, c2 = st.columns(2)
@@ -104,7 +107,10 @@ svc = common.services()
 st.subheader("文档")
 common.show_flash()
 table(svc, svc.store.doc_records())
-uploads(svc)
+if common.may("upload_archive"):
+    uploads(svc)
+else:
+    st.caption("上传和删除档案由管理员办理；办件的会办意见和定稿在“办件”页上传，会自动存入资料库。")
 records = svc.store.doc_records()
 if records:
     document(svc, records)

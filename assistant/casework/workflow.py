@@ -369,9 +369,11 @@ def blanks_note(blanks: list[str], who: str = "") -> str:
 
 
 def finalize_checked(store: CaseStore, settings: Settings, case_id: int, name: str, data: bytes,
-                     services: Any = None, who: str = "", allow_blanks: bool = False) -> tuple[str, list[str]]:
+                     services: Any = None, who: str = "", allow_blanks: bool = False,
+                     actor: Actor | None = None) -> tuple[str, list[str]]:
     """`finalize` as the 办件 page does it: a letter with blanks is refused unless explicitly allowed."""
-    return finalize(store, settings, case_id, name, data, services, who, check_blanks=True, allow_blanks=allow_blanks)
+    return finalize(store, settings, case_id, name, data, services, who, check_blanks=True, allow_blanks=allow_blanks,
+                    actor=actor)
 
 
 def render_final_diff(draft_text: str, final_text: str) -> str:
