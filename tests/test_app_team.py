@@ -159,3 +159,21 @@ def test_three_people_take_a_case_to_the_final_letter(team: Path) -> None:
     except Exception:  # noqa: BLE001 - AppTest refuses a page outside the navigation: as good
         return
     assert "办件" not in [s.value for s in root.main.subheader] and "破解专精特新" not in _texts(root)
+
+
+def test_an_expired_or_disabled_session_is_signed_out(team: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    at = _sign_in("wang")
+    assert [s.value for s in at.main.subheader] == ["待办"]
+    later = time.time() + 9 * 3600  # past ASSISTANT_SESSION_MINUTES (480)
+    with monkeypatch.context() as m:
+        m.setattr("app.auth.time.time", lambda: later)
+        _run(at)
+    assert any("登录已过期" in w.value for w in at.warning) and [s.value for s in at.main.subheader] == ["登录"]
+    at = _sign_in("li")
+    UserStore(open_engine(Settings())).disable("li")  # type: ignore[call-arg]  # by an administrator, meanwhile
+    _run(at)
+    assert any("账号已停用" in w.value for w in at.warning) and "审核" not in _texts(at).replace("李审核", "")
+    reasons = [e.detail.get("reason") for e in AuditLog(open_engine(Settings())).entries(action="sign_out")]  # type: ignore[call-arg]
+    assert "登录已过期" in reasons and "账号已停用或已删除" in reasons

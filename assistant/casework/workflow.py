@@ -103,13 +103,16 @@ def _safe_name(name: str) -> str:
     return base[-120:]
 
 
+_FILE_ROLES = {"opinion": "会办意见", "final": "定稿", "proposal": "来文"}
+
+
 def keep_file(settings: Settings, case_id: int, role: str, name: str, data: bytes) -> Path:
     """A copy of a received file under data/cases/<id>/ (what the ingest reads); its bytes are also in the db.
     Never overwrites a file kept before (a second file of the same name gets -2, -3…), so removing a refused
     file's copy cannot remove an earlier one."""
     folder = settings.data_dir / "cases" / str(case_id)
     folder.mkdir(parents=True, exist_ok=True)
-    stem = f"case{case_id}-{role}-{_safe_name(name)}"
+    stem = f"办件{case_id}-{_FILE_ROLES.get(role, role)}-{_safe_name(name)}"  # the 文档 page lists this name
     base, dot, ext = stem.rpartition(".") if "." in stem else (stem, "", "")
     for i in range(1, 10_000):
         path = folder / (stem if i == 1 else f"{base}-{i}{dot}{ext}")
