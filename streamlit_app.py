@@ -22,12 +22,13 @@ from app.theme import APP_CSS  # noqa: E402
 PAGES = Path(__file__).resolve().parent / "app" / "pages"
 
 st.markdown(APP_CSS, unsafe_allow_html=True)  # our own stylesheet only: Chinese labels for Streamlit's parts
-from app.auth import gate  # noqa: E402
+from app.auth import gate, hide_documents  # noqa: E402
 from core.settings import Settings  # noqa: E402
 
 _starting.empty()
 session = gate(Settings())  # type: ignore[call-arg]  # the sign-in page and st.stop() until someone is signed in
 st.session_state["_session"] = session
+hide_documents(Settings(), session)  # type: ignore[call-arg]  # other offices' 内部 documents: out of every search
 role = session.user.role if session.user else "desk"
 PAGE_SPECS = {  # key: (file, title, icon)
     "todo": ("todo.py", "待办", ":material/inbox:"),

@@ -9,6 +9,7 @@ Three modes, by what the administrator configured:
   form, checked with Argon2 in the library.
 - ``desk``: neither → a single-user desk, only on this computer: pages are refused when the server listens on,
   or the browser comes from, another address (say what to configure instead).
+Accounts that can only sign in through OIDC while no ``[auth]`` section is found: refused (not the desk).
 
 Every sign-in, failed sign-in, sign-out and expiry is written to the audit log.
 """
@@ -23,10 +24,13 @@ from typing import Any
 import streamlit as st
 
 from assistant.access import AuditLog, AuthError, User, UserStore, open_engine
+from assistant.access.documents import DocAccess
 from assistant.access.roles import ROLES
+from assistant.retrieval.hybrid import HIDDEN_DOCS
 from core.settings import Settings
 
 SESSION_KEY = "signed_in"
+NAV_KEY = "_pages_shown"  # this browser session was shown the page links (it was signed in)
 
 
 @dataclass
@@ -80,9 +84,15 @@ def oidc_configured() -> bool:
 
 
 def mode_of(users: UserStore, oidc: bool) -> str:
+    """oidc, local, desk — or ``unconfigured``: accounts exist but none can sign in here (only OIDC subjects,
+    and no [auth] section found, e.g. the server started in another folder). That is refused, never the desk:
+    behind a reverse proxy on the same computer every browser would look like this one."""
     if oidc:
         return "oidc"
-    return "local" if any(r["password"] for r in users.rows()) else "desk"
+    rows = users.rows()
+    if any(r["password"] for r in rows):
+        return "local"
+    return "unconfigured" if rows else "desk"
 
 
 def expired(signed_at: float, now: float, minutes: int) -> bool:
@@ -99,11 +109,27 @@ def stores(settings: Settings) -> tuple[UserStore, AuditLog]:
     return UserStore(engine), AuditLog(engine)
 
 
+def doc_access(settings: Settings) -> DocAccess:
+    return DocAccess(_engine(settings.db_url, settings))
+
+
+def hide_documents(settings: Settings, session: Session) -> frozenset[str]:
+    """For this run: the documents this person may not read (other offices' 内部 documents) are left out of
+    every search (retrieval.hybrid.HIDDEN_DOCS); returns them for the pages that list documents."""
+    hidden = doc_access(settings).hidden_for(session.user)
+    HIDDEN_DOCS.set(hidden)
+    return hidden
+
+
 def gate(settings: Settings) -> Session:
     """The session's user, or a sign-in page and st.stop(). Re-reads the user every run: a user disabled by an
     administrator is signed out at their next click."""
     users, audit = stores(settings)
     mode = mode_of(users, oidc_configured())
+    if mode == "unconfigured":
+        st.error("已建立统一身份认证账号，但没有找到登录配置（.streamlit/secrets.toml 的 [auth]）。"
+                 "请在答复函助手的程序目录中启动，或联系管理员检查配置。", icon=":material/lock:")
+        st.stop()
     if mode == "desk":
         ip = st.context.ip_address  # None without a browser (AppTest gives a stand-in object: not an address)
         refusal = desk_refusal(st.get_option("server.address"), ip if isinstance(ip, str) else None)
@@ -120,12 +146,26 @@ def gate(settings: Settings) -> Session:
         elif expired(at, time.time(), settings.session_minutes):
             _drop(audit, name, "登录已过期")
         else:
+            st.session_state[NAV_KEY] = True
             return Session(current, mode)
     if mode == "oidc":
         return _oidc(users, audit)
+    _hide_pages()
     _sign_in_form(users, audit)
     st.stop()
     raise AssertionError  # st.stop() does not return
+
+
+def _signed_out() -> None:
+    """The one page of a signed-out session (nothing drawn: the sign-in page is drawn by the gate)."""
+
+
+def _hide_pages() -> None:
+    """After a sign-out (or a session dropped), take the page links away: the browser keeps the last run's
+    navigation when a run draws none, so the sign-in page would still list 待办, 办件 … A rerun from one of those
+    pages falls back to this (default) page, so no 'page not found' is shown."""
+    if st.session_state.pop(NAV_KEY, False):
+        st.navigation([st.Page(_signed_out, title="登录", default=True)], position="hidden")
 
 
 def _drop(audit: AuditLog, name: str, why: str) -> None:
@@ -156,6 +196,7 @@ def _sign_in_form(users: UserStore, audit: AuditLog) -> None:
 
 def _oidc(users: UserStore, audit: AuditLog) -> Session:
     if not st.user.is_logged_in:
+        _hide_pages()
         st.subheader("登录")
         st.caption("请通过单位统一身份认证登录。")
         if st.button("统一身份认证登录", type="primary"):
@@ -166,6 +207,7 @@ def _oidc(users: UserStore, audit: AuditLog) -> Session:
     try:
         user = users.from_oidc(subject, claims)
     except AuthError as exc:
+        _hide_pages()
         if not st.session_state.get("oidc_refused"):
             audit.record(f"oidc:{subject[:48]}", "sign_in", "oidc", "denied", reason=str(exc))
             st.session_state["oidc_refused"] = True
@@ -176,6 +218,7 @@ def _oidc(users: UserStore, audit: AuditLog) -> Session:
     if st.session_state.get(SESSION_KEY, (None,))[0] != user.name:
         st.session_state[SESSION_KEY] = (user.name, time.time())
         audit.record(user, "sign_in", f"user:{user.name}", "ok", method="oidc")
+    st.session_state[NAV_KEY] = True
     return Session(user, "oidc")
 
 

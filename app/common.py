@@ -81,13 +81,15 @@ def require_documents(svc: Services) -> None:
 
 
 @st.cache_data(show_spinner=False)
-def _examples(version: str, _svc: Services) -> list[str]:
+def _examples(version: str, _svc: Services, hidden: frozenset[str] = frozenset()) -> list[str]:
     lex = _svc.retriever.lexical()
     return example_questions(_svc.store.doc_records(), lex.documents, lex.metadatas)
 
 
 def examples(svc: Services) -> list[str]:
-    return _examples(svc.store.version(), svc)
+    from assistant.retrieval.hybrid import HIDDEN_DOCS
+
+    return _examples(svc.store.version(), svc, HIDDEN_DOCS.get())  # one cache entry per set of hidden documents
 
 
 # -- messages that outlive the rerun after a write ------------------------------------------------------------------

@@ -111,6 +111,7 @@ def reason_zh(reason: str) -> str:
 @dataclass
 class UploadResult:
     saved: list[str] = field(default_factory=list)  # file names ingested
+    doc_ids: list[str] = field(default_factory=list)  # the stored documents they became (for their visibility)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (file name as uploaded, reason in Chinese)
     added: int = 0
     updated: int = 0
@@ -163,6 +164,8 @@ def ingest_uploads(files: Sequence[tuple[str, bytes]], services: Any,
                     path.parent.rmdir()
             continue
         result.saved.append(path.name)
+        where = str(path.resolve())
+        result.doc_ids += [d for d, m in services.store.doc_records().items() if m.get("source_abs") == where]
         result.added += report.added
         result.updated += report.updated
         result.unchanged += report.unchanged

@@ -318,8 +318,8 @@ def test_migrate_creates_the_access_tables(tmp_path: Path) -> None:
     migrate(engine)
     with engine.connect() as conn:
         names = set(inspect(conn).get_table_names())
-        assert {"users", "audit", "cases"} <= names
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0003"
+        assert {"users", "audit", "cases", "documents"} <= names
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0004"
     cols = {c["name"] for c in inspect(engine).get_columns("users")}
     assert cols == {c.name for c in users_table.c}
     UserStore(engine, PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)).add(

@@ -7,6 +7,7 @@ from typing import Any
 import streamlit as st
 
 from app import common
+from app.auth import doc_access
 from app.view import (
     delete_notice,
     doc_caption,
@@ -20,6 +21,7 @@ from app.view import (
     upload_rejections,
 )
 from assistant.letters.export import md_escape
+from assistant.retrieval.hybrid import HIDDEN_DOCS
 from assistant.retrieval.services import Services
 from core.profile import profile
 from ingest.loaders.ocr import progress_callback
@@ -51,6 +53,12 @@ def uploads(svc: Services) -> None:
                                  label_visibility="collapsed")
         for line in upload_rejections([f.name for f in files or []], svc.settings.upload_suffixes):
             st.error(line, icon=":material/error:")
+        who = common.session()
+        office = who.user.office if who is not None and who.user is not None else ""
+        visibility = "公开"
+        if office:  # a signed-in uploader may keep a document to their own office
+            visibility = st.radio("可见范围", ["公开", "内部"], horizontal=True, key="upload_visibility",
+                                  help=f"公开：所有用户可检索和引用。内部：只有{office}的用户可以看到和引用。")
         if not (files and st.button("导入上传的文件", type="primary")):
             return
         bar = st.progress(0.0, text="准备导入…")
@@ -60,6 +68,10 @@ def uploads(svc: Services) -> None:
 
         with progress_callback(lambda d, n, name: bar.progress(d / n if n else 1.0, text=f"文字识别 {name}：{d}/{n} 页")):
             result = ingest_uploads([(f.name, f.getvalue()) for f in files], svc, progress)
+        if visibility == "内部":
+            access = doc_access(svc.settings)
+            for doc_id in result.doc_ids:
+                access.set(doc_id, "内部", office, who.user.name if who is not None and who.user else "")
         for name, reason in result.failed:
             common.flash("error", f"{md_escape(name)}：{md_escape(reason)}")
         common.audit_record("upload", "archive", files=len(files), failed=len(result.failed))
@@ -73,6 +85,7 @@ def delete_button(svc: Services, doc_id: str, records: dict[str, dict[str, Any]]
     st.markdown(delete_notice(records, doc_id))
     if st.button("确认删除", key=f"del_{doc_id}", type="primary"):
         delete_document(svc, doc_id)
+        doc_access(svc.settings).forget(doc_id)
         common.audit_record("delete", f"doc:{doc_id}")
         common.flash("success", "已删除：" + md_escape(doc_choice_label(records, doc_id)))
         st.rerun()
@@ -103,14 +116,20 @@ def document(svc: Services, records: dict[str, dict[str, Any]]) -> None:
         st.text(svc.store.doc_text(doc_id) or "")
 
 
+def readable(svc: Services) -> dict[str, dict[str, Any]]:
+    """The stored documents this person may read (other offices' 内部 documents are not even listed)."""
+    hidden = HIDDEN_DOCS.get()
+    return {d: m for d, m in svc.store.doc_records().items() if d not in hidden}
+
+
 svc = common.services()
 st.subheader("文档")
 common.show_flash()
-table(svc, svc.store.doc_records())
+table(svc, readable(svc))
 if common.may("upload_archive"):
     uploads(svc)
 else:
     st.caption("上传和删除档案由管理员办理；办件的会办意见和定稿在“办件”页上传，会自动存入资料库。")
-records = svc.store.doc_records()
+records = readable(svc)
 if records:
     document(svc, records)

@@ -1,4 +1,4 @@
-"""The access layer's tables (users, audit) on their own MetaData.
+"""The access layer's tables (users, audit, documents' visibility) on their own MetaData.
 
 Alembic revision 0002 (core/migrations/versions/0002_access.py) creates the same tables; `create_tables` is
 for tests and for a database that is not (yet) under Alembic. The SQL of the append-only triggers is repeated
@@ -50,6 +50,18 @@ audit = Table(
     Column("outcome", String(16), nullable=False),  # ok | denied | failed
     Column("detail", Text, nullable=False, server_default="{}"),  # JSON; never document text nor secrets
     sqlite_autoincrement=True,  # ids never reused
+)
+
+# who may read an archive document: 公开 (everyone; the default for a document not listed here) or 内部 (only its
+# owner office's users). Kept here, not in the vector store's metadata, so a re-ingest cannot lose it.
+documents = Table(
+    "documents",
+    metadata,
+    Column("doc_id", String(255), primary_key=True),
+    Column("visibility", String(16), nullable=False),  # 公开 | 内部
+    Column("owner_office", String(128), nullable=False, server_default=""),
+    Column("set_by", String(128), nullable=False, server_default=""),
+    Column("updated", DateTime(timezone=True), nullable=False),
 )
 
 APPEND_ONLY_MESSAGE = "audit log is append-only"

@@ -15,9 +15,12 @@ def example_questions(records: dict[str, dict[str, Any]], documents: Sequence[st
                       metadatas: Sequence[dict[str, Any]], limit: int = 4) -> list[str]:
     """A few questions the store can answer, drawn from its own documents: a sentence stating a figure
     becomes "…多少家？" for its city; one question per document, documents in turn."""
+    from assistant.retrieval.hybrid import HIDDEN_DOCS
+
+    hidden = HIDDEN_DOCS.get()  # never a question drawn from a document this reader may not read
     by_doc: dict[str, list[str]] = {}
     for text, m in zip(documents, metadatas, strict=False):
-        if m.get("role") == "outline" or not m.get("city"):
+        if m.get("role") == "outline" or not m.get("city") or str(m.get("doc_id", "")) in hidden:
             continue
         for sent in split_sentences(str(text), "。;；"):
             s = sent.rstrip("。;；").strip()

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.access import AccessDenied
+from assistant.access.documents import INTERNAL, PUBLIC, DocAccess
 from assistant.answers.answer import support_texts
 from assistant.casework.intake import IntakeError, ParsedProposal
 from assistant.casework.opinions import Opinion
@@ -183,6 +184,8 @@ def attach_opinion(store: CaseStore, settings: Settings, case_id: int, name: str
         try:
             doc_id = archive_file(path, services, {"case_id": case_id, "proposal_number": case.number,
                                                    "proposal_title": case.title, "case_role": "opinion"})
+            # an opinion is correspondence between offices: readable by the lead office only
+            DocAccess(store.engine).set(doc_id, INTERNAL, case.office, actor.who if actor else "")
             store.set_opinion_doc(case_id, opinion.office, doc_id)
         except Exception as exc:  # the opinion stays attached; the archive copy can be ingested later
             warnings.append(f"意见已附加，但未能存入资料库：{exc}")
@@ -323,13 +326,22 @@ def finalize(store: CaseStore, settings: Settings, case_id: int, name: str, data
     notes: list[str] = []
     if services is not None:
         try:
-            archive_file(path, services, {"case_id": case_id, "proposal_number": case.number,
-                                          "proposal_title": case.title, "case_role": "final"})
+            doc_id = archive_file(path, services, {"case_id": case_id, "proposal_number": case.number,
+                                                   "proposal_title": case.title, "case_role": "final"})
+            DocAccess(store.engine).set(doc_id, *final_visibility(store, case_id), actor.who if actor else "")
         except Exception as exc:
             notes.append(f"定稿已保存，但未能存入资料库：{exc}")
     if actor is not None:
         actor.record("mark_replied", case_id, blanks=len(left))
     return diff, notes
+
+
+def final_visibility(store: CaseStore, case_id: int) -> tuple[str, str]:
+    """A reply is published by default (公开); one whose 公开属性 says 不予公开 or 依申请公开 stays 内部 to its
+    office."""
+    fields, _ = letter_fields(store.versions(case_id)[-1:])
+    case = store.get(case_id)
+    return (INTERNAL, case.office) if fields.disclosure in ("不予公开", "依申请公开") else (PUBLIC, "")
 
 
 def reopen_case(store: CaseStore, case_id: int, who: str, reason: str, services: Any = None,

@@ -6,6 +6,7 @@ import math
 import re
 import threading
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -22,6 +23,10 @@ from core.text import normalize_text
 
 Mode = Literal["hybrid", "dense", "bm25"]
 
+# the documents the person now asking may not read (other offices' 内部 documents, assistant.access.documents):
+# set once per request at the edge (the app's script run, the CLI's --as); every search below leaves them out
+HIDDEN_DOCS: ContextVar[frozenset[str]] = ContextVar("hidden_docs", default=frozenset())
+
 @dataclass(frozen=True)
 class Filters:
     """Metadata filters; empty fields do not filter."""
@@ -32,9 +37,10 @@ class Filters:
     office: str = ""
     # an office inferred from the question: passages of that place whose office is not recorded stay in
     office_or_unknown: bool = False
+    exclude_docs: frozenset[str] = frozenset()  # documents this reader may not read (HIDDEN_DOCS)
 
     def is_empty(self) -> bool:
-        return not (self.city or self.year or self.kind or self.office)
+        return not (self.city or self.year or self.kind or self.office or self.exclude_docs)
 
 
 @dataclass
@@ -187,6 +193,8 @@ class HybridRetriever:
                                       {"$and": [{"office": ""}, {"kind": {"$ne": "proposal"}}]}]})
             else:
                 conds.append({"office": {"$in": offices}})
+        if f.exclude_docs:
+            conds.append({"doc_id": {"$nin": sorted(f.exclude_docs)}})
         if not conds:
             return None
         return conds[0] if len(conds) == 1 else {"$and": conds}
@@ -207,6 +215,8 @@ class HybridRetriever:
             if f.office_or_unknown:
                 ok |= (lex.fields["office"] == "") & (lex.fields["kind"] != "proposal")
             keep &= ok
+        if f.exclude_docs:
+            keep &= ~np.isin(lex.fields["doc_id"], sorted(f.exclude_docs))
         return keep.astype(np.float32)
 
     # -- search ----------------------------------------------------------------------------------------
@@ -243,6 +253,8 @@ class HybridRetriever:
         office narrows only within a named place that holds it; otherwise its passages are boosted."""
         k = k or self.settings.top_k
         filters = filters or Filters()
+        if hidden := HIDDEN_DOCS.get():
+            filters = replace(filters, exclude_docs=filters.exclude_docs | hidden)
         if filters.city:
             filters = replace(filters, city=self.resolve_place(filters.city) or filters.city)
         cities = self.cities_in(query) if decompose and not filters.city else []
