@@ -220,7 +220,7 @@ def test_drafters_day(corpus_store: Path, tmp_path: Path) -> None:  # noqa: F811
                 assert "签发人：张局长" in body and "答复类别：B 正在解决或列入计划" in body
 
                 # every other page, read the same way
-                for name in ("文档", "起草答复函", "评测"):
+                for name in ("问答", "文档", "起草答复函", "评测"):
                     _go(page, name)
                     _check(page, f"page-{name}", own, seen)
             finally:
