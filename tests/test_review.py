@@ -166,11 +166,11 @@ def test_the_whole_flow_through_the_library(env: tuple[CaseStore, Settings, Audi
 
     steps = [(t.frm, t.to, t.who, t.comment) for t in history(store, cid)]
     assert steps == [
-        (STATUS_DRAFTING, STATUS_REVIEW, "wang", "请审核"),
-        (STATUS_REVIEW, STATUS_RETURNED, "li", "请补充风险补偿资金池的数据\n并核对担保费率"),
-        (STATUS_RETURNED, STATUS_REVIEW, "wang", ""),
-        (STATUS_REVIEW, STATUS_TO_SIGN, "li", "同意"),
-        (STATUS_TO_SIGN, STATUS_SIGNED, "zhang", "签发"),
+        (STATUS_DRAFTING, STATUS_REVIEW, "王承办", "请审核"),  # the case's record names people
+        (STATUS_REVIEW, STATUS_RETURNED, "李审核", "请补充风险补偿资金池的数据\n并核对担保费率"),
+        (STATUS_RETURNED, STATUS_REVIEW, "王承办", ""),
+        (STATUS_REVIEW, STATUS_TO_SIGN, "李审核", "同意"),
+        (STATUS_TO_SIGN, STATUS_SIGNED, "张签发", "签发"),
         (STATUS_SIGNED, STATUS_FINAL, "wang", ""),
     ]
     ok = [(e.user, e.action, e.detail.get("from"), e.detail.get("to")) for e in audit.entries() if e.outcome == "ok"]

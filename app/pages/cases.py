@@ -407,9 +407,15 @@ def _final(svc: Any, store: CaseStore, case: Case, actor: Actor) -> None:
         st.html(final_diff(store.versions(cid), case.final_text or ""))
     with st.expander("定稿全文"):
         st.text(case.final_text or "")
+    if actor.user is not None and not can(actor.user, "reopen", case.office):
+        return  # reopening is the 审核人's or the 签发人's (or the single-user desk's)
     with st.form(f"case_reopen_form_{cid}"):
         st.markdown("**重新打开**：定稿撤出资料库（原定稿留在办理记录中），之后可以修改、保存新版本并重新定稿。")
-        who = st.text_input("经办人", key=key(cid, "reopen_who"))
+        if actor.user is not None:
+            who = actor.shown
+            st.caption(md_escape(f"经办人：{who}"))
+        else:
+            who = st.text_input("经办人", key=key(cid, "reopen_who"))
         reason = st.text_area("重新打开的理由（必填）", key=key(cid, "reopen_reason"), height=68)
         if not st.form_submit_button("重新打开"):
             return

@@ -69,9 +69,9 @@ def move(store: CaseStore, case_id: int, to: str, actor: Actor, comment: str = "
         raise _refuse(actor, case_id, frm, to, f"办件 #{case_id} 还没有草稿版本，不能提交审核")
     try:
         if frm == STATUS_FINAL:  # reopening: the store sets the final letter aside, with the reason
-            store.reopen(case_id, actor.who, comment)
+            store.reopen(case_id, actor.shown, comment)  # the case's record names people; the audit log, logins
         else:
-            store.set_state(case_id, frm, to, actor.who, comment)
+            store.set_state(case_id, frm, to, actor.shown, comment)
     except CaseError as exc:
         raise _refuse(actor, case_id, frm, to, str(exc)) from None
     actor.record("transition", case_id, step=action, commented=bool(comment.strip()), **{"from": frm, "to": to})

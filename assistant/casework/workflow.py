@@ -297,6 +297,8 @@ def finalize(store: CaseStore, settings: Settings, case_id: int, name: str, data
     as a version whose note records the override and who made it. With a signed-in `actor` (who must be
     allowed `mark_replied`), the case must have been signed (已签发); the desk finalises as before."""
     from assistant.casework.store import STATUS_SIGNED
+    if not who and actor is not None and actor.user is not None:  # the signed-in person, by name
+        who = actor.shown
     from assistant.letters.model import blanks as letter_blanks
 
     case = store.get(case_id)
@@ -350,6 +352,8 @@ def reopen_case(store: CaseStore, case_id: int, who: str, reason: str, services:
     services, the set-aside final letter's archive copy is withdrawn, so it is not cited while the letter is
     being revised (its text stays in the case's events and files). Returns notes for the drafter. With
     `actor`, AccessDenied unless the actor may reopen the case."""
+    if not who and actor is not None and actor.user is not None:
+        who = actor.shown
     if actor is not None:
         actor.allow("reopen", store.get(case_id), store)
     store.reopen(case_id, who, reason)
