@@ -68,6 +68,13 @@ def _check(page: Any, name: str, own: set[str], seen: dict[str, list[str]]) -> s
     return text
 
 
+def _settled(page: Any) -> None:
+    """The script run is over and nothing of the previous run is left on the page (a message drawn at the top
+    shows before the run reaches the widgets below it)."""
+    _idle(page)
+    page.wait_for_function("""() => !document.querySelector('[data-stale="true"]')""", timeout=120_000, polling=200)
+
+
 def _heading(page: Any) -> str:
     return str(page.get_by_test_id("stMain").locator("h4").first.inner_text())
 
@@ -155,6 +162,9 @@ def test_drafters_day(corpus_store: Path, tmp_path: Path) -> None:  # noqa: F811
                 _click(page, "生成草稿")
                 expect(main.get_by_text("已生成并保存第1版", exact=False)).to_be_visible(timeout=240_000)
                 editor = main.get_by_label("草稿（修改后保存为新版本）", exact=True)
+                # the message is drawn above the editor: wait for the run to reach the editor before reading it
+                expect(editor).to_have_value(re.compile("【日期待填写】"), timeout=120_000)
+                _settled(page)
                 letter = editor.input_value()
                 assert "经会同市工业和信息化局、市财政局" in letter and "【日期待填写】" in letter
                 text = _check(page, "4-draft", own, seen)
@@ -168,6 +178,8 @@ def test_drafters_day(corpus_store: Path, tmp_path: Path) -> None:  # noqa: F811
                     main.get_by_label(label, exact=True).fill(value)
                 _click(page, "保存来函信息（存为新版本）")
                 expect(main.get_by_text("已保存第2版", exact=False)).to_be_visible(timeout=60_000)
+                expect(editor).to_have_value(re.compile("0769-22830000"), timeout=120_000)
+                _settled(page)
                 letter = editor.input_value()
                 assert "2025年6月30日" in letter and "（联系人：王浪，联系电话：0769-22830000）" in letter
                 assert main.get_by_label("签发人", exact=True).input_value() == "张局长"
@@ -181,6 +193,8 @@ def test_drafters_day(corpus_store: Path, tmp_path: Path) -> None:  # noqa: F811
                 _click(page, "保存为新版本")
                 expect(main.get_by_text("已保存第3版", exact=False)).to_be_visible(timeout=60_000)
                 expect(main.get_by_text("第2版 → 第3版", exact=False).first).to_be_visible()
+                expect(editor).to_have_value(re.compile("特此答复"), timeout=120_000)
+                _settled(page)
                 _check(page, "6-versions", own, seen)  # the version table is drawn on a canvas: read the store
                 assert CaseStore.of(Settings(data_dir=data)).versions(2)[-1].note == "改结束语"
 

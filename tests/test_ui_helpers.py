@@ -279,7 +279,7 @@ def test_evaluation_page_data() -> None:
 
     cells = metric_cells({"a": 0.5, "b": 12.0, "c": None}, {"a": 0.25}, {"a": "甲", "b": "乙", "c": "丙", "d": "丁"}, {"b"})
     assert [(c["label"], c["value"], c["delta"], c["delta_color"]) for c in cells] == [
-        ("甲", "0.500", "+0.250", "normal"), ("乙", "12", None, "inverse"), ("丙", "—", None, "normal")]
+        ("甲", "0.500", "+0.250", "normal"), ("乙", "12", None, "normal"), ("丙", "—", None, "normal")]  # no change: no colour
     assert previous_run({"summary": {}}, "/nonexistent") == {"summary": {}}
     assert previous_run(None, "/nonexistent/run.json") is None
     assert progress_text(0, 3, "问" * 50) == "（1/3）" + "问" * 40
