@@ -116,6 +116,22 @@ def test_placeholders_or_a_false_nothing_never_reach_the_user(assistant: Assista
     assert ans.generator == "offline" and "离线" in ans.notice
 
 
+def test_an_answer_without_the_asked_value_or_an_echoed_list_is_not_shown(assistant: Assistant,
+                                                                         server: FakeOpenAI) -> None:
+    """Seen with a weak local model (qwen2.5-coder-0.5b): a cited sentence that does not give what was asked
+    (here a count: a title or a stage instead), and the prompt's passage list copied back ("[1] …")."""
+    n = n_of(assistant, "9361人")
+    server.script(f"至2023年6月底，全市持续做好高层次人才认定工作[{n}]。")
+    _, ans = _answer(assistant)
+    assert ans.generator == "offline" and "没有给出所问的" in ans.notice and "9361" in ans.text
+    server.script(f"[{n}] 高层次人才\n\n[{n}] 9361人")
+    _, ans = _answer(assistant)
+    assert ans.generator == "offline" and "照抄" in ans.notice
+    server.script(f"至2023年6月底，全市共认定高层次人才9361人[{n}]。")  # the asked count, cited: shown
+    _, ans = _answer(assistant)
+    assert ans.generator.startswith("llm") and not ans.notice
+
+
 @pytest.mark.parametrize(
     ("reply", "cause"),
     [

@@ -314,7 +314,9 @@ class Assistant:
                     notice = "模型的回答没有标注出处，已逐句核对并补注能找到的出处。"
                 # the question is answerable from the archive (p is not refused): a model's answer that is
                 # placeholders, says there is nothing, or states a figure the passages do not hold is not shown
-                replaced = vet(text, support_texts(p.passages), self.settings.support_threshold)
+                slot = p.info.slot
+                replaced = vet(text, support_texts(p.passages), self.settings.support_threshold,
+                               p.info.answer_shape, slot.name if slot else "")
                 if replaced:
                     notice, text, used = replaced, "", "offline"
             except GenerationError as exc:
