@@ -147,3 +147,32 @@ def test_a_count_of_four_digits_is_not_a_year() -> None:
     hit = Hit("y0", "Y0", lex.documents[0], {**CS, "year": 2023, "date": "2023-06-01"}, 1.0, 1)
     s = hit.text
     assert "2040年" not in value_miss(info, s, hit, s.index("3193"))
+
+
+# -- written for this round before changing the rules (a fictitious 韶关 letter): another kind of the counted thing,
+# a level word that is no place, a plan worded 计划新建, a target year that belongs to another clause --------------
+SG = {"province": "广东省", "city": "韶关市", "district": "", "office": "韶关市工业和信息化局", "date": "2024-05-01",
+      "year": 2024}
+SG_TEXTS = [
+    "截至2024年底,全市累计认定创新型中小企业1200家。",
+    "2025年计划新建村级养老服务站30个。",
+    "全市已建成5G基站4800座,力争2025年达到8000座。",
+]
+
+
+@pytest.mark.parametrize(("question", "i", "answerable"), [
+    ("韶关市累计认定了多少家专精特新中小企业？", 0, False),  # 创新型, not 专精特新
+    ("韶关市累计认定了多少家创新型中小企业？", 0, True),
+    ("韶关市2025年已经建成了多少个村级养老服务站？", 1, False),  # a plan
+    ("韶关市2025年计划新建多少个村级养老服务站？", 1, True),  # 村级 is a level, not a village
+    ("韶关市2025年已建成多少座5G基站？", 2, False),  # 4800 is now's, 8000 the 2025 target
+    ("韶关市到2025年要建成多少座5G基站？", 2, True),
+    ("韶关市现在已建成多少座5G基站？", 2, True),
+])
+def test_kinds_levels_plans_and_whose_year(question: str, i: int, answerable: bool) -> None:
+    lex = LexicalIndex([f"s{k}" for k in range(len(SG_TEXTS))], SG_TEXTS, SG_TEXTS, [SG] * len(SG_TEXTS), version="sg")
+    info = analyze(question, ["广东省", "韶关市"], lex)
+    hits = [Hit(f"s{i}", "L", SG_TEXTS[i], SG, 1.0, 1)]
+    scope = decide(info, hits, candidate_sentences(info, hits), MIN_COVERAGE)
+    assert scope.answerable is answerable, scope.reason
+    assert not info.sub_places, info.sub_places

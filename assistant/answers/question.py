@@ -65,6 +65,7 @@ _Q = _P.data["questions"]
 _FLOW_ASKS = tuple(_P.words("questions", "flow_asks"))
 _STOCK_ASKS = tuple(_P.words("questions", "stock_asks"))
 _ACTUAL_ASKS = tuple(_P.words("questions", "actual_asks"))
+_KIND_ENDINGS = tuple(_P.words("questions", "kind_endings"))
 _FLOW_WORDS = tuple(_P.words("facts", "flow_words"))
 _STOCK_WORDS = tuple(_P.words("facts", "stock_cues"))
 _SUB_PLACE = re.compile(_Q["sub_place"]["pattern"])
@@ -279,7 +280,10 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
     s = sentence
     m = hit.metadata
     if info.years:
-        stated = set(_STATED_YEAR.findall(without_ids(s)))
+        # the years stated up to the end of the value's clause: a year only after it belongs to another figure
+        # ("全市已建成5G基站4800座,力争2025年达到8000座": 2025 is the target's year, not 4800's)
+        upto = _CLAUSE.search(s, at)
+        stated = set(_STATED_YEAR.findall(without_ids(s[:upto.start() if upto else len(s)])))
         if not stated:  # the year its paragraph states before it ("2022年,…。…全年技改投资完成24.8亿元")
             text = normalize_text(hit.text)
             k = text.find(s[:20])
@@ -307,7 +311,7 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
         end = _CLAUSE.search(s, at)
         about = " ".join(str(m.get(k, "")) for k in _ABOUT_KEYS) if named_before else ""
         window = _bigrams(s[:end.start() if end else len(s)]) | _bigrams(normalize_text(about))
-        if len(phrase & window) < MEASURE_SHARE * len(phrase):
+        if len(phrase & window) < MEASURE_SHARE * len(phrase) or other_kind(info.text, s[:end.start() if end else len(s)]):
             return "另一项指标的数字"
     for sp in info.sub_places:
         stem = re.sub(r"(?:镇|乡|村|街道|社区|片区)$", "", sp)[-2:]
@@ -323,6 +327,28 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
                 continue
             return f"{district}的数字，不是{name}的"
     return ""
+
+
+def other_kind(question: str, clause: str) -> bool:
+    """Whether the sentence counts another kind of what the question counts: the longest tail of the question's
+    counted phrase found in the sentence ("中小企业") follows a kind word there ("创新型") while the question's own
+    kind ("专精特新") is not in the sentence. Kind words are the profile's (`kind_endings`)."""
+    slot = asked_slot(question)
+    if slot is None or slot.unit_ask is None or not _KIND_ENDINGS:
+        return False
+    m = slot.unit_ask.search(_WHICH.sub(" ", question))
+    if m is None:
+        return False
+    after = re.split(r"[，,。？?；;、！!\s]", question[m.end():])[0]
+    text = re.sub(r"[“”‘’\"'《》「」]", "", clause)
+    for k in range(1, len(after) - 1):  # the longest tail first
+        tail, own = after[k:], after[:k]
+        at = text.find(tail)
+        if len(tail) < 2 or at < 0:
+            continue
+        before = text[max(0, at - 6):at]
+        return before.endswith(_KIND_ENDINGS) and own not in text and own[-2:] not in before
+    return False
 
 
 def _bigrams(text: str) -> frozenset[str]:
