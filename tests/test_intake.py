@@ -180,3 +180,15 @@ def test_a_sentence_ending_in_suggestion_is_not_a_title() -> None:
     p = parse_proposal_text("领衔代表：王明\n关于加快发展专精特新企业的建议\n"
                             "我市企业数量不多，现提出加快发展的建议。\n建议：\n一是加大资金支持。\n二是完善服务体系。\n")
     assert p.title == "关于加快发展专精特新企业的建议"
+
+
+def test_a_reason_under_a_title_label_does_not_replace_the_title_line() -> None:
+    """Some forms put the reason under 案由 (a title label elsewhere): a sentence there is not the title when a
+    关于…的提案 line follows the 领衔代表 line."""
+    p = parse_proposal_text("东莞市政协十四届二次会议\n提案\n第20240123号\n领衔代表：王明\n关于加快推进低空经济产业发展的提案\n"
+                            "案由：低空经济是新质生产力的重要方向。\n建议：一是完善低空飞行服务保障体系；二是设立低空经济产业专项资金。\n"
+                            "提案人：王明、李华\n")
+    assert p.title == "关于加快推进低空经济产业发展的提案" and p.number == "20240123"
+    assert p.asks == ["完善低空飞行服务保障体系", "设立低空经济产业专项资金"]
+    wrapped = parse_proposal_text("案由：关于加快推进低空经济\n产业发展的提案\n提案人：王明\n建议：一是完善体系；二是设立专项资金。")
+    assert wrapped.title == "关于加快推进低空经济产业发展的提案"  # a title under 案由 is still read as the title

@@ -308,6 +308,12 @@ def _title_and_number(p: ParsedProposal, lines: list[str], fields: dict[str, lis
                 and _TITLE_END.search(title + lines[k + 1]) and not _cell_label(lines[k + 1]):
             title += lines[k + 1]
             taken = {k + 1}
+    if title and not _TITLE_END.search(title):  # "案由：低空经济是…方向。": a reason, not the title a 关于…的提案 line gives
+        for i in range(min(15, len(lines))):
+            alt, alt_taken = ("", set()) if i in used else _wrapped_title(lines, i, used)
+            if alt:
+                title, taken = alt, alt_taken
+                break
     if not title:
         for i in range(min(15, len(lines))):
             if i in used:  # a field line may still hold the title ("提案人：刘芳 关于…的提案")
