@@ -176,3 +176,20 @@ def test_kinds_levels_plans_and_whose_year(question: str, i: int, answerable: bo
     scope = decide(info, hits, candidate_sentences(info, hits), MIN_COVERAGE)
     assert scope.answerable is answerable, scope.reason
     assert not info.sub_places, info.sub_places
+
+
+def test_a_list_answer_holds_no_page_index_date_line_or_its_own_section_heading() -> None:
+    """A handling summary's first passage carries the page's index number and date, and a passage's own section
+    heading ("一、基本情况") names the section: neither is an item of the answer; the sentences under it are."""
+    from assistant.answers.compose import pick_sentences
+
+    meta = {**SG, "title": "韶关市工业和信息化局2025年建议和提案办理总体情况", "kind": "summary"}
+    first = "1137010355374005X3/2025-6693596\n2025-11-26\n2025年我局共承办人大代表建议、政协提案共计9件,已全部办结。"
+    second = "一、基本情况\n今年收到的建议提案主要集中在“商贸产业升级”“优化营商环境”等方面。"
+    texts, metas = [first, second], [meta, {**meta, "heading_path": "一、基本情况"}]
+    lex = LexicalIndex(["a", "b"], texts, texts, metas, version="sum")
+    info = analyze("韶关市工信局2025年建议提案主要集中在哪些方面？", ["广东省", "韶关市"], lex)
+    hits = [Hit("a", "A", first, metas[0], 1.0, 1), Hit("b", "B", second, metas[1], 0.9, 2)]
+    chosen = [c.text for c in pick_sentences(info, candidate_sentences(info, hits))]
+    assert any("主要集中在" in t for t in chosen), chosen
+    assert not any(t.startswith(("1137010355", "2025-11-26", "一、基本情况")) for t in chosen), chosen

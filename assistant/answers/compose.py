@@ -26,7 +26,10 @@ def pick_sentences(info: QuestionInfo, cands: list[Candidate], limit: int | None
         return slot is not None and (bool(c.gives) or not c.near and slot_value(slot, info.text, c.text, info.term_words) is not None)
 
     # a short line that gives the asked value ("签发人:庞佃宝") answers, though it is too short to be a claim
-    pool = [c for c in cands if (c.coverage > 0 or c.score > 0.3) and (c.heading or is_claim(c.text) or gives_slot(c))]
+    # never a page's index or date line, nor a heading on the passage's own path (it names a section, it is no item)
+    admitted = [c for c in cands if (c.coverage > 0 or c.score > 0.3) and (c.heading or is_claim(c.text) or gives_slot(c))
+                and (gives_slot(c) or readable(c))]
+    pool = [c for c in admitted if gives_slot(c) or not own_heading(c)]
     if info.numeric:
         pool = [c for c in pool if c.has_number or gives_slot(c)] or pool  # a stage answers 什么时候 too
         if info.wants_current:
@@ -34,7 +37,7 @@ def pick_sentences(info: QuestionInfo, cands: list[Candidate], limit: int | None
     n = limit or {"fact": 2, "list": 8, "compare": 2, "other": 3}[info.kind]
     if info.kind == "list" and not info.wants_titles:
         # an outline passage that is about the question lists its items; headings elsewhere do not
-        about = [c for c in pool if c.heading and c.coverage >= 0.5]
+        about = [c for c in admitted if c.heading and c.coverage >= 0.5]  # a section's own heading says what it is about
         if about:
             best_hit = max(about, key=lambda c: c.coverage).hit
             items = [c for c in pool if c.heading and c.hit == best_hit]
@@ -62,6 +65,21 @@ def pick_sentences(info: QuestionInfo, cands: list[Candidate], limit: int | None
     if info.kind == "list":  # items read in the document's order
         chosen.sort(key=lambda c: (c.hit, c.position))
     return chosen
+
+
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def readable(c: Candidate) -> bool:
+    """Words a reader can take as an answer: a page's index number or date line ("1137010355374005X3/2025-6693596",
+    "2025-11-26") is not, though it holds figures."""
+    return len(_HAN.findall(c.text)) >= 4
+
+
+def own_heading(c: Candidate) -> bool:
+    """The heading of the section the passage comes from ("一、基本情况"): it names the section, it is not an item
+    of it (the items of an outline the question is about are chosen apart)."""
+    return c.names_section
 
 
 def compose_group(chosen: list[Candidate], hits: list[Hit], number_of: dict[str, int]) -> list[str]:

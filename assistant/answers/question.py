@@ -252,6 +252,7 @@ class Candidate:
     own: float = 0.0  # coverage by the sentence and its headings (coverage also counts its document's title, office…)
     gives: str = ""  # the asked value it gives that meets every constraint of the question ("" when none does)
     near: str = ""  # when it gives a value that misses one: what that value is instead (2022年的数字, 目标…)
+    names_section: bool = False  # the heading of the passage's own section ("一、基本情况"), not an item of it
 
 
 def record_line(info: QuestionInfo, m: dict[str, object]) -> str:
@@ -441,7 +442,9 @@ def candidate_sentences(info: QuestionInfo, hits: list[Hit]) -> list[Candidate]:
             if info.years and any(y in s for y in info.years):
                 score += 0.1
             target = has_num and as_of(s, str(m.get("date", ""))).target
-            out.append(Candidate(s, i, score, cov, has_num, target, heading, len(out), cov_own, gives, near))
+            bare = re.sub(r"[\s。]", "", norm)  # a heading on its path names a section: it is no item of it
+            names = any(bare == re.sub(r"[\s。]", "", normalize_text(x)) for x in h.meta.heading_path.split(" > ") if x)
+            out.append(Candidate(s, i, score, cov, has_num, target, heading, len(out), cov_own, gives, near, names))
     out.sort(key=lambda c: -c.score)
     return out
 
