@@ -32,8 +32,11 @@ if not CHROMIUM.exists():
     pytestmark = [pytestmark, pytest.mark.skip(reason="/usr/bin/chromium is missing (apt-get install chromium)")]
 
 
-def _server(data: Path, tmp_path: Path, **extra: str) -> tuple[subprocess.Popen[bytes], str, Any]:
-    port = _free_port()
+def _server(data: Path, tmp_path: Path, port: int | None = None, flags: tuple[str, ...] = (),
+            **extra: str) -> tuple[subprocess.Popen[bytes], str, Any]:
+    """`streamlit run` on 127.0.0.1 (a free port unless given), with extra command-line flags (e.g. a secrets
+    file outside the repository: `--secrets.files`) and environment."""
+    port = port or _free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "ASSISTANT_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1",
            "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1,localhost",
@@ -41,7 +44,7 @@ def _server(data: Path, tmp_path: Path, **extra: str) -> tuple[subprocess.Popen[
     log = (tmp_path / "streamlit.log").open("wb")
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false", *flags],
         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     return server, url, log
 

@@ -26,6 +26,7 @@ from tests.test_browser import (
     _go,
     _idle,
     _launch,
+    _server,
     _stop,
     _visible_text,
     _wait_healthy,
@@ -58,22 +59,6 @@ def _cli(data: Path, *argv: str, stdin: str = "") -> tuple[int, str, str]:
 def _add(data: Path, name: str, role: str, office: str, *extra: str) -> None:
     code, out, err = _cli(data, "users", "add", name, "--role", role, "--office", office, *extra, stdin=PW + "\n")
     assert code == 0, out + err
-
-
-def _app(data: Path, tmp_path: Path, port: int, *flags: str) -> tuple[subprocess.Popen[bytes], str, Any]:
-    """`streamlit run` on 127.0.0.1:PORT like tests.test_browser._server, with extra command-line flags (a
-    secrets file outside the repository: `--secrets.files`)."""
-    url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "ASSISTANT_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1",
-           "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9",
-           "NO_PROXY": "127.0.0.1,localhost"}
-    log = (tmp_path / "streamlit.log").open("wb")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-         *flags],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    return server, url, log
 
 
 def _titles(data: Path) -> list[str]:
@@ -164,7 +149,7 @@ def test_local_accounts(corpus_store: Path, tmp_path: Path) -> None:  # noqa: F8
     co_id = store.create(co, CAI)
     problems: list[str] = []  # app bugs found on the way, asserted at the end so the rest still runs
 
-    server, url, log = _app(data, tmp_path, free_port())
+    server, url, log = _server(data, tmp_path)
     try:
         _wait_healthy(url, server)
         with sync_playwright() as p:
@@ -293,7 +278,7 @@ def test_oidc_sign_in(corpus_store: Path, tmp_path: Path, monkeypatch: pytest.Mo
         app_url = f"http://127.0.0.1:{port}"
         conf = tmp_path / "secrets.toml"
         _write_secrets(conf, app_url, provider)
-        server, url, log = _app(data, tmp_path, port, "--secrets.files", str(conf))
+        server, url, log = _server(data, tmp_path, port, ("--secrets.files", str(conf)))
         try:
             _wait_healthy(url, server)
             with sync_playwright() as p:
@@ -356,7 +341,7 @@ def test_oidc_accounts_without_auth_config_are_refused(tmp_path: Path) -> None:
 
     data = tmp_path / "data"
     _add(data, "alice", "承办人", GONG, "--oidc-subject", "alice-sub")
-    server, url, log = _app(data, tmp_path, free_port())
+    server, url, log = _server(data, tmp_path)
     try:
         _wait_healthy(url, server)
         with sync_playwright() as p:

@@ -103,11 +103,9 @@ def draft_from_file(args: argparse.Namespace) -> int:
     from assistant.letters.model import LetterFields
     from assistant.retrieval.services import build_services
 
-    settings = settings_from(args)
-    store = CaseStore.of(settings)
     status = 0
     try:
-        actor = actor_from(args, settings)
+        settings, store, actor = _opened(args)
         case_id = _case_for(args, store, settings, actor)
     except AccessDenied as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -200,11 +198,15 @@ def _export(args: argparse.Namespace, draft: Any, to_docx: Any, to_markdown: Any
         print(f"wrote {args.markdown}", file=sys.stderr)
 
 
-def cmd_cases(args: argparse.Namespace) -> int:
+def _opened(args: argparse.Namespace) -> tuple[Settings, CaseStore, Actor]:
+    """The settings, the case store and who acts (`--as`); BadUser for an unknown or disabled user."""
     settings = settings_from(args)
-    store = CaseStore.of(settings)
+    return settings, CaseStore.of(settings), actor_from(args, settings)
+
+
+def cmd_cases(args: argparse.Namespace) -> int:
     try:
-        actor = actor_from(args, settings)
+        _, store, actor = _opened(args)
     except BadUser as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -227,10 +229,8 @@ _MOVES = {"submit": STATUS_REVIEW, "approve": STATUS_TO_SIGN, "return_draft": ST
 
 
 def cmd_case(args: argparse.Namespace) -> int:
-    settings = settings_from(args)
-    store = CaseStore.of(settings)
     try:
-        actor = actor_from(args, settings)
+        settings, store, actor = _opened(args)
         return _case_command(args, settings, store, actor)
     except AccessDenied as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -254,7 +254,7 @@ def _case_command(args: argparse.Namespace, settings: Settings, store: CaseStore
 
         services = build_services(settings)
     if args.reopen:  # first, so that one command can reopen and then correct
-        notes = reopen_case(store, args.id, args.author or (actor.who if actor.user else ""), args.reason or "",
+        notes = reopen_case(store, args.id, args.author, args.reason or "",
                             services, actor=actor)
         print(f"办件 #{args.id} 已重新打开（原定稿留存在办件记录中）")
         for n in notes:
@@ -278,8 +278,7 @@ def _case_command(args: argparse.Namespace, settings: Settings, store: CaseStore
     if args.final:
         name, data = _read(args.final)
         try:  # as on the 办件 page: a letter with blanks is refused unless --allow-blanks
-            diff, notes = finalize(store, settings, args.id, name, data, services,
-                                   args.author or (actor.who if actor.user else ""), check_blanks=True,
+            diff, notes = finalize(store, settings, args.id, name, data, services, args.author, check_blanks=True,
                                    allow_blanks=args.allow_blanks, actor=actor)
         except BlanksLeft as exc:
             print(f"error: {exc}", file=sys.stderr)
@@ -305,10 +304,8 @@ def _case_command(args: argparse.Namespace, settings: Settings, store: CaseStore
 
 def cmd_todo(args: argparse.Namespace) -> int:
     """`assistant --as USER todo`: the cases waiting for this user."""
-    settings = settings_from(args)
-    store = CaseStore.of(settings)
     try:
-        actor = actor_from(args, settings)
+        _, store, actor = _opened(args)
     except BadUser as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
