@@ -245,13 +245,27 @@ def _put_claims(provider: str, sub: str, claims: dict[str, str]) -> None:
         assert resp.status in (200, 204)
 
 
+def _click_to(page: Any, button: Any, url: str) -> None:
+    """Click a button that sends the browser to `url` (st.login, st.logout). On a busy machine a click that lands
+    while the page is still being redrawn can be dropped: the page then stays where it was, and is clicked again."""
+    for attempt in range(3):
+        _idle(page)
+        button.click()
+        try:
+            page.wait_for_url(url, timeout=90_000)
+            return
+        except Exception:  # noqa: BLE001 - Playwright's TimeoutError: still on the app's page
+            if attempt == 2:
+                raise
+
+
 def _oidc_sign_in(page: Any, provider: str, sub: str) -> None:
     """The app's button, the mock's authorization form with SUB, back in the app."""
-    page.get_by_test_id("stMain").get_by_role("button", name="统一身份认证登录", exact=True).click()
-    page.wait_for_url(f"{provider}/**", timeout=60_000)
+    _click_to(page, page.get_by_test_id("stMain").get_by_role("button", name="统一身份认证登录", exact=True),
+              f"{provider}/**")
     page.locator('input[name="sub"]').fill(sub)
     page.get_by_role("button", name="Authorize", exact=True).click()
-    page.wait_for_url(lambda u: not u.startswith(provider) and "oauth2callback" not in u, timeout=60_000)
+    page.wait_for_url(lambda u: not u.startswith(provider) and "oauth2callback" not in u, timeout=240_000)
     _idle(page)
 
 
@@ -301,8 +315,8 @@ def test_oidc_sign_in(corpus_store: Path, tmp_path: Path, monkeypatch: pytest.Mo
                     assert any(e["user"] == "alice" and e["detail"].get("method") == "oidc" for e in ok), ok
 
                     # signing out: the app's cookie dropped, the provider's end-session page, back to 登录
-                    page.get_by_test_id("stSidebar").get_by_role("button", name="退出登录").click()
-                    page.wait_for_url(f"{provider}/**", timeout=60_000)  # its end_session_endpoint
+                    _click_to(page, page.get_by_test_id("stSidebar").get_by_role("button", name="退出登录"),
+                              f"{provider}/**")  # its end_session_endpoint
                     page.get_by_role("button", name="End session", exact=True).click()
                     page.wait_for_url(lambda u: u.startswith(url) and "oauth2callback" not in u, timeout=60_000)
                     _sign_in_page(page)
