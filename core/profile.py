@@ -94,6 +94,11 @@ class Profile:
         return next((h.rank for h in self.heading_schemes if h.pattern.match(line)), None)
 
     @cached_property
+    def numbered_headings(self) -> list[re.Pattern[str]]:
+        """Numbered heading markers whose group is the number: (一), 一、, (1), 1."""
+        return [re.compile(self._cn(p)) for p in self.data["headings"]["numbered"]]
+
+    @cached_property
     def shi_marker(self) -> re.Pattern[str]:
         return re.compile(self._cn(self.data["headings"]["shi_marker"]))
 

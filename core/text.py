@@ -84,6 +84,15 @@ def _splitter(ends: str, newline: bool, flattened: bool) -> re.Pattern[str]:
     return re.compile("|".join(alts))
 
 
+def _inside_title(text: str, at: int) -> bool:
+    """`at` lies inside a 《…》 that closes within the next 80 characters."""
+    opened = text.rfind("《", max(0, at - 80), at)
+    if opened < 0 or "》" in text[opened:at]:
+        return False
+    close = text.find("》", at, at + 80)
+    return close >= 0 and "《" not in text[at:close]
+
+
 def sentence_spans(text: str, ends: str = SENTENCE_ENDS, newline: bool = True,
                    flattened: bool = False) -> list[tuple[int, int]]:
     """The one sentence splitter: (start, end) of each piece of `text`, cut after every end mark in `ends`
@@ -92,6 +101,9 @@ def sentence_spans(text: str, ends: str = SENTENCE_ENDS, newline: bool = True,
     out: list[tuple[int, int]] = []
     pos = 0
     for m in _splitter(ends, newline, flattened).finditer(text):
+        if m.end() > m.start() or text[m.start() - 1 : m.start()] == "\n":
+            if _inside_title(text, m.start()):
+                continue  # a line break or space inside 《…》 (a joint title: 《甲局 乙局关于…的通知》) is no end
         if m.start() > pos or m.start() == pos == 0:
             out.append((pos, m.start()))
         pos = m.end()

@@ -60,8 +60,35 @@ def clean_lines(text: str) -> list[str]:
             continue
         if is_chrome(ln):
             continue
-        lines.append(ln)
+        lines += run_in_items(ln)
     return drop_repeated_blocks(lines)
+
+
+def _number(token: str) -> int:
+    if token.isdigit():
+        return int(token)
+    tens, ten, ones = token.partition("十")
+    digits = "一二三四五六七八九"
+    if not ten:
+        return digits.find(token) + 1 if len(token) == 1 else 0
+    return (digits.find(tens) + 1 if tens else 1) * 10 + (digits.find(ones) + 1 if ones else 0)
+
+
+def run_in_items(line: str) -> list[str]:
+    """A numbered item that runs on, after a sentence's end, into the next number of its scheme ("(六)…。(七)…")
+    as one line per item: the converter lost the line break, and the next item would be lost to its heading."""
+    for pattern in _P.numbered_headings:
+        first = pattern.match(line)
+        if not first:
+            continue
+        out, n, start = [], _number(first.group(1)), 0
+        for m in re.finditer(r"。", line):
+            nxt = pattern.match(line, m.end())
+            if nxt and _number(nxt.group(1)) == n + 1:
+                out.append(line[start : m.end()])
+                start, n = m.end(), n + 1
+        return out + [line[start:]]
+    return [line]
 
 
 def drop_repeated_blocks(lines: list[str], min_run: int = 3, min_len: int = 30) -> list[str]:

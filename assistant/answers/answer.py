@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from assistant.answers import prompts
-from assistant.answers.compose import compose_group, pick_sentences
+from assistant.answers import outline, prompts
+from assistant.answers.compose import compose_group, pick_sentences, source_line
 from assistant.answers.dated import compose_dated
 from assistant.answers.llm import ChatModel, GenerationError, chat_config
 from assistant.answers.question import Candidate, QuestionInfo, Scope, analyze, candidate_sentences, decide
@@ -198,6 +198,7 @@ class Prepared:
     scopes: list[Scope]
     retrieval_ms: float
     candidates: list[list[Candidate]] = field(default_factory=list)  # per group, read once for both steps
+    section: outline.Section | None = None  # a list question about one section: the section read whole
 
     @property
     def refused(self) -> bool:
@@ -249,8 +250,15 @@ class Assistant:
                 groups[0] = (info.cities[0], groups[0][1])
             groups += [(p, []) for p in info.unknown_places]
             scopes += [Scope(False, f"文档中没有关于{p}的材料。") for p in info.unknown_places]
+        section = None
+        if len(groups) == 1 and scopes[0].answerable:
+            section = outline.choose(info, passages, retriever.section)
+            if section is not None:  # its passages that retrieval missed join the shown ones
+                known = {h.id for h in passages}
+                passages = passages + [h for h in section.hits if h.id not in known]
+                groups = [("", list(range(len(passages))))]
         return Prepared(question, query, info, result.hits, passages, groups, scopes,
-                        (time.perf_counter() - t0) * 1000, candidates)
+                        (time.perf_counter() - t0) * 1000, candidates, section)
 
     # -- generation -------------------------------------------------------------------------------------
     def offline_text(self, p: Prepared) -> str:
@@ -264,6 +272,9 @@ class Assistant:
                 lines.append(f"文档中没有找到{city or '这个问题'}的相关材料。")
                 continue
             hs = [p.passages[i] for i in idx]
+            if p.section is not None:
+                lines += outline.compose(p.section, number_of, source_line(p.section.hits[0]))
+                continue
             # facts that stay true: newest figure first, as-of dates, superseded sources
             cands = p.candidates[g] if g < len(p.candidates) else candidate_sentences(p.info, hs)
             chosen = pick_sentences(p.info, cands)

@@ -130,6 +130,7 @@ class HybridRetriever:
         self._lex: LexicalIndex | None = None
         self._lock = threading.Lock()
         self._checked = 0.0
+        self._by_doc: tuple[str, dict[tuple[str, str], list[int]]] | None = None
         self._version_check_s = version_check_s
         init_jieba(settings.cache_dir / "jieba")
 
@@ -171,6 +172,33 @@ class HybridRetriever:
         if key in lex.values:
             return lex.values[key]
         return sorted({str(m.get(key, "")) for m in lex.metadatas if m.get(key)})
+
+    def section(self, hit: Hit, path: str) -> list[Hit]:
+        """Every passage of the hit's document (its part, for a file of several letters) under a heading path,
+        in the document's order: the items of a section the question asks about, though retrieval found only
+        some of them. A planted passage is never one."""
+        lex = self.lexical()
+        key = (hit.meta.doc_id, hit.meta.sub_doc)
+        out = []
+        for pos in self._doc_positions(lex).get(key, []):
+            meta = lex.metadatas[pos]
+            hp = str(meta.get("heading_path", ""))
+            if (hp == path or hp.startswith(path + " > ")) and not meta.get("planted"):
+                out.append(Hit(lex.ids[pos], str(meta.get("label", lex.ids[pos])), lex.documents[pos], meta, 0.0))
+        return out
+
+    def _doc_positions(self, lex: LexicalIndex) -> dict[tuple[str, str], list[int]]:
+        """Chunk positions by (document, part) in chunk order, built once per index version."""
+        cached = self._by_doc
+        if cached is not None and cached[0] == lex.version:
+            return cached[1]
+        by_doc: dict[tuple[str, str], list[int]] = {}
+        for pos, meta in enumerate(lex.metadatas):
+            by_doc.setdefault((str(meta.get("doc_id", "")), str(meta.get("sub_doc", ""))), []).append(pos)
+        for positions in by_doc.values():
+            positions.sort(key=lambda p: int(lex.metadatas[p].get("chunk_index", 0)))
+        self._by_doc = (lex.version, by_doc)
+        return by_doc
 
     # -- filters ---------------------------------------------------------------------------------------
     def _offices_matching(self, office: str) -> list[str]:
