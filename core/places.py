@@ -236,15 +236,21 @@ def named_places(text: str, stored: set[str] | frozenset[str]) -> tuple[list[str
     gz = gazetteer()
     known: list[str] = []
     unknown: list[str] = []
+    ends: dict[str, int] = {}  # where each stored place's mention ends
+    children: list[str] = []  # unknown places written right after a stored one (揭阳普宁市)
     for m in gz.mentions(text, short=True):
         forms = [f for p in m.places for f in (p.name, *gz.official_forms(p)) if f in stored]
         if forms:
             known.append(forms[0])
+            ends[forms[0]] = m.end
         elif not any(m.text in k for k in known):
             unknown.append(m.text)
-    chains = {n: gz.lookup(n) for n in known}
+            if m.start in ends.values():
+                children.append(m.text)
+    chains = {n: gz.lookup(n) for n in known + children}
+    # a stored place named as the parent of another is the way to the place asked (揭阳普宁市 asks for 普宁市)
     specific = [n for n in known if not any(
-        o != n and any(a.contains(b) and a.name != b.name for a in chains[n] for b in chains[o]) for o in known)]
+        o != n and any(a.contains(b) and a.name != b.name for a in chains[n] for b in chains[o]) for o in known + children)]
     return list(dict.fromkeys(specific)), list(dict.fromkeys(unknown))
 
 

@@ -101,9 +101,9 @@ def sentence_spans(text: str, ends: str = SENTENCE_ENDS, newline: bool = True,
     out: list[tuple[int, int]] = []
     pos = 0
     for m in _splitter(ends, newline, flattened).finditer(text):
-        if m.end() > m.start() or text[m.start() - 1 : m.start()] == "\n":
-            if _inside_title(text, m.start()):
-                continue  # a line break or space inside 《…》 (a joint title: 《甲局 乙局关于…的通知》) is no end
+        breaks = m.end() > m.start() or text[m.start() - 1 : m.start()] == "\n"  # a space or line break
+        if breaks and _inside_title(text, m.start()):
+            continue  # a line break or space inside 《…》 (a joint title: 《甲局 乙局关于…的通知》) is no end
         if m.start() > pos or m.start() == pos == 0:
             out.append((pos, m.start()))
         pos = m.end()

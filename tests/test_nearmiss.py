@@ -35,8 +35,14 @@ TEXTS = [
     "待相关条件成熟后,将文化公园列入乡村规划。",
     "全县现有高标准农田3.3万亩。",
     "我市于2015年创建了中小企业“惠企贷”融资平台,办公室设在市中小企业服务中心。",
+    "我县共建设养老机构3家,日间照料中心9所,2024年申报了城关街道庆丰社区日间照料中心项目。",
+    "计划由城投公司注资1000万元到风险基金,风险基金由1400万元增加到2400万元。",
+    "累计发放人才绿卡14778张。",
+    "开展国家科技型中小企业评价51家,其中有17家通过评价确认。",
+    "第二批创新型中小企业的申报截止日期为2023年2月20日。",
+    "目前北段已基本完成管线切改,南段管线正进行切改,预计2021年底切改完成。",
 ]
-METAS: list[dict[str, Any]] = [CS, CS, CS, PJ, PJ, PJ, PJ]
+METAS: list[dict[str, Any]] = [CS, CS, CS, PJ, PJ, PJ, PJ, PJ, PJ, CS, CS, CS, CS]
 IDS = [f"n{i}" for i in range(len(TEXTS))]
 MIN_COVERAGE = 0.3
 
@@ -193,3 +199,42 @@ def test_a_list_answer_holds_no_page_index_date_line_or_its_own_section_heading(
     chosen = [c.text for c in pick_sentences(info, candidate_sentences(info, hits))]
     assert any("主要集中在" in t for t in chosen), chosen
     assert not any(t.startswith(("1137010355", "2025-11-26", "一、基本情况")) for t in chosen), chosen
+
+
+def test_a_figure_is_a_sub_places_only_when_said_of_it(lex: LexicalIndex) -> None:
+    # 城关街道 is named in the sentence, but of a project: the 9所 are the county's
+    assert not scope_of("平江县城关街道现在有几所日间照料中心？", lex, [7])[1].answerable
+    assert scope_of("平江县现在有几所日间照料中心？", lex, [7])[1].answerable
+
+
+def test_a_plan_by_someone_is_no_payment_made(lex: LexicalIndex) -> None:
+    assert not scope_of("平江县城投公司已经实际注资了多少钱？", lex, [8])[1].answerable
+
+
+def test_any_unit_asks_a_count_and_a_new_issue_is_a_flow(lex: LexicalIndex) -> None:
+    info, scope = scope_of("长寿区2023年新发放了多少张人才绿卡？", lex, [9])
+    assert info.slot is not None and info.slot.slot == "count" and info.flow
+    assert not scope.answerable
+    assert scope_of("长寿区累计发放了多少张人才绿卡？", lex, [9])[1].answerable
+
+
+def test_another_level_does_not_answer(lex: LexicalIndex) -> None:
+    _info, scope = scope_of("长寿区有多少家企业通过了省级科技型中小企业评价？", lex, [10])
+    assert not scope.answerable and "国家级" in scope.reason
+    assert scope_of("长寿区有多少家企业通过了国家科技型中小企业评价？", lex, [10])[1].answerable
+
+
+def test_another_kinds_date_does_not_answer(lex: LexicalIndex) -> None:
+    assert not scope_of("长寿区专精特新中小企业申报截止日期是哪天？", lex, [11])[1].answerable
+    assert scope_of("长寿区创新型中小企业申报截止日期是哪天？", lex, [11])[1].answerable
+
+
+def test_a_forecast_date_is_no_completion_date(lex: LexicalIndex) -> None:
+    assert not scope_of("长寿区南段管线切改是哪天完成的？", lex, [12])[1].answerable
+
+
+def test_a_county_written_after_its_stored_city_is_the_place_asked() -> None:
+    stored = frozenset(["揭阳市", "广州市"])
+    assert named_places("揭阳普宁市目前有多少家省级专精特新企业？", stored) == ([], ["普宁市"])
+    # named apart, the city is asked too (a comparison)
+    assert named_places("揭阳和普宁市的企业各有多少？", stored) == (["揭阳市"], ["普宁市"])

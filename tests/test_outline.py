@@ -9,7 +9,7 @@ from typing import Any
 from assistant.answers import outline
 from assistant.answers.question import analyze
 from assistant.evidence import cite
-from assistant.retrieval.hybrid import HybridRetriever, Hit
+from assistant.retrieval.hybrid import Hit, HybridRetriever
 from assistant.retrieval.lexical import LexicalIndex
 from ingest.clean import run_in_items
 from ingest.pipeline import discover, ingest_paths

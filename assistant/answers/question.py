@@ -299,6 +299,14 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
     if (info.wants_current or info.actual) and info.slot is not None and info.slot.slot in _FIGURE_SLOTS \
             and as_of(s, str(m.get("date", "")), at).target:
         return "计划或目标，不是已完成的数字"
+    if info.actual and info.slot is not None and info.slot.slot == "date" and _target_before(s, at):
+        return "预计或计划的时间，不是已完成的时间"
+    if info.slot is not None and info.slot.slot not in _FIGURE_SLOTS and _KIND_ENDINGS and any(
+            kind_clash(run[:end], reach(s, at), 4) for run in re.findall(r"[\u4e00-\u9fff]{4,}", _WHICH.sub(" ", info.text))
+            for end in range(len(run), 3, -1)):
+        return "另一类对象的时间或名称"  # "专精特新中小企业申报截止日期" is not "创新型中小企业的申报截止日期"
+    if (level := _level_miss(info.text, reach(s, at))):
+        return level
     clause = s[max((x.end() for x in _CLAUSE.finditer(s, 0, at)), default=0):at]
     if info.flow and not info.stock and any(w in clause for w in _STOCK_WORDS) and not any(w in clause for w in _FLOW_WORDS):
         return "累计数，不是新增数"
@@ -314,10 +322,18 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
         window = _bigrams(s[:end.start() if end else len(s)]) | _bigrams(normalize_text(about))
         if len(phrase & window) < MEASURE_SHARE * len(phrase) or other_kind(info.text, s[:end.start() if end else len(s)]):
             return "另一项指标的数字"
-    for sp in info.sub_places:
+    # a document whose title or heading names the place is about it throughout ("关于支持马龙工业园区…的提案": "园区")
+    path = normalize_text(f"{m.get('title', '')} {m.get('heading_path', '')}")
+    figure = info.slot is not None and info.slot.slot in _FIGURE_SLOTS
+    passage = normalize_text(hit.text)
+    for sp in info.sub_places:  # a figure is the place's when said of it; anything else when its sentence names it
         stem = re.sub(r"(?:镇|乡|村|街道|社区|片区)$", "", sp)[-2:]
-        if stem not in s and stem not in normalize_text(str(m.get("heading_path", ""))):
+        if not (_said_of(s, at, {stem}, passage) if figure else stem in s) and stem not in path:
             return f"不是{sp}的数字"
+    for name in info.unknown_places if figure else ():  # a county with no document of its own, inside this one's place
+        forms = place_forms(name)
+        if _below(name, hit) and not _said_of(s, at, forms, passage) and not any(f in path for f in forms):
+            return f"{hit.meta.place or hit.meta.city}的数字，不是{name}的"
     if info.slot is not None and info.slot.slot in _FIGURE_SLOTS:
         district = str(m.get("district") or "")
         for name in info.cities:
@@ -328,6 +344,70 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
                 continue
             return f"{district}的数字，不是{name}的"
     return ""
+
+
+_REACH = re.compile(r"[,，;；]")
+
+
+def reach(sentence: str, at: int) -> str:
+    """The words said of the value at `at`: its own clause and the sentence's first clause (see in_reach)."""
+    starts = [0] + [x.end() for x in _REACH.finditer(sentence)]
+    begin = max((p for p in starts if p <= at), default=0)
+    end = _REACH.search(sentence, at)
+    first = _REACH.search(sentence)
+    return sentence[:first.start() if first else len(sentence)] + " " + sentence[begin:end.start() if end else len(sentence)]
+
+
+def _target_before(sentence: str, at: int) -> bool:
+    """A plan or forecast cue (预计, 计划…) in the value's clause before it."""
+    begin = max((x.end() for x in _REACH.finditer(sentence, 0, at)), default=0)
+    return any(w in sentence[begin:at] for w in _P.words("facts", "target_cues"))
+
+
+_WHOLE_AREA = tuple(_P.words("questions", "whole_area"))
+_LEVELS: list[tuple[str, ...]] = [tuple(g) for g in _P.data["questions"]["levels"]]
+
+
+def _level_miss(question: str, said: str) -> str:
+    """The question names one level (省级) and the value's words another (国家…评价), not the asked one."""
+    asked = [g for g in _LEVELS if any(w in question for w in g)]
+    if len(asked) != 1:
+        return ""
+    said_levels = [g for g in _LEVELS if any(w in said for w in g)]
+    if said_levels and asked[0] not in said_levels:
+        return f"{said_levels[0][0]}的数字，不是{asked[0][0]}的"
+    return ""
+
+
+def in_reach(sentence: str, at: int, names: set[str]) -> bool:
+    """Whether a name is said of the value at `at`: in the value's own clause, or in the sentence's first clause
+    (its subject: "湾塘乡已建成…,其中2023年新建0.3万亩"). A name in another clause is another figure's
+    ("…日间照料中心9所,…申报了城关街道…项目": 9所 is the county's)."""
+    starts = [0] + [x.end() for x in _REACH.finditer(sentence)]
+    begin = max((p for p in starts if p <= at), default=0)
+    end = _REACH.search(sentence, at)
+    first = _REACH.search(sentence)
+    spans = [sentence[begin:end.start() if end else len(sentence)], sentence[:first.start() if first else len(sentence)]]
+    return any(n in span for n in names if n for span in spans)
+
+
+def _said_of(sentence: str, at: int, names: set[str], passage: str) -> bool:
+    """A figure is a place's when the place is named in reach of it (in_reach), or, when its sentence names no such
+    place, when the passage names it before (the passage's topic: "马龙工业园区…。2016年以来,我厅对园区…给予了
+    1080万元"). Named elsewhere in its own sentence, the place belongs to another figure; a sentence saying 全县/全市
+    gives the whole area's figure."""
+    if in_reach(sentence, at, names):
+        return True
+    if any(n in sentence for n in names if n) or any(w in sentence for w in _WHOLE_AREA):
+        return False  # another figure's place, or a whole area's figure ("覆盖全县…4.27万亩")
+    k = passage.find(sentence[:20])
+    return k > 0 and any(n in passage[:k] for n in names if n)
+
+
+def _below(name: str, hit: Hit) -> bool:
+    """The place lies inside the hit's document's place, below it (普宁市 in a 揭阳市 letter)."""
+    own = hit.meta.district or hit.meta.city or hit.meta.province
+    return bool(own) and any(own in (p.province, p.city) and own != p.name for p in gazetteer().lookup(name))
 
 
 def other_kind(question: str, clause: str) -> bool:
@@ -341,11 +421,17 @@ def other_kind(question: str, clause: str) -> bool:
     if m is None:
         return False
     after = re.split(r"[，,。？?；;、！!\s]", question[m.end():])[0]
+    return kind_clash(after, clause)
+
+
+def kind_clash(phrase: str, clause: str, min_tail: int = 2) -> bool:
+    """The longest tail of the phrase found in the clause ("中小企业", at least `min_tail` long) follows a kind
+    word there ("创新型") while the phrase's own kind ("专精特新") is not in the clause."""
     text = re.sub(r"[“”‘’\"'《》「」]", "", clause)
-    for k in range(1, len(after) - 1):  # the longest tail first
-        tail, own = after[k:], after[:k]
+    for k in range(1, len(phrase) - 1):  # the longest tail first
+        tail, own = phrase[k:], phrase[:k]
         at = text.find(tail)
-        if len(tail) < 2 or at < 0:
+        if len(tail) < min_tail or at < 0:
             continue
         before = text[max(0, at - 6):at]
         return before.endswith(_KIND_ENDINGS) and own not in text and own[-2:] not in before
@@ -366,14 +452,21 @@ def _counted_phrase(question: str, unit_ask: re.Pattern[str]) -> tuple[frozenset
     if m is None:
         return frozenset(), False
     after = re.split(r"[，,。？?；;、！!]", q[m.end():])[0]
-    before = re.split(r"[，,。？?；;、！!]", q[:m.start()])[-1]
+    clauses = re.split(r"[，,。？?；;、！!]", q[:m.start()])
     named_before = len(re.sub(r"[^\u4e00-\u9fff]", "", after)) < 2
-    phrase = before if named_before else after
+    phrase = _bare_phrase(clauses[-1] if named_before else after)
+    if named_before and len(_bigrams(phrase)) < 2:  # "…标杆企业中，杭州占了几家": the clause before names it
+        phrase = _bare_phrase("".join(clauses))
+    return _bigrams(phrase), named_before
+
+
+def _bare_phrase(phrase: str) -> str:
+    """A question's words without its places, cue words and years."""
     for pm in sorted(gazetteer().mentions(phrase, short=True), key=lambda x: -x.start):
         phrase = phrase[:pm.start] + " " + phrase[pm.end:]
     for w in sorted(_CUE_WORDS | set(_STOCK_ASKS) | set(_FLOW_ASKS), key=len, reverse=True):
         phrase = phrase.replace(w, " ")
-    return _bigrams(re.sub(r"\d+\s*年?", " ", phrase)), named_before
+    return re.sub(r"\d+\s*[年家个]?", " ", phrase)
 
 
 def _counted(info: QuestionInfo) -> tuple[frozenset[str], bool]:
