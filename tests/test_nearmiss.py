@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from assistant.answers.compose import pick_sentences
 from assistant.answers.question import (
     QuestionInfo,
     Scope,
@@ -238,3 +239,41 @@ def test_a_county_written_after_its_stored_city_is_the_place_asked() -> None:
     assert named_places("揭阳普宁市目前有多少家省级专精特新企业？", stored) == ([], ["普宁市"])
     # named apart, the city is asked too (a comparison)
     assert named_places("揭阳和普宁市的企业各有多少？", stored) == (["揭阳市"], ["普宁市"])
+
+
+# a handling summary: counts by year and by handling role, and a list written inline (一是…;二是…)
+SUMMARY = ["2023年,我局共承办人大代表建议和政协提案45件,其中主办28件、会办17件。2024年共承办52件,其中主办30件、协办22件。",
+           "2024年,我局办理的建议提案主要涉及以下方面:一是优化营商环境;二是促进消费;三是发展外贸;四是招商引资;五是市场监管。"]
+SUMMARY_META = {**CS, "office": "重庆市长寿区商务局"}
+
+
+def _summary(q: str, i: int = 0) -> tuple[QuestionInfo, list[Any], Scope]:
+    lex = LexicalIndex(["s0", "s1"], SUMMARY, SUMMARY, [SUMMARY_META, SUMMARY_META], version="s")
+    info = analyze(q, ["重庆市", "长寿区"], lex)
+    hits = [Hit(f"s{i}", f"S{i}", SUMMARY[i], SUMMARY_META, 1.0, 1)]
+    cands = candidate_sentences(info, hits)
+    return info, cands, decide(info, hits, cands, MIN_COVERAGE)
+
+
+def _given(cands: list[Any]) -> list[str]:
+    return [c.gives for c in cands if c.gives]
+
+
+def test_a_handling_role_is_counted_apart_from_the_total() -> None:
+    _info, cands, scope = _summary("长寿区商务局2023年主办了多少件建议提案？")
+    assert scope.answerable and _given(cands) == ["28件"]  # not the total 45件
+    _info, cands, scope = _summary("长寿区商务局2023年会办了多少件？")
+    assert scope.answerable and _given(cands) == ["17件"]
+    # 2024 gives 主办 and 协办, no 会办
+    assert not _summary("长寿区商务局2024年会办了多少件？")[2].answerable
+
+
+def test_a_years_total_that_goes_on_from_the_sentence_before_answers() -> None:
+    _info, cands, scope = _summary("长寿区商务局2024年共承办了多少件建议提案？")
+    assert scope.answerable and _given(cands) == ["52件"]  # "2024年共承办52件": what it counts, the sentence before says
+
+
+def test_an_inline_list_gives_every_item() -> None:
+    info, cands, scope = _summary("长寿区商务局2024年办理的建议提案主要涉及哪些方面？", 1)
+    items = [c.text for c in pick_sentences(info, cands)]
+    assert scope.answerable and len(items) == 5 and items[-1] == "五是市场监管。"

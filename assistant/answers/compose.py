@@ -62,9 +62,31 @@ def pick_sentences(info: QuestionInfo, cands: list[Candidate], limit: int | None
         chosen.append(c)
         if len(chosen) >= n:
             break
-    if info.kind == "list":  # items read in the document's order
+    if info.kind == "list":  # items read in the document's order, an inline list whole
+        chosen = inline_items(chosen, cands)
         chosen.sort(key=lambda c: (c.hit, c.position))
     return chosen
+
+
+def inline_items(chosen: list[Candidate], cands: list[Candidate]) -> list[Candidate]:
+    """A chosen sentence that opens an inline list ("主要涉及以下方面:一是优化营商环境;") brings the items that
+    follow it in its passage (二是…;三是…), however short: the list is the answer, not its first item."""
+    at = {(c.hit, c.position): c for c in cands}
+    out = list(chosen)
+    for c in chosen:
+        if not (m := list(profile().shi_marker.finditer(c.text))) or m[-1].group(1) != "一":
+            continue
+        pos, expect = c.position + 1, 2
+        while (nxt := at.get((c.hit, pos))) and (first := profile().shi_marker.match(nxt.text)) \
+                and _cn(first.group(1)) == expect:
+            if nxt not in out:
+                out.append(nxt)
+            pos, expect = pos + 1, expect + 1
+    return out
+
+
+def _cn(numeral: str) -> int:
+    return "一二三四五六七八九十".find(numeral) + 1 if len(numeral) == 1 else 0
 
 
 _HAN = re.compile(r"[\u4e00-\u9fff]")

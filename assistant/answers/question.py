@@ -320,8 +320,13 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
         end = _CLAUSE.search(s, at)
         about = " ".join(str(m.get(k, "")) for k in _ABOUT_KEYS) if named_before else ""
         window = _bigrams(s[:end.start() if end else len(s)]) | _bigrams(normalize_text(about))
+        if not phrase & window and _ends_clause(s, at, info.slot.answer):
+            # "2024年共承办52件,…": a bare count counts what its paragraph's sentence before it named
+            window |= _bigrams(_sentence_before(normalize_text(hit.text), s))
         if len(phrase & window) < MEASURE_SHARE * len(phrase) or other_kind(info.text, s[:end.start() if end else len(s)]):
             return "另一项指标的数字"
+    if info.slot is not None and info.slot.slot in _FIGURE_SLOTS and (role := _role_miss(info.text, s, at)):
+        return role
     # a document whose title or heading names the place is about it throughout ("关于支持马龙工业园区…的提案": "园区")
     path = normalize_text(f"{m.get('title', '')} {m.get('heading_path', '')}")
     figure = info.slot is not None and info.slot.slot in _FIGURE_SLOTS
@@ -402,6 +407,40 @@ def _said_of(sentence: str, at: int, names: set[str], passage: str) -> bool:
         return False  # another figure's place, or a whole area's figure ("覆盖全县…4.27万亩")
     k = passage.find(sentence[:20])
     return k > 0 and any(n in passage[:k] for n in names if n)
+
+
+def _ends_clause(sentence: str, at: int, answer: re.Pattern[str]) -> bool:
+    """The value at `at` ends its clause ("共承办52件,"): it names nothing it counts after it, unlike
+    "评选不超过10家优质数字工程服务商"."""
+    m = answer.match(sentence, at) if at >= 0 else None
+    return m is not None and (m.end() == len(sentence) or sentence[m.end()] in ",，;；。、")
+
+
+def _sentence_before(passage: str, sentence: str) -> str:
+    """The sentence before this one in its paragraph ("" when it opens the paragraph)."""
+    k = passage.find(sentence[:20])
+    if k <= 0:
+        return ""
+    para = passage[passage.rfind("\n", 0, k) + 1:k]
+    pieces = [p for p in re.split(r"(?<=[。;；])", para) if p.strip()]
+    return pieces[-1] if pieces else ""
+
+
+_ROLES = tuple(_P.words("questions", "handling_roles"))
+
+
+def _role_miss(question: str, sentence: str, at: int) -> str:
+    """A count of one handling role (主办 28件) is not the total, nor another role's: the question's role must be
+    in the value's own clause, and a question naming none is not answered by a role's share."""
+    asked = [r for r in _ROLES if r in question]
+    begin = max((x.end() for x in _CLAUSE.finditer(sentence, 0, at)), default=0)
+    clause = sentence[begin:at]
+    said = [r for r in _ROLES if r in clause]
+    if len(asked) == 1 and asked[0] not in said:
+        return f"不是{asked[0]}件数" if not said else f"{said[0]}件数，不是{asked[0]}件数"
+    if not asked and said:
+        return f"{said[0]}件数，不是总数"
+    return ""
 
 
 def _below(name: str, hit: Hit) -> bool:
@@ -592,7 +631,13 @@ def decide(info: QuestionInfo, hits: list[Hit], cands: list[Candidate], min_cove
         # the question sets (year, actual vs target, flow vs stock, place level)?
         with_slot = [c for c in cands if c.gives]
         missed = [c for c in cands if c.near and not c.gives]
-        top = max((c.coverage for c in with_slot), default=0.0)
+        # a sentence that names nothing of what is counted goes on from the one before it and shares its subject
+        # ("2023年共承办建议提案45件…。2024年共承办52件…")
+        at = {(c.hit, c.position): c for c in cands}
+        phrase = _counted(info)[0]
+        top = max((max(c.coverage, prev.coverage if phrase and not phrase & _bigrams(c.text)
+                       and _ends_clause(norm := normalize_text(c.text), norm.find(c.gives), info.slot.answer)
+                       and (prev := at.get((c.hit, c.position - 1))) else 0.0) for c in with_slot), default=0.0)
         near = max(missed, key=lambda c: c.coverage, default=None)
         if near is not None and near.coverage >= max(min_coverage, top / NEAR_SHARE) and near.coverage > top:
             # the archive gives this figure for another year, a target, a flow for a stock, another level: a near miss
