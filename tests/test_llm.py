@@ -105,6 +105,20 @@ def test_a_wrong_figure_is_not_shown_the_offline_answer_is(assistant: Assistant,
     assert "无法在资料中核实" in ans.notice and not ans.report.unsupported
 
 
+def test_a_member_of_a_respectively_list_given_anothers_value_is_not_shown(assistant: Assistant,
+                                                                          server: FakeOpenAI) -> None:
+    """"分别给予不超过500万元、200万元、80万元": a model that gives 智能工厂 the 链主工厂's 500万元 states only numbers
+    the passage holds, and is still wrong; the right member's value is shown."""
+    q = "杭州对评定为“智能工厂”的企业给予多少补助？"
+    n = n_of(assistant, "分别给予不超过500万元", q)
+    server.script(f"对评定为“智能工厂”的企业给予不超过500万元的一次性补助[{n}]。")
+    _, ans = _answer(assistant, q)
+    assert ans.generator == "offline" and ans.notice
+    server.script(f"对评定为“智能工厂”的企业给予不超过200万元的一次性补助[{n}]。")
+    _, ans = _answer(assistant, q)
+    assert ans.generator.startswith("llm") and "200万元" in ans.text and not ans.notice
+
+
 @pytest.mark.parametrize("reply", ["[编号]", "[1][2][3]", "根据资料[编号]，【来源】。", "资料中没有关于这个问题的内容。"])
 def test_placeholders_or_a_false_nothing_never_reach_the_user(assistant: Assistant, server: FakeOpenAI,
                                                              reply: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from assistant.evidence.respectively import misread
 from core.places import gazetteer
 from core.profile import profile
 from core.text import cited_sentences, doc_label, normalize_text
@@ -169,6 +170,8 @@ def supports(sentence: str, passages: list[str], threshold: float) -> tuple[bool
     # whole numbers only: 24 is not found inside 248, nor 3.2 inside 3.21
     missing = [x for x in key_numbers(sentence) if not re.search(rf"(?<![\d.]){re.escape(x)}(?![\d])", joined)]
     missing += [c for c in places(normalize_text(strip_markers(sentence))) if c not in joined]
+    # a value the passage gives another member of a 分别 list ("智能工厂…500万元" where 500万元 is 链主工厂's)
+    missing += [v for p in passages if "分别" in p or "依次" in p if (v := misread(strip_markers(sentence), p))]
     grams = bigrams(strip_markers(sentence))
     pool = set().union(*(bigrams(p) for p in passages)) if passages else set()
     overlap = len(grams & pool) / len(grams) if grams else 1.0
