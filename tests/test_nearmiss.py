@@ -277,3 +277,15 @@ def test_an_inline_list_gives_every_item() -> None:
     info, cands, scope = _summary("长寿区商务局2024年办理的建议提案主要涉及哪些方面？", 1)
     items = [c.text for c in pick_sentences(info, cands)]
     assert scope.answerable and len(items) == 5 and items[-1] == "五是市场监管。"
+
+
+def test_passages_only_about_another_kind_do_not_answer() -> None:
+    texts = ["关于组织企业参加2024年第一批创新型中小企业评价的通知:企业自主申报(3月1日-3月8日),区市初审(3月9日-3月15日)。"]
+    meta = {**CS, "office": "重庆市长寿区经济和信息化委员会"}
+    lex = LexicalIndex(["w0"], texts, texts, [meta], version="w")
+    hits = [Hit("w0", "W0", texts[0], meta, 1.0, 1)]
+    for q, answerable in [("长寿区2024年第一批专精特新中小企业的申报时间是哪几天？", False),
+                          ("长寿区2024年第一批创新型中小企业的申报时间是哪几天？", True)]:
+        info = analyze(q, ["重庆市", "长寿区"], lex)
+        scope = decide(info, hits, candidate_sentences(info, hits), MIN_COVERAGE)
+        assert scope.answerable is answerable, (q, scope.reason)

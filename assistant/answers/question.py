@@ -599,6 +599,18 @@ def _speaks_of(place: str, sentence: str, hit: Hit) -> bool:
     return bool(doc_place) and any(doc_place in (p.province, p.city) for p in gazetteer().lookup(place))
 
 
+def _all_of_another_kind(info: QuestionInfo, on_topic: list[Candidate]) -> Candidate | None:
+    """The best on-topic sentence when every one speaks of another kind of what the question names (创新型中小企业
+    for a question on 专精特新中小企业: kind_clash); None when one speaks of the asked kind, or none clashes."""
+    if not _KIND_ENDINGS or not on_topic:
+        return None
+    phrases = [run[:end] for run in re.findall(r"[\u4e00-\u9fff]{4,}", _WHICH.sub(" ", info.text))
+               for end in range(len(run), 3, -1)]
+    if all(any(kind_clash(p, normalize_text(c.text), 4) for p in phrases) for c in on_topic):
+        return max(on_topic, key=lambda c: c.coverage)
+    return None
+
+
 def decide(info: QuestionInfo, hits: list[Hit], cands: list[Candidate], min_coverage: float) -> Scope:
     """Refuse rather than answer from the wrong city, year or topic.
 
@@ -626,6 +638,8 @@ def decide(info: QuestionInfo, hits: list[Hit], cands: list[Candidate], min_cove
     best = max((c.coverage for c in pool), default=0.0)
     if best < min_coverage:
         return Scope(False, "检索到的段落没有直接回答这个问题。", best)
+    if info.slot is None and (other := _all_of_another_kind(info, [c for c in pool if c.coverage >= min_coverage])):
+        return Scope(False, f"资料提到“{_short(other.text)}”（另一类对象），但没有所问的内容。", best)
     if info.slot is not None:
         # right place and topic, but is the asked amount / count / date / 文号 there at all, meeting every constraint
         # the question sets (year, actual vs target, flow vs stock, place level)?
