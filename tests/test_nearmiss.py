@@ -289,3 +289,44 @@ def test_passages_only_about_another_kind_do_not_answer() -> None:
         info = analyze(q, ["重庆市", "长寿区"], lex)
         scope = decide(info, hits, candidate_sentences(info, hits), MIN_COVERAGE)
         assert scope.answerable is answerable, (q, scope.reason)
+
+
+def _one(q: str, text: str, meta: dict[str, Any]) -> Scope:
+    lex = LexicalIndex(["x0"], [text], [text], [meta], version="x")
+    info = analyze(q, ["重庆市", "长寿区", "岳阳市", "平江县"], lex)
+    hits = [Hit("x0", "X0", text, meta, 1.0, 1)]
+    return decide(info, hits, candidate_sentences(info, hits), MIN_COVERAGE)
+
+
+def test_a_target_named_after_the_value_or_a_budget_is_not_done() -> None:
+    t = "联动税务部门建立小升规培育库,努力完成新增小升规企业800家的目标任务。"
+    assert not _one("长寿区今年已经实际新增了多少家小升规企业？", t, CS).answerable
+    assert _one("长寿区计划新增多少家小升规企业？", t, CS).answerable
+    b = "自2020年以来,县农科局实施高标准农田建设项目8个,概算投资5290万元。"
+    assert not _one("平江县高标准农田建设项目实际完成投资多少？", b, PJ).answerable
+
+
+def test_a_past_event_asked_with_shi_de_is_not_answered_by_a_forecast() -> None:
+    t = "目前麻天路公交线路已制定开行方案,预计将于2020年12月底前开行。"
+    assert not _one("长寿区麻天路公交线路是哪天正式开通的？", t, CS).answerable
+    assert _one("长寿区麻天路公交线路预计什么时候开行？", t, CS).answerable
+
+
+def test_a_plan_period_is_asked_like_a_year() -> None:
+    t = "市民政局已委托重庆工商大学编制“十四五”养老服务体系发展规划。"
+    assert not _one("长寿区“十三五”养老服务体系发展规划是委托哪家单位编制的？", t, CS).answerable
+    assert _one("长寿区“十四五”养老服务体系发展规划是委托哪家单位编制的？", t, CS).answerable
+
+
+def test_an_offices_own_reply_must_be_in_the_archive() -> None:
+    meta = {**PJ, "district": "", "place": "岳阳市", "office": "", "title": "岳阳市人民政府关于第560号建议的会办意见"}
+    t = "杜贤伟代表提出的建设九年一贯制学校的建议不符合教育资源结构布局。"
+    assert not _one("平江县人民政府对杜贤伟代表第560号建议提出了什么办理意见？", t, meta).answerable
+    assert _one("岳阳市人民政府对杜贤伟代表第560号建议提出了什么办理意见？", t, meta).answerable
+    # a letter whose office is not on record is not ruled out
+    assert _one("平江县人民政府对杜贤伟代表第560号建议提出了什么办理意见？", t, {**meta, "title": "答复"}).answerable
+
+
+def test_a_handling_role_word_in_another_sense_sets_no_role() -> None:
+    t = "根据黔教发〔2020〕25号文规定,小学、初中规模不超过2000人,九年一贯制学校规模不超过2500人。"
+    assert _one("平江县会办意见引用的文件规定九年一贯制学校规模不超过多少人？", t, PJ).answerable

@@ -60,7 +60,8 @@ def topic_cover(info: QuestionInfo, text: str, about: str) -> float:
 
 def choose(info: QuestionInfo, hits: list[Hit], section_of: SectionOf) -> Section | None:
     """The section the question asks about: of the headings above the best passage under a heading (one of the
-    first three), the one that shares most of the question's own words, the deepest on a tie. None when no
+    first three; below a first passage without a heading, only a heading holding half the question's own words),
+    the one that shares most of the question's own words, the deepest on a tie. None when no
     heading shares any, when the section has fewer than two items, or when the question wants something else:
     one value (a 文号, a date: its slot), document titles, or several places."""
     if info.kind != "list" or info.slot is not None or info.wants_titles or len(info.cities) > 1:
@@ -68,6 +69,7 @@ def choose(info: QuestionInfo, hits: list[Hit], section_of: SectionOf) -> Sectio
     top = next((h for h in hits[:3] if h.meta.heading_path), None)
     if top is None:
         return None
+    first = top is hits[0]  # below a best passage without a heading (an opening), a heading must say more
     about = normalize_text(" ".join([top.meta.title, top.meta.office, top.meta.place, top.meta.city]))
     parts = top.meta.heading_path.split(" > ")
     best: tuple[float, int, str, list[Hit], str] | None = None
@@ -78,7 +80,7 @@ def choose(info: QuestionInfo, hits: list[Hit], section_of: SectionOf) -> Sectio
         cover = topic_cover(info, title, about)
         if cover > 0 and (best is None or (cover, depth) >= best[:2]):
             best = (cover, depth, path, passages, title)
-    if best is None:
+    if best is None or not first and best[0] < 0.5:
         return None
     _, _, path, passages, title = best
     items = read_items(path, passages)

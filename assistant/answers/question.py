@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import Literal
 
 from assistant.facts.dates import as_of
-from assistant.retrieval.hybrid import Hit
+from assistant.retrieval.hybrid import Hit, office_words
 from assistant.retrieval.lexical import LexicalIndex, tokenize
 from core.places import gazetteer, named_places
 from core.profile import profile
@@ -65,6 +65,8 @@ _Q = _P.data["questions"]
 _FLOW_ASKS = tuple(_P.words("questions", "flow_asks"))
 _STOCK_ASKS = tuple(_P.words("questions", "stock_asks"))
 _ACTUAL_ASKS = tuple(_P.words("questions", "actual_asks"))
+_ACTUAL_DONE = re.compile(_P.data["questions"]["actual_done"])
+_PERIOD = re.compile(_P.data["questions"]["plan_period"])
 _KIND_ENDINGS = tuple(_P.words("questions", "kind_endings"))
 _FLOW_WORDS = tuple(_P.words("facts", "flow_words"))
 _STOCK_WORDS = tuple(_P.words("facts", "stock_cues"))
@@ -234,7 +236,7 @@ def analyze(question: str, store_places: list[str], lex: LexicalIndex) -> Questi
     return QuestionInfo(q, kind, bool(_NUMERIC.search(q)), cities, unknown, sorted(set(_YEAR.findall(without_ids(q)))),
                         list(seen.items()), bool(_CURRENT.search(q)), slot.answer if slot else None,
                         bool(_TITLES.search(q)), slot, any(w in q for w in _FLOW_ASKS), any(w in q for w in _STOCK_ASKS),
-                        any(w in q for w in _ACTUAL_ASKS), tuple(sub_places(q)))
+                        any(w in q for w in _ACTUAL_ASKS) or bool(_ACTUAL_DONE.search(q)), tuple(sub_places(q)))
 
 
 @dataclass
@@ -297,7 +299,7 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
         if not stated and not doc_years & set(info.years):
             return f"{hit.meta.year}年文档中的数字" if hit.meta.year else "未注明年份的数字"
     if (info.wants_current or info.actual) and info.slot is not None and info.slot.slot in _FIGURE_SLOTS \
-            and as_of(s, str(m.get("date", "")), at).target:
+            and (as_of(s, str(m.get("date", "")), at).target or _target_after(s, at)):
         return "计划或目标，不是已完成的数字"
     if info.actual and info.slot is not None and info.slot.slot == "date" and _target_before(s, at):
         return "预计或计划的时间，不是已完成的时间"
@@ -325,8 +327,9 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
             window |= _bigrams(_sentence_before(normalize_text(hit.text), s))
         if len(phrase & window) < MEASURE_SHARE * len(phrase) or other_kind(info.text, s[:end.start() if end else len(s)]):
             return "另一项指标的数字"
-    if info.slot is not None and info.slot.slot in _FIGURE_SLOTS and (role := _role_miss(info.text, s, at)):
-        return role
+    if info.slot is not None and info.slot.slot in _FIGURE_SLOTS and re.search(r"(?:多少|几)\s*件", info.text) \
+            and (role := _role_miss(info.text, s, at)):
+        return role  # counts of suggestions and proposals handled (件), not anything a 会办意见 cites
     # a document whose title or heading names the place is about it throughout ("关于支持马龙工业园区…的提案": "园区")
     path = normalize_text(f"{m.get('title', '')} {m.get('heading_path', '')}")
     figure = info.slot is not None and info.slot.slot in _FIGURE_SLOTS
@@ -361,6 +364,12 @@ def reach(sentence: str, at: int) -> str:
     end = _REACH.search(sentence, at)
     first = _REACH.search(sentence)
     return sentence[:first.start() if first else len(sentence)] + " " + sentence[begin:end.start() if end else len(sentence)]
+
+
+def _target_after(sentence: str, at: int) -> bool:
+    """The value's clause names it a target after it ("努力完成新增小升规企业800家的目标任务")."""
+    end = _REACH.search(sentence, at)
+    return "目标" in sentence[at:end.start() if end else len(sentence)]
 
 
 def _target_before(sentence: str, at: int) -> bool:
@@ -599,6 +608,36 @@ def _speaks_of(place: str, sentence: str, hit: Hit) -> bool:
     return bool(doc_place) and any(doc_place in (p.province, p.city) for p in gazetteer().lookup(place))
 
 
+_SPEAKER = re.compile(_P.data["questions"]["speaker"])
+
+
+def speaker(question: str) -> str:
+    """The office whose own reply or opinion the question asks for ("科技部对…是怎么答复的" → 科技部), else ""."""
+    m = _SPEAKER.search(normalize_text(question))
+    return m.group("who") if m else ""
+
+
+_AUTHOR = re.compile(r"^([\u4e00-\u9fff]{2,20}?(?:部|委|局|厅|办|政府|委员会|办公室))(?=关于|对)")
+
+
+def _author(hit: Hit) -> str:
+    """The office a passage's letter is from: on record, or named at the head of its title ("黔东南州人民政府关于…")."""
+    m = _AUTHOR.match(normalize_text(hit.meta.title))
+    return hit.meta.office or (m.group(1) if m else "")
+
+
+def _is_from(who: str, hit: Hit) -> bool:
+    """The passage's letter is the office's own: its recorded office, title or letterhead names it (a place the
+    question gives with it must be the letter's too: 台江县人民政府 is not 黔东南州人民政府)."""
+    places = [p for p in gazetteer().mentions(who, short=True)]
+    core = who[places[-1].end:] if places else who
+    where = " ".join([hit.meta.office, hit.meta.title, normalize_text(hit.text)[:80]])
+    if not any(f in where for f in office_words(core)):
+        return False
+    own = [hit.meta.district, hit.meta.city, hit.meta.province, _author(hit)]
+    return not places or any(p.text in x or any(x and x in f for f in place_forms(p.text)) for p in places for x in own)
+
+
 def _all_of_another_kind(info: QuestionInfo, on_topic: list[Candidate]) -> Candidate | None:
     """The best on-topic sentence when every one speaks of another kind of what the question names (创新型中小企业
     for a question on 专精特新中小企业: kind_clash); None when one speaks of the asked kind, or none clashes."""
@@ -626,11 +665,17 @@ def decide(info: QuestionInfo, hits: list[Hit], cands: list[Candidate], min_cove
             return Scope(False, f"文档中没有关于{'、'.join(absent)}的材料。")
     if not hits:
         return Scope(False, "没有检索到相关段落。")
+    # (when the best passage's letter has no office on record it could be the office's own: nothing is ruled out)
+    if (who := speaker(info.text)) and _author(hits[0]) and not any(_is_from(who, h) for h in hits):
+        return Scope(False, f"资料中没有{who}自己的答复或意见。")
     if info.years:
         present = {str(h.meta.year or "") for h in hits} | {
             y for y in info.years for h in hits if y in h.text}
         if not any(y in present for y in info.years):
             return Scope(False, f"检索到的文档中没有{'、'.join(y + '年' for y in info.years)}的相关内容。")
+    periods = set(_PERIOD.findall(info.text))  # "十三五": a plan period is asked like a year
+    if periods and not any(p in h.text for p in periods for h in hits):
+        return Scope(False, f"检索到的文档中没有“{'、'.join(sorted(periods))}”的相关内容。")
     stage = info.slot is not None and info.slot.slot == "date" and any(c in info.text for c in _STAGE_CUES)
     pool = [c for c in cands if c.has_number or (stage and c.gives)] if info.numeric else cands
     if info.numeric and info.wants_current:
