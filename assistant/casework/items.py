@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from assistant.letters.asks import ASK_MARKER, ASK_WORDS, inline_items, short_ask
+from assistant.letters.asks import ASK_MARKER, ASK_WORDS, clause_asks, inline_items, short_ask
 from core.profile import profile
 from core.text import normalize_text, split_sentences, to_fullwidth
 
@@ -115,7 +115,7 @@ def _sentence_asks(lines: list[str]) -> list[str]:
         if len(s) >= 6 and re.search(ASK_WORDS, s) and not re.search(r"提出.{0,6}建议如下|以下建议", s):
             s = re.sub(r"^(?:为此|因此|对此|综上)[,，]?\s*", "", s)
             s = re.sub(r"^(?:特|我们)?建议[:：,，]?\s*", "", s)
-            out.append(to_fullwidth(short_ask(s)))
+            out += [to_fullwidth(short_ask(a)) for a in clause_asks(s)]  # one sentence may ask several things
     return out
 
 

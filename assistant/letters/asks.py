@@ -27,6 +27,33 @@ ASK_MARKER = re.compile(r"(?:^|(?<=[。;:\n\s])|" + "|".join(f"(?<={w})" for w i
                         r"[一二三四五六七八九十]+、)")
 
 
+_ASK_VERBS = tuple(profile().words("intake_cues", "ask_verbs"))
+_JOINERS = tuple(profile().words("intake_cues", "clause_joiners"))
+_PURPOSE = tuple(profile().words("intake_cues", "purpose_verbs"))
+
+
+def clause_asks(sentence: str) -> list[str]:
+    """The asks of one sentence that asks several things, a clause each (see intake.toml clause_joiners); the
+    sentence whole when it asks one. A lead-in without an ask verb ("建议市政府牵头") opens the first ask."""
+    clauses = [c for c in re.split(r"[，,]", sentence) if c.strip()]
+    asks: list[str] = []
+    for c in clauses:
+        bare = c.strip()
+        for j in _JOINERS:
+            if bare.startswith(j):
+                bare = bare[len(j):]
+                break
+        before = re.sub(rf"(?:{ASK_WORDS})", "", asks[-1]) if asks else ""
+        if asks and bare.startswith(_ASK_VERBS) and not bare.startswith(_PURPOSE) and len(bare) >= 4 \
+                and any(v in before for v in _ASK_VERBS):
+            asks.append(bare)
+        elif asks:
+            asks[-1] += "，" + c.strip()
+        else:
+            asks.append(c.strip())
+    return asks if len(asks) >= 2 else [sentence]
+
+
 def extract_asks(body: str, limit: int = 8) -> list[str]:
     """The proposal's main asks: items opened by 一是/二是, 1. 2., (1), 一、; else its sentences."""
     original = body.strip()
@@ -39,7 +66,8 @@ def extract_asks(body: str, limit: int = 8) -> list[str]:
     if not items:
         items = split_sentences(text_out, "。;；!?！？", newline=False, min_chars=6)
         asks = [s for s in items if re.search(ASK_WORDS + "|应当|亟需|要求|务必", s)]
-        items = asks or items  # the asks, not the description of the problem
+        items = [a for s in asks for a in clause_asks(re.sub(r"^(?:为此|因此|对此|综上)?[,，]?(?:特|我们)?建议[:：,，]?\s*", "", s))
+                 ] or items  # the asks, not the description of the problem
     return [short_ask(i) for i in items[:limit]]
 
 

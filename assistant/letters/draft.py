@@ -18,7 +18,7 @@ from assistant.answers.question import analyze, candidate_sentences
 from assistant.evidence import cite
 from assistant.evidence.spans import renumber
 from assistant.facts.dates import dated_sentence
-from assistant.letters.asks import _covers, ask_coverage, ask_scores, ask_texts, extract_asks
+from assistant.letters.asks import _covers, addresses, ask_coverage, ask_scores, ask_texts, extract_asks
 from assistant.letters.frame import acknowledgement, check_structure, letter_title, salutation, short_name
 from assistant.letters.lift import (
     _is_next_step,
@@ -56,6 +56,7 @@ class _Lifter:
         self.used: set[str] = set()
         self.nxt: list[str] = []
         self.speaks: dict[int, set[str]] = {}  # the sentences each ask's material offers (by their words)
+        self.asks: list[str] = []  # every ask, so that a sentence waits for the later ask it speaks to more
 
     def sentence(self, text: str, hit: Hit) -> str:
         lifted = lift(text, hit, self.req.office)
@@ -80,14 +81,15 @@ class _Lifter:
         the ask's next steps go to `nxt`."""
         info = analyze(ask, self.cities, self.lex)
         cands = [c for c in candidate_sentences(info, hits) if cite.is_claim(c.text) and not c.heading
-                 and c.coverage >= 0.15]
+                 and c.coverage >= 0.15 and not _label_line(c.text)]
         # sentences that answer the ask as a question would be answered (the refusal bar), not merely touch it
         self.speaks[len(self.speaks)] = {re.sub(r"\W", "", c.text) for c in cands if c.coverage >= self.bar}
         lines = self.opinion_points(hits)
+        later = self.asks[self.asks.index(ask) + 1:] if ask in self.asks else []
         for c in cands:
             key = re.sub(r"\W", "", c.text)
-            if key in self.used:
-                continue
+            if key in self.used or any(addresses(a, c.text) > addresses(ask, c.text) + 0.2 for a in later):
+                continue  # used, or a later ask's (安排专项经费…维修堰渠 is for "安排专项资金修复堰渠")
             hit = hits[c.hit]
             if _is_next_step(hit, c.text):
                 if len(self.nxt) < 6:
@@ -122,6 +124,13 @@ class _Lifter:
             if len(self.nxt) < 4 and key not in self.used and cite.is_claim(c.text) and not c.heading:
                 self.nxt.append(self.sentence(c.text, hits[c.hit]))
                 self.used.add(key)
+
+
+def _label_line(text: str) -> bool:
+    """A line that ends no sentence: a page's title, a table's label or an index line ("关于建设瓦南沟、红岩山高标准
+    农田的建设", "对宁陕县第十九届人大二次会议", "签发日期 2023-09-07 17:16 发布日期…"), not work done a letter
+    can state."""
+    return not re.search(r"[。;；!?！？]$", text.strip())
 
 
 def _cn(n: int) -> str:
@@ -250,6 +259,7 @@ class Drafter:
         retriever = self.assistant.services.retriever
         w = _Lifter(req, passages, sorted(retriever.store_places()), retriever.lexical(),
                     self.settings.refusal_min_coverage)
+        w.asks = list(asks)
         if req.opinions and req.role == "lead":
             text = self._opinion_letter(req, asks, passages, per_ask, w)
             return text, ask_coverage(text, asks, w.cities, w.lex)
