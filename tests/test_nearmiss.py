@@ -325,6 +325,10 @@ def test_an_offices_own_reply_must_be_in_the_archive() -> None:
     assert _one("岳阳市人民政府对杜贤伟代表第560号建议提出了什么办理意见？", t, meta).answerable
     # a letter whose office is not on record is not ruled out
     assert _one("平江县人民政府对杜贤伟代表第560号建议提出了什么办理意见？", t, {**meta, "title": "答复"}).answerable
+    # an office the letter names in its text (经综合市金融工作局…等单位的意见) has not written it
+    lead = {**PJ, "office": "岳阳市工业和信息化局", "title": "关于第368号提案的答复"}
+    said = "民建市委会:\n经综合市市场监管局、市金融工作局等单位的意见,现答复如下:一是加大融资支持。"
+    assert not _one("岳阳市金融工作局对第368号提案出具的会办意见是怎么说的？", said, lead).answerable
 
 
 def test_a_handling_role_word_in_another_sense_sets_no_role() -> None:

@@ -627,11 +627,11 @@ def _author(hit: Hit) -> str:
 
 
 def _is_from(who: str, hit: Hit) -> bool:
-    """The passage's letter is the office's own: its recorded office, title or letterhead names it (a place the
+    """The passage's letter is the office's own: its recorded office, title or first line names it (a place the
     question gives with it must be the letter's too: 台江县人民政府 is not 黔东南州人民政府)."""
     places = [p for p in gazetteer().mentions(who, short=True)]
     core = who[places[-1].end:] if places else who
-    where = " ".join([hit.meta.office, hit.meta.title, normalize_text(hit.text)[:80]])
+    where = " ".join([hit.meta.office, hit.meta.title, normalize_text(hit.text).split("\n", 1)[0][:40]])
     if not any(f in where for f in office_words(core)):
         return False
     own = [hit.meta.district, hit.meta.city, hit.meta.province, _author(hit)]
