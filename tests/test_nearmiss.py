@@ -334,3 +334,10 @@ def test_an_offices_own_reply_must_be_in_the_archive() -> None:
 def test_a_handling_role_word_in_another_sense_sets_no_role() -> None:
     t = "根据黔教发〔2020〕25号文规定,小学、初中规模不超过2000人,九年一贯制学校规模不超过2500人。"
     assert _one("平江县会办意见引用的文件规定九年一贯制学校规模不超过多少人？", t, PJ).answerable
+
+
+def test_a_long_name_before_the_money_word_asks_an_amount() -> None:
+    assert (s := asked_slot("揭阳2023年度实际向省争取到了多少普惠性和重大先进制造业投资奖补资金？")) and s.slot == "amount"
+    assert (s := asked_slot("多少家企业获得了专项资金？")) and s.slot == "count"
+    t = "在2022年争取省奖励资金约7亿元的基础上,2023年度按再向省争取申报约11亿元用于支持园区和项目建设。"
+    assert not _one("长寿区2023年度实际向省争取到了多少普惠性和重大先进制造业投资奖补资金？", t, CS).answerable
