@@ -7,8 +7,30 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
+from assistant.answers.constraints import (
+    CLAUSE as _CLAUSE,
+)
+from assistant.answers.constraints import (
+    KIND_ENDINGS as _KIND_ENDINGS,
+)
+from assistant.answers.constraints import (
+    author,
+    below,
+    ends_clause,
+    is_from,
+    kind_clash,
+    level_miss,
+    place_forms,
+    reach,
+    role_miss,
+    said_of,
+    sentence_before,
+    speaker,
+    target_after,
+    target_before,
+)
 from assistant.facts.dates import as_of
-from assistant.retrieval.hybrid import Hit, office_words
+from assistant.retrieval.hybrid import Hit
 from assistant.retrieval.lexical import LexicalIndex, tokenize
 from core.places import gazetteer, named_places
 from core.profile import profile
@@ -67,14 +89,12 @@ _STOCK_ASKS = tuple(_P.words("questions", "stock_asks"))
 _ACTUAL_ASKS = tuple(_P.words("questions", "actual_asks"))
 _ACTUAL_DONE = re.compile(_P.data["questions"]["actual_done"])
 _PERIOD = re.compile(_P.data["questions"]["plan_period"])
-_KIND_ENDINGS = tuple(_P.words("questions", "kind_endings"))
 _FLOW_WORDS = tuple(_P.words("facts", "flow_words"))
 _STOCK_WORDS = tuple(_P.words("facts", "stock_cues"))
 _SUB_PLACE = re.compile(_Q["sub_place"]["pattern"])
 _NOT_SUB_PLACES = tuple(_Q["sub_place"]["not_places"])
 _STAGE_CUES = tuple(_Q["stage"]["cues"])
 _STAGE = re.compile(_Q["stage"]["answer"])
-_CLAUSE = re.compile(r"[,，;；:：、()（）]")
 
 _WHICH = re.compile("(?:" + "|".join(map(re.escape, _P.words("questions", "which"))) + r")\s*[^\s，,。？?]?")
 _SAME_UNITS = [set(g) for g in _P.data["questions"]["same_units"]]
@@ -201,15 +221,6 @@ def answer_shape(q: str) -> re.Pattern[str] | None:
     return slot.answer if slot else None
 
 
-def place_forms(name: str) -> set[str]:
-    """Every way a place may be written: 汶上县 → 汶上县, 汶上; 深圳 → 深圳, 深圳市."""
-    gz = gazetteer()
-    forms = {name}
-    for p in gz.lookup(name):
-        forms |= {p.name, *gz.official_forms(p), *gz.short_names(p)}
-    return {f for f in forms if len(f) >= 2}
-
-
 def analyze(question: str, store_places: list[str], lex: LexicalIndex) -> QuestionInfo:
     """Kind, places (stored and not), years, weighted key terms, and the slot a question asks for."""
     q = normalize_text(question)
@@ -299,15 +310,15 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
         if not stated and not doc_years & set(info.years):
             return f"{hit.meta.year}年文档中的数字" if hit.meta.year else "未注明年份的数字"
     if (info.wants_current or info.actual) and info.slot is not None and info.slot.slot in _FIGURE_SLOTS \
-            and (as_of(s, str(m.get("date", "")), at).target or _target_after(s, at)):
+            and (as_of(s, str(m.get("date", "")), at).target or target_after(s, at)):
         return "计划或目标，不是已完成的数字"
-    if info.actual and info.slot is not None and info.slot.slot == "date" and _target_before(s, at):
+    if info.actual and info.slot is not None and info.slot.slot == "date" and target_before(s, at):
         return "预计或计划的时间，不是已完成的时间"
     if info.slot is not None and info.slot.slot not in _FIGURE_SLOTS and _KIND_ENDINGS and any(
             kind_clash(run[:end], reach(s, at), 4) for run in re.findall(r"[\u4e00-\u9fff]{4,}", _WHICH.sub(" ", info.text))
             for end in range(len(run), 3, -1)):
         return "另一类对象的时间或名称"  # "专精特新中小企业申报截止日期" is not "创新型中小企业的申报截止日期"
-    if (level := _level_miss(info.text, reach(s, at))):
+    if (level := level_miss(info.text, reach(s, at))):
         return level
     clause = s[max((x.end() for x in _CLAUSE.finditer(s, 0, at)), default=0):at]
     if info.flow and not info.stock and any(w in clause for w in _STOCK_WORDS) and not any(w in clause for w in _FLOW_WORDS):
@@ -322,13 +333,13 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
         end = _CLAUSE.search(s, at)
         about = " ".join(str(m.get(k, "")) for k in _ABOUT_KEYS) if named_before else ""
         window = _bigrams(s[:end.start() if end else len(s)]) | _bigrams(normalize_text(about))
-        if not phrase & window and _ends_clause(s, at, info.slot.answer):
+        if not phrase & window and ends_clause(s, at, info.slot.answer):
             # "2024年共承办52件,…": a bare count counts what its paragraph's sentence before it named
-            window |= _bigrams(_sentence_before(normalize_text(hit.text), s))
+            window |= _bigrams(sentence_before(normalize_text(hit.text), s))
         if len(phrase & window) < MEASURE_SHARE * len(phrase) or other_kind(info.text, s[:end.start() if end else len(s)]):
             return "另一项指标的数字"
     if info.slot is not None and info.slot.slot in _FIGURE_SLOTS and re.search(r"(?:多少|几)\s*件", info.text) \
-            and (role := _role_miss(info.text, s, at)):
+            and (role := role_miss(info.text, s, at)):
         return role  # counts of suggestions and proposals handled (件), not anything a 会办意见 cites
     # a document whose title or heading names the place is about it throughout ("关于支持马龙工业园区…的提案": "园区")
     path = normalize_text(f"{m.get('title', '')} {m.get('heading_path', '')}")
@@ -336,11 +347,11 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
     passage = normalize_text(hit.text)
     for sp in info.sub_places:  # a figure is the place's when said of it; anything else when its sentence names it
         stem = re.sub(r"(?:镇|乡|村|街道|社区|片区)$", "", sp)[-2:]
-        if not (_said_of(s, at, {stem}, passage) if figure else stem in s) and stem not in path:
+        if not (said_of(s, at, {stem}, passage) if figure else stem in s) and stem not in path:
             return f"不是{sp}的数字"
     for name in info.unknown_places if figure else ():  # a county with no document of its own, inside this one's place
         forms = place_forms(name)
-        if _below(name, hit) and not _said_of(s, at, forms, passage) and not any(f in path for f in forms):
+        if below(name, hit) and not said_of(s, at, forms, passage) and not any(f in path for f in forms):
             return f"{hit.meta.place or hit.meta.city}的数字，不是{name}的"
     if info.slot is not None and info.slot.slot in _FIGURE_SLOTS:
         district = str(m.get("district") or "")
@@ -352,110 +363,6 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
                 continue
             return f"{district}的数字，不是{name}的"
     return ""
-
-
-_REACH = re.compile(r"[,，;；]")
-
-
-def reach(sentence: str, at: int) -> str:
-    """The words said of the value at `at`: its own clause and the sentence's first clause (see in_reach)."""
-    starts = [0] + [x.end() for x in _REACH.finditer(sentence)]
-    begin = max((p for p in starts if p <= at), default=0)
-    end = _REACH.search(sentence, at)
-    first = _REACH.search(sentence)
-    return sentence[:first.start() if first else len(sentence)] + " " + sentence[begin:end.start() if end else len(sentence)]
-
-
-def _target_after(sentence: str, at: int) -> bool:
-    """The value's clause names it a target after it ("努力完成新增小升规企业800家的目标任务")."""
-    end = _REACH.search(sentence, at)
-    return "目标" in sentence[at:end.start() if end else len(sentence)]
-
-
-def _target_before(sentence: str, at: int) -> bool:
-    """A plan or forecast cue (预计, 计划…) in the value's clause before it."""
-    begin = max((x.end() for x in _REACH.finditer(sentence, 0, at)), default=0)
-    return any(w in sentence[begin:at] for w in _P.words("facts", "target_cues"))
-
-
-_WHOLE_AREA = tuple(_P.words("questions", "whole_area"))
-_LEVELS: list[tuple[str, ...]] = [tuple(g) for g in _P.data["questions"]["levels"]]
-
-
-def _level_miss(question: str, said: str) -> str:
-    """The question names one level (省级) and the value's words another (国家…评价), not the asked one."""
-    asked = [g for g in _LEVELS if any(w in question for w in g)]
-    if len(asked) != 1:
-        return ""
-    said_levels = [g for g in _LEVELS if any(w in said for w in g)]
-    if said_levels and asked[0] not in said_levels:
-        return f"{said_levels[0][0]}的数字，不是{asked[0][0]}的"
-    return ""
-
-
-def in_reach(sentence: str, at: int, names: set[str]) -> bool:
-    """Whether a name is said of the value at `at`: in the value's own clause, or in the sentence's first clause
-    (its subject: "湾塘乡已建成…,其中2023年新建0.3万亩"). A name in another clause is another figure's
-    ("…日间照料中心9所,…申报了城关街道…项目": 9所 is the county's)."""
-    starts = [0] + [x.end() for x in _REACH.finditer(sentence)]
-    begin = max((p for p in starts if p <= at), default=0)
-    end = _REACH.search(sentence, at)
-    first = _REACH.search(sentence)
-    spans = [sentence[begin:end.start() if end else len(sentence)], sentence[:first.start() if first else len(sentence)]]
-    return any(n in span for n in names if n for span in spans)
-
-
-def _said_of(sentence: str, at: int, names: set[str], passage: str) -> bool:
-    """A figure is a place's when the place is named in reach of it (in_reach), or, when its sentence names no such
-    place, when the passage names it before (the passage's topic: "马龙工业园区…。2016年以来,我厅对园区…给予了
-    1080万元"). Named elsewhere in its own sentence, the place belongs to another figure; a sentence saying 全县/全市
-    gives the whole area's figure."""
-    if in_reach(sentence, at, names):
-        return True
-    if any(n in sentence for n in names if n) or any(w in sentence for w in _WHOLE_AREA):
-        return False  # another figure's place, or a whole area's figure ("覆盖全县…4.27万亩")
-    k = passage.find(sentence[:20])
-    return k > 0 and any(n in passage[:k] for n in names if n)
-
-
-def _ends_clause(sentence: str, at: int, answer: re.Pattern[str]) -> bool:
-    """The value at `at` ends its clause ("共承办52件,"): it names nothing it counts after it, unlike
-    "评选不超过10家优质数字工程服务商"."""
-    m = answer.match(sentence, at) if at >= 0 else None
-    return m is not None and (m.end() == len(sentence) or sentence[m.end()] in ",，;；。、")
-
-
-def _sentence_before(passage: str, sentence: str) -> str:
-    """The sentence before this one in its paragraph ("" when it opens the paragraph)."""
-    k = passage.find(sentence[:20])
-    if k <= 0:
-        return ""
-    para = passage[passage.rfind("\n", 0, k) + 1:k]
-    pieces = [p for p in re.split(r"(?<=[。;；])", para) if p.strip()]
-    return pieces[-1] if pieces else ""
-
-
-_ROLES = tuple(_P.words("questions", "handling_roles"))
-
-
-def _role_miss(question: str, sentence: str, at: int) -> str:
-    """A count of one handling role (主办 28件) is not the total, nor another role's: the question's role must be
-    in the value's own clause, and a question naming none is not answered by a role's share."""
-    asked = [r for r in _ROLES if r in question]
-    begin = max((x.end() for x in _CLAUSE.finditer(sentence, 0, at)), default=0)
-    clause = sentence[begin:at]
-    said = [r for r in _ROLES if r in clause]
-    if len(asked) == 1 and asked[0] not in said:
-        return f"不是{asked[0]}件数" if not said else f"{said[0]}件数，不是{asked[0]}件数"
-    if not asked and said:
-        return f"{said[0]}件数，不是总数"
-    return ""
-
-
-def _below(name: str, hit: Hit) -> bool:
-    """The place lies inside the hit's document's place, below it (普宁市 in a 揭阳市 letter)."""
-    own = hit.meta.district or hit.meta.city or hit.meta.province
-    return bool(own) and any(own in (p.province, p.city) and own != p.name for p in gazetteer().lookup(name))
 
 
 def other_kind(question: str, clause: str) -> bool:
@@ -470,20 +377,6 @@ def other_kind(question: str, clause: str) -> bool:
         return False
     after = re.split(r"[，,。？?；;、！!\s]", question[m.end():])[0]
     return kind_clash(after, clause)
-
-
-def kind_clash(phrase: str, clause: str, min_tail: int = 2) -> bool:
-    """The longest tail of the phrase found in the clause ("中小企业", at least `min_tail` long) follows a kind
-    word there ("创新型") while the phrase's own kind ("专精特新") is not in the clause."""
-    text = re.sub(r"[“”‘’\"'《》「」]", "", clause)
-    for k in range(1, len(phrase) - 1):  # the longest tail first
-        tail, own = phrase[k:], phrase[:k]
-        at = text.find(tail)
-        if len(tail) < min_tail or at < 0:
-            continue
-        before = text[max(0, at - 6):at]
-        return before.endswith(_KIND_ENDINGS) and own not in text and own[-2:] not in before
-    return False
 
 
 def _bigrams(text: str) -> frozenset[str]:
@@ -608,36 +501,6 @@ def _speaks_of(place: str, sentence: str, hit: Hit) -> bool:
     return bool(doc_place) and any(doc_place in (p.province, p.city) for p in gazetteer().lookup(place))
 
 
-_SPEAKER = re.compile(_P.data["questions"]["speaker"])
-
-
-def speaker(question: str) -> str:
-    """The office whose own reply or opinion the question asks for ("科技部对…是怎么答复的" → 科技部), else ""."""
-    m = _SPEAKER.search(normalize_text(question))
-    return m.group("who") if m else ""
-
-
-_AUTHOR = re.compile(r"^([\u4e00-\u9fff]{2,20}?(?:部|委|局|厅|办|政府|委员会|办公室))(?=关于|对)")
-
-
-def _author(hit: Hit) -> str:
-    """The office a passage's letter is from: on record, or named at the head of its title ("黔东南州人民政府关于…")."""
-    m = _AUTHOR.match(normalize_text(hit.meta.title))
-    return hit.meta.office or (m.group(1) if m else "")
-
-
-def _is_from(who: str, hit: Hit) -> bool:
-    """The passage's letter is the office's own: its recorded office, title or first line names it (a place the
-    question gives with it must be the letter's too: 台江县人民政府 is not 黔东南州人民政府)."""
-    places = [p for p in gazetteer().mentions(who, short=True)]
-    core = who[places[-1].end:] if places else who
-    where = " ".join([hit.meta.office, hit.meta.title, normalize_text(hit.text).split("\n", 1)[0][:40]])
-    if not any(f in where for f in office_words(core)):
-        return False
-    own = [hit.meta.district, hit.meta.city, hit.meta.province, _author(hit)]
-    return not places or any(p.text in x or any(x and x in f for f in place_forms(p.text)) for p in places for x in own)
-
-
 def _all_of_another_kind(info: QuestionInfo, on_topic: list[Candidate]) -> Candidate | None:
     """The best on-topic sentence when every one speaks of another kind of what the question names (创新型中小企业
     for a question on 专精特新中小企业: kind_clash); None when one speaks of the asked kind, or none clashes."""
@@ -666,7 +529,7 @@ def decide(info: QuestionInfo, hits: list[Hit], cands: list[Candidate], min_cove
     if not hits:
         return Scope(False, "没有检索到相关段落。")
     # (when the best passage's letter has no office on record it could be the office's own: nothing is ruled out)
-    if (who := speaker(info.text)) and _author(hits[0]) and not any(_is_from(who, h) for h in hits):
+    if (who := speaker(info.text)) and author(hits[0]) and not any(is_from(who, h) for h in hits):
         return Scope(False, f"资料中没有{who}自己的答复或意见。")
     if info.years:
         present = {str(h.meta.year or "") for h in hits} | {
@@ -695,7 +558,7 @@ def decide(info: QuestionInfo, hits: list[Hit], cands: list[Candidate], min_cove
         at = {(c.hit, c.position): c for c in cands}
         phrase = _counted(info)[0]
         top = max((max(c.coverage, prev.coverage if phrase and not phrase & _bigrams(c.text)
-                       and _ends_clause(norm := normalize_text(c.text), norm.find(c.gives), info.slot.answer)
+                       and ends_clause(norm := normalize_text(c.text), norm.find(c.gives), info.slot.answer)
                        and (prev := at.get((c.hit, c.position - 1))) else 0.0) for c in with_slot), default=0.0)
         near = max(missed, key=lambda c: c.coverage, default=None)
         if near is not None and near.coverage >= max(min_coverage, top / NEAR_SHARE) and near.coverage > top:

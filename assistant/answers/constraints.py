@@ -1,0 +1,171 @@
+"""What a question's constraints read around a value in a sentence: the words said of it (its clause and the
+sentence's subject clause), plan cues, levels, kinds, handling roles, places below a document's own, and whose
+letter a passage is. Pure functions over text and a passage's record; `question.py` applies them."""
+
+from __future__ import annotations
+
+import re
+
+from assistant.retrieval.hybrid import Hit, office_words
+from core.places import gazetteer
+from core.profile import profile
+from core.text import normalize_text
+
+_P = profile()
+KIND_ENDINGS = tuple(_P.words("questions", "kind_endings"))
+CLAUSE = re.compile(r"[,，;；:：、()（）]")
+
+
+def place_forms(name: str) -> set[str]:
+    """Every way a place may be written: 汶上县 → 汶上县, 汶上; 深圳 → 深圳, 深圳市."""
+    gz = gazetteer()
+    forms = {name}
+    for p in gz.lookup(name):
+        forms |= {p.name, *gz.official_forms(p), *gz.short_names(p)}
+    return {f for f in forms if len(f) >= 2}
+
+
+_REACH = re.compile(r"[,，;；]")
+
+
+def reach(sentence: str, at: int) -> str:
+    """The words said of the value at `at`: its own clause and the sentence's first clause (its subject), apart."""
+    starts = [0] + [x.end() for x in _REACH.finditer(sentence)]
+    begin = max((p for p in starts if p <= at), default=0)
+    end = _REACH.search(sentence, at)
+    first = _REACH.search(sentence)
+    return sentence[:first.start() if first else len(sentence)] + " " + sentence[begin:end.start() if end else len(sentence)]
+
+
+def target_after(sentence: str, at: int) -> bool:
+    """The value's clause names it a target after it ("努力完成新增小升规企业800家的目标任务")."""
+    end = _REACH.search(sentence, at)
+    return "目标" in sentence[at:end.start() if end else len(sentence)]
+
+
+def target_before(sentence: str, at: int) -> bool:
+    """A plan or forecast cue (预计, 计划…) in the value's clause before it."""
+    begin = max((x.end() for x in _REACH.finditer(sentence, 0, at)), default=0)
+    return any(w in sentence[begin:at] for w in _P.words("facts", "target_cues"))
+
+
+_WHOLE_AREA = tuple(_P.words("questions", "whole_area"))
+
+
+_LEVELS: list[tuple[str, ...]] = [tuple(g) for g in _P.data["questions"]["levels"]]
+
+
+def level_miss(question: str, said: str) -> str:
+    """The question names one level (省级) and the value's words another (国家…评价), not the asked one."""
+    asked = [g for g in _LEVELS if any(w in question for w in g)]
+    if len(asked) != 1:
+        return ""
+    said_levels = [g for g in _LEVELS if any(w in said for w in g)]
+    if said_levels and asked[0] not in said_levels:
+        return f"{said_levels[0][0]}的数字，不是{asked[0][0]}的"
+    return ""
+
+
+def in_reach(sentence: str, at: int, names: set[str]) -> bool:
+    """Whether a name is said of the value at `at`: in the value's own clause, or in the sentence's first clause
+    (its subject: "湾塘乡已建成…,其中2023年新建0.3万亩"). A name in another clause is another figure's
+    ("…日间照料中心9所,…申报了城关街道…项目": 9所 is the county's)."""
+    said = reach(sentence, at)
+    return any(n in said for n in names if n)
+
+
+def said_of(sentence: str, at: int, names: set[str], passage: str) -> bool:
+    """A figure is a place's when the place is named in reach of it (in_reach), or, when its sentence names no such
+    place, when the passage names it before (the passage's topic: "马龙工业园区…。2016年以来,我厅对园区…给予了
+    1080万元"). Named elsewhere in its own sentence, the place belongs to another figure; a sentence saying 全县/全市
+    gives the whole area's figure."""
+    if in_reach(sentence, at, names):
+        return True
+    if any(n in sentence for n in names if n) or any(w in sentence for w in _WHOLE_AREA):
+        return False  # another figure's place, or a whole area's figure ("覆盖全县…4.27万亩")
+    k = passage.find(sentence[:20])
+    return k > 0 and any(n in passage[:k] for n in names if n)
+
+
+def ends_clause(sentence: str, at: int, answer: re.Pattern[str]) -> bool:
+    """The value at `at` ends its clause ("共承办52件,"): it names nothing it counts after it, unlike
+    "评选不超过10家优质数字工程服务商"."""
+    m = answer.match(sentence, at) if at >= 0 else None
+    return m is not None and (m.end() == len(sentence) or sentence[m.end()] in ",，;；。、")
+
+
+def sentence_before(passage: str, sentence: str) -> str:
+    """The sentence before this one in its paragraph ("" when it opens the paragraph)."""
+    k = passage.find(sentence[:20])
+    if k <= 0:
+        return ""
+    para = passage[passage.rfind("\n", 0, k) + 1:k]
+    pieces = [p for p in re.split(r"(?<=[。;；])", para) if p.strip()]
+    return pieces[-1] if pieces else ""
+
+
+_ROLES = tuple(_P.words("questions", "handling_roles"))
+
+
+def role_miss(question: str, sentence: str, at: int) -> str:
+    """A count of one handling role (主办 28件) is not the total, nor another role's: the question's role must be
+    in the value's own clause, and a question naming none is not answered by a role's share."""
+    asked = [r for r in _ROLES if r in question]
+    begin = max((x.end() for x in CLAUSE.finditer(sentence, 0, at)), default=0)
+    clause = sentence[begin:at]
+    said = [r for r in _ROLES if r in clause]
+    if len(asked) == 1 and asked[0] not in said:
+        return f"不是{asked[0]}件数" if not said else f"{said[0]}件数，不是{asked[0]}件数"
+    if not asked and said:
+        return f"{said[0]}件数，不是总数"
+    return ""
+
+
+def below(name: str, hit: Hit) -> bool:
+    """The place lies inside the hit's document's place, below it (普宁市 in a 揭阳市 letter)."""
+    own = hit.meta.district or hit.meta.city or hit.meta.province
+    return bool(own) and any(own in (p.province, p.city) and own != p.name for p in gazetteer().lookup(name))
+
+
+def kind_clash(phrase: str, clause: str, min_tail: int = 2) -> bool:
+    """The longest tail of the phrase found in the clause ("中小企业", at least `min_tail` long) follows a kind
+    word there ("创新型") while the phrase's own kind ("专精特新") is not in the clause."""
+    text = re.sub(r"[“”‘’\"'《》「」]", "", clause)
+    for k in range(1, len(phrase) - 1):  # the longest tail first
+        tail, own = phrase[k:], phrase[:k]
+        at = text.find(tail)
+        if len(tail) < min_tail or at < 0:
+            continue
+        before = text[max(0, at - 6):at]
+        return before.endswith(KIND_ENDINGS) and own not in text and own[-2:] not in before
+    return False
+
+
+_SPEAKER = re.compile(_P.data["questions"]["speaker"])
+
+
+def speaker(question: str) -> str:
+    """The office whose own reply or opinion the question asks for ("科技部对…是怎么答复的" → 科技部), else ""."""
+    m = _SPEAKER.search(normalize_text(question))
+    return m.group("who") if m else ""
+
+
+_AUTHOR = re.compile(r"^([\u4e00-\u9fff]{2,20}?(?:部|委|局|厅|办|政府|委员会|办公室))(?=关于|对)")
+
+
+def author(hit: Hit) -> str:
+    """The office a passage's letter is from: on record, or named at the head of its title ("黔东南州人民政府关于…")."""
+    m = _AUTHOR.match(normalize_text(hit.meta.title))
+    return hit.meta.office or (m.group(1) if m else "")
+
+
+def is_from(who: str, hit: Hit) -> bool:
+    """The passage's letter is the office's own: its recorded office, title or first line names it (a place the
+    question gives with it must be the letter's too: 台江县人民政府 is not 黔东南州人民政府)."""
+    places = [p for p in gazetteer().mentions(who, short=True)]
+    core = who[places[-1].end:] if places else who
+    where = " ".join([hit.meta.office, hit.meta.title, normalize_text(hit.text).split("\n", 1)[0][:40]])
+    if not any(f in where for f in office_words(core)):
+        return False
+    own = [hit.meta.district, hit.meta.city, hit.meta.province, author(hit)]
+    return not places or any(p.text in x or any(x and x in f for f in place_forms(p.text)) for p in places for x in own)
