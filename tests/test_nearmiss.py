@@ -341,3 +341,15 @@ def test_a_long_name_before_the_money_word_asks_an_amount() -> None:
     assert (s := asked_slot("多少家企业获得了专项资金？")) and s.slot == "count"
     t = "在2022年争取省奖励资金约7亿元的基础上,2023年度按再向省争取申报约11亿元用于支持园区和项目建设。"
     assert not _one("长寿区2023年度实际向省争取到了多少普惠性和重大先进制造业投资奖补资金？", t, CS).answerable
+
+
+def test_a_relative_year_counts_from_the_letters_year() -> None:
+    t = "去年全区新增高新技术企业12家,今年以来又新增5家。"
+    meta = {**CS, "date": "2023-03-01", "year": 2023}
+    assert _one("长寿区2022年新增了多少家高新技术企业？", t, meta).answerable
+    assert not _one("长寿区2021年新增了多少家高新技术企业？", t, meta).answerable
+
+
+def test_a_role_count_asked_without_its_unit() -> None:
+    _info, cands, scope = _summary("长寿区商务局2023年会办的建议提案数量是多少？")
+    assert scope.answerable and _given(cands) == ["17件"]

@@ -50,6 +50,8 @@ _DATED = re.compile(r"\d+\s*月\s*\d+\s*日|\d+(?:\.\d+)?\s*(?:家|个|项|名|�
 _FRAME = _P.frame_sentence
 _YEAR = re.compile(r"(20\d\d)\s*年?")  # in a question: "2023东莞…" names a year
 _STATED_YEAR = re.compile(r"(20\d\d)\s*年")  # in a sentence a year says 年: "2040家" is a count
+_HANDLED_COUNT = re.compile(r"(?:多少|几)\s*件|(?:建议|提案|议案)[^？?，,]{0,6}(?:数量|多少|几)")  # a count of 件 handled
+_RELATIVE_YEARS = {"前年": -2, "去年": -1, "上年": -1, "今年": 0, "本年": 0}  # counted from the letter's year
 _CUE_WORDS = {w for key in ("current", "compare", "list", "numeric", "fact") for w in _P.words("questions", key)}
 # what a passage is about, besides its own words: the question may name the document, not the fact
 _ABOUT_KEYS = ("heading_path", "title", "proposer", "number", "doc_number", "office", "proposal_title", "addressee")
@@ -297,7 +299,10 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
         # the years stated up to the end of the value's clause: a year only after it belongs to another figure
         # ("全市已建成5G基站4800座,力争2025年达到8000座": 2025 is the target's year, not 4800's)
         upto = _CLAUSE.search(s, at)
-        stated = set(_STATED_YEAR.findall(without_ids(s[:upto.start() if upto else len(s)])))
+        window = s[:upto.start() if upto else len(s)]
+        stated = set(_STATED_YEAR.findall(without_ids(window)))
+        if hit.meta.year:  # 去年 in a 2023 letter is 2022
+            stated |= {str(hit.meta.year + d) for w, d in _RELATIVE_YEARS.items() if w in window}
         if not stated:  # the year its paragraph states before it ("2022年,…。…全年技改投资完成24.8亿元")
             text = normalize_text(hit.text)
             k = text.find(s[:20])
@@ -338,7 +343,7 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
             window |= _bigrams(sentence_before(normalize_text(hit.text), s))
         if len(phrase & window) < MEASURE_SHARE * len(phrase) or other_kind(info.text, s[:end.start() if end else len(s)]):
             return "另一项指标的数字"
-    if info.slot is not None and info.slot.slot in _FIGURE_SLOTS and re.search(r"(?:多少|几)\s*件", info.text) \
+    if info.slot is not None and info.slot.slot in _FIGURE_SLOTS and _HANDLED_COUNT.search(info.text) \
             and (role := role_miss(info.text, s, at)):
         return role  # counts of suggestions and proposals handled (件), not anything a 会办意见 cites
     # a document whose title or heading names the place is about it throughout ("关于支持马龙工业园区…的提案": "园区")
@@ -533,7 +538,8 @@ def decide(info: QuestionInfo, hits: list[Hit], cands: list[Candidate], min_cove
         return Scope(False, f"资料中没有{who}自己的答复或意见。")
     if info.years:
         present = {str(h.meta.year or "") for h in hits} | {
-            y for y in info.years for h in hits if y in h.text}
+            y for y in info.years for h in hits if y in h.text} | {
+            str(h.meta.year + d) for h in hits if h.meta.year for w, d in _RELATIVE_YEARS.items() if w in h.text}
         if not any(y in present for y in info.years):
             return Scope(False, f"检索到的文档中没有{'、'.join(y + '年' for y in info.years)}的相关内容。")
     periods = set(_PERIOD.findall(info.text))  # "十三五": a plan period is asked like a year
