@@ -337,11 +337,11 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
         phrase, named_before = counted
         end = _CLAUSE.search(s, at)
         about = " ".join(str(m.get(k, "")) for k in _ABOUT_KEYS) if named_before else ""
-        window = _bigrams(s[:end.start() if end else len(s)]) | _bigrams(normalize_text(about))
-        if not phrase & window and ends_clause(s, at, info.slot.answer):
+        grams = _bigrams(s[:end.start() if end else len(s)]) | _bigrams(normalize_text(about))
+        if not phrase & grams and ends_clause(s, at, info.slot.answer):
             # "2024年共承办52件,…": a bare count counts what its paragraph's sentence before it named
-            window |= _bigrams(sentence_before(normalize_text(hit.text), s))
-        if len(phrase & window) < MEASURE_SHARE * len(phrase) or other_kind(info.text, s[:end.start() if end else len(s)]):
+            grams |= _bigrams(sentence_before(normalize_text(hit.text), s))
+        if len(phrase & grams) < MEASURE_SHARE * len(phrase) or other_kind(info.text, s[:end.start() if end else len(s)]):
             return "另一项指标的数字"
     if info.slot is not None and info.slot.slot in _FIGURE_SLOTS and _HANDLED_COUNT.search(info.text) \
             and (role := role_miss(info.text, s, at)):
