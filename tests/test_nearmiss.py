@@ -353,3 +353,13 @@ def test_a_relative_year_counts_from_the_letters_year() -> None:
 def test_a_role_count_asked_without_its_unit() -> None:
     _info, cands, scope = _summary("长寿区商务局2023年会办的建议提案数量是多少？")
     assert scope.answerable and _given(cands) == ["17件"]
+
+
+def test_a_total_standing_now_answers_how_many_there_are_now() -> None:
+    texts = ["第四批国家级专精特新企业名单公示,长寿区31家企业入选。",
+             "截至目前,全区共有专精特新企业204家,小巨人企业11家。"]
+    lex = LexicalIndex(["a", "b"], texts, texts, [CS, CS], version="n")
+    info = analyze("长寿区现在有多少家专精特新企业？", ["重庆市", "长寿区"], lex)
+    hits = [Hit("a", "A", texts[0], CS, 1.0, 1), Hit("b", "B", texts[1], CS, 0.9, 2)]
+    chosen = pick_sentences(info, candidate_sentences(info, hits))
+    assert chosen[0].gives == "204家"

@@ -478,6 +478,8 @@ def candidate_sentences(info: QuestionInfo, hits: list[Hit]) -> list[Candidate]:
                 score -= 0.1
             if info.kind == "list" and heading:
                 score += 0.1
+            if gives and (info.wants_current or info.stock) and not info.flow and any(w in norm for w in _STOCK_WORDS):
+                score += 0.1  # "现在有多少家": a total standing now (截至目前,全市共有…2040家), not one event's count
             if info.years and any(y in s for y in info.years):
                 score += 0.1
             target = has_num and as_of(s, str(m.get("date", ""))).target
