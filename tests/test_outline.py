@@ -104,3 +104,22 @@ def test_retriever_section_reads_the_store(store, settings, fake_embedder, corpu
     assert all(p == "二、下一步工作计划" or p.startswith("二、下一步工作计划 > ") for p in paths)
     assert [h.meta.chunk_index for h in hits] == sorted(h.meta.chunk_index for h in hits)
     assert {h.meta.doc_id for h in hits} == {top.meta.doc_id}
+
+
+def test_a_section_joins_the_shown_passages_within_the_budget(settings, fake_embedder, corpus_dir: Path,  # noqa: ANN001
+                                                              store) -> None:  # noqa: ANN001
+    from assistant.answers.answer import Assistant, pack
+    from assistant.retrieval.services import Services
+
+    assert ingest_paths(discover(corpus_dir), store, settings, progress=False).failed == []
+    q = "广州市工信局答复中的下一步工作计划包括哪几个方面？"
+    roomy = Assistant(Services(settings, fake_embedder, store, HybridRetriever(store, fake_embedder, settings)))
+    p = roomy.prepare(q)
+    assert p.section is not None and len(p.section.items) == 5
+    assert {h.id for h in p.section.hits} <= {h.id for h in p.passages}
+    tight = settings.model_copy(update={"context_tokens": 300})
+    small = Assistant(Services(tight, fake_embedder, store, HybridRetriever(store, fake_embedder, tight)))
+    # a model's prompt: the section does not fit 300 tokens, it is not read whole, the passages keep the budget
+    p = small.prepare(q, generator="llm")
+    assert p.section is None and p.passages == pack(p.passages, 300)
+    assert small.ask(q).text  # still answered or refused, from the passages that fit

@@ -223,7 +223,7 @@ class Assistant:
         return self._chat
 
     def prepare(self, question: str, filters: Filters | None = None, k: int | None = None,
-                history: list[Turn] | None = None) -> Prepared:
+                history: list[Turn] | None = None, generator: GeneratorName | None = None) -> Prepared:
         t0 = time.perf_counter()
         retriever = self.services.retriever
         query = condense(question, history or [])
@@ -252,10 +252,20 @@ class Assistant:
             scopes += [Scope(False, f"文档中没有关于{p}的材料。") for p in info.unknown_places]
         section = None
         if len(groups) == 1 and scopes[0].answerable:
-            section = outline.choose(info, passages, retriever.section)
-            if section is not None:  # its passages that retrieval missed join the shown ones
+            section = outline.choose(info, result.hits, retriever.section)  # by retrieval's order, not the budget's
+            if section is not None:  # its passages that retrieval missed join the shown ones, within the budget
+                mine = {h.id for h in section.hits}
                 known = {h.id for h in passages}
-                passages = passages + [h for h in section.hits if h.id not in known]
+                # a model's prompt has a budget; the offline answer quotes the section whatever its length
+                room = budget if (generator or self.settings.generator) == "llm" else 10**9
+                for order in (passages + [h for h in section.hits if h.id not in known],
+                              list(section.hits) + [h for h in passages if h.id not in mine]):
+                    packed = pack(order, room)
+                    if mine <= {h.id for h in packed}:
+                        passages = packed
+                        break
+                else:
+                    section = None  # a section too long for the model's prompt is not read whole
                 groups = [("", list(range(len(passages))))]
         return Prepared(question, query, info, result.hits, passages, groups, scopes,
                         (time.perf_counter() - t0) * 1000, candidates, section)
@@ -298,7 +308,7 @@ class Assistant:
             text = "请输入问题。"
             yield Answer(question, text, [], cite.check(text, []), refused=True, reason="空问题")
             return
-        p = self.prepare(question, filters, k, history)
+        p = self.prepare(question, filters, k, history, gen)
         if p.refused:
             ans = self.refusal(p, gen)
             yield ans.text

@@ -34,7 +34,7 @@ class Item:
 class Section:
     title: str  # the section's heading as the letter writes it: "三、集聚资本要素,注入企业健康发展能量"
     items: tuple[Item, ...]
-    hits: tuple[Hit, ...]  # its passages, in the document's order
+    hits: tuple[Hit, ...]  # the passages it cites: its heading's, then each item's
 
 
 def _bare(text: str) -> str:
@@ -84,7 +84,8 @@ def choose(info: QuestionInfo, hits: list[Hit], section_of: SectionOf) -> Sectio
         return None
     _, _, path, passages, title = best
     items = read_items(path, passages)
-    return Section(title, tuple(items), tuple(passages)) if len(items) >= 2 else None
+    cited = {h.id: h for h in [passages[0], *(i.hit for i in items)]}  # the heading's passage, then each item's
+    return Section(title, tuple(items), tuple(cited.values())) if len(items) >= 2 else None
 
 
 def read_items(path: str, passages: list[Hit]) -> list[Item]:
@@ -98,18 +99,16 @@ def read_items(path: str, passages: list[Hit]) -> list[Item]:
             children.append(parts[depth])
     headings = {_bare(p) for h in passages for p in h.meta.heading_path.split(" > ") if p}
     if len(children) < 2:
-        found = [(s, h) for h in passages for s in _sentences(h, headings)]
-        return [Item("", (s,), h) for s, h in found[:_LEAF_SENTENCES]]
+        leaf = [(s, h) for h in passages for s in _sentences(h, headings)]
+        return [Item("", (s,), h) for s, h in leaf[:_LEAF_SENTENCES]]
     per = max(1, min(3, 9 // len(children)))
     items = []
     for child in children[:_MAX_ITEMS]:
         under = [h for h in passages if (h.meta.heading_path.split(" > ") + [""])[depth] == child]
-        body = [(s, h) for h in under for s in _sentences(h, headings)]
         heading = full_heading(child, under)
-        if body:
-            items.append(Item(heading, tuple(s for s, _ in body[:per]), body[0][1]))
-        else:
-            items.append(Item(heading, (), under[0]))
+        # the first passage under the item that says something: its first sentences, all cited to it
+        said = next(((h, found) for h in under if (found := _sentences(h, headings))), None)
+        items.append(Item(heading, tuple(said[1][:per]), said[0]) if said else Item(heading, (), under[0]))
     return items
 
 
