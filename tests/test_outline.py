@@ -123,3 +123,13 @@ def test_a_section_joins_the_shown_passages_within_the_budget(settings, fake_emb
     p = small.prepare(q, generator="llm")
     assert p.section is None and p.passages == pack(p.passages, 300)
     assert small.ask(q).text  # still answered or refused, from the passages that fit
+
+
+def test_a_row_of_labelled_fields_is_no_answer_item() -> None:
+    from assistant.answers.compose import readable
+    from assistant.answers.question import Candidate
+
+    footer = Candidate("办:黔东南州人民政府办公室 | 联系地址:贵州省凯里市北京东路21号 | 联系方式:0855-8235320", 0, 1.0, 1.0,
+                       True, False, False)
+    prose = Candidate("我州将合理优化教育资源,重新布局规划台江县小学和初中。", 0, 1.0, 1.0, False, False, False)
+    assert not readable(footer) and readable(prose)

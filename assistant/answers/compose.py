@@ -92,10 +92,14 @@ def _cn(numeral: str) -> int:
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
+_FIELD = re.compile(r"[\u4e00-\u9fff]{1,6}\s*[:：]")
+
+
 def readable(c: Candidate) -> bool:
     """Words a reader can take as an answer: a page's index number or date line ("1137010355374005X3/2025-6693596",
-    "2025-11-26") is not, though it holds figures."""
-    return len(_HAN.findall(c.text)) >= 4
+    "2025-11-26") is not, though it holds figures, nor a row of labelled fields ("办:…办公室 | 联系地址:… |
+    联系方式:0855-8235320", a page's footer). Either still answers when it gives the asked value."""
+    return len(_HAN.findall(c.text)) >= 4 and not ("|" in c.text and len(_FIELD.findall(c.text)) >= 2)
 
 
 def own_heading(c: Candidate) -> bool:
