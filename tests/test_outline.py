@@ -133,3 +133,18 @@ def test_a_row_of_labelled_fields_is_no_answer_item() -> None:
                        True, False, False)
     prose = Candidate("我州将合理优化教育资源,重新布局规划台江县小学和初中。", 0, 1.0, 1.0, False, False, False)
     assert not readable(footer) and readable(prose)
+
+
+def test_a_heading_of_words_every_letter_uses_is_not_the_section_asked() -> None:
+    """"综合了哪些单位的意见" shares 意见 with "二、意见建议的办理情况", which says nothing of which section is meant."""
+    chunks = [("二、意见建议的办理情况 > (一)完善政策", "二、意见建议的办理情况\n(一)完善政策。出台扶持办法。"),
+              ("二、意见建议的办理情况 > (二)优化服务", "(二)优化服务。建立服务专员制度。")]
+    hits = [Hit(f"o{i}", f"o{i}", t, {**META, "heading_path": p, "chunk_index": i, "role": "body"}, 1.0, i + 1)
+            for i, (p, t) in enumerate(chunks)]
+    lex = LexicalIndex([h.id for h in hits], [h.text for h in hits], [h.text for h in hits], [h.metadata for h in hits], "o")
+
+    def sections(hit: Hit, path: str) -> list[Hit]:
+        return [h for h in hits if h.meta.heading_path.startswith(path)]
+
+    info = analyze("华溪市工信局答复时综合了哪些单位的意见？", ["华溪市"], lex)
+    assert outline.choose(info, hits, sections) is None

@@ -14,11 +14,13 @@ from dataclasses import dataclass
 
 from assistant.answers.question import QuestionInfo
 from assistant.retrieval.hybrid import Hit
+from core.profile import profile
 from core.text import normalize_text, split_sentences
 
 SectionOf = Callable[[Hit, str], list[Hit]]  # the passages of a hit's document under a heading path
 
 _ASIDE = re.compile(r"[(（][^()（）]*[)）]。?")  # "(市科学技术局、财政局负责)": who does it, not an item
+_LETTER_WORDS = frozenset(profile().words("questions", "letter_heading_words"))
 _MAX_ITEMS = 15
 _LEAF_SENTENCES = 10
 
@@ -52,8 +54,9 @@ def full_heading(short: str, hits: list[Hit]) -> str:
 
 def topic_cover(info: QuestionInfo, text: str, about: str) -> float:
     """The share (by IDF weight) of the question's own words a heading holds: words the document's title,
-    office or place already gives (专精特新, 杭州) say nothing about which section is meant."""
-    terms = [(t, w) for t, w in info.terms if t not in about]
+    office or place already gives (专精特新, 杭州), and words every letter's headings use (意见, 办理), say nothing
+    about which section is meant."""
+    terms = [(t, w) for t, w in info.terms if t not in about and t not in _LETTER_WORDS]
     total = sum(w for _, w in terms)
     return sum(w for t, w in terms if t in normalize_text(text)) / total if total else 0.0
 
