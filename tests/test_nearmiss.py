@@ -363,3 +363,14 @@ def test_a_total_standing_now_answers_how_many_there_are_now() -> None:
     hits = [Hit("a", "A", texts[0], CS, 1.0, 1), Hit("b", "B", texts[1], CS, 0.9, 2)]
     chosen = pick_sentences(info, candidate_sentences(info, hits))
     assert chosen[0].gives == "204家"
+
+
+def test_who_handled_it_is_read_from_the_letters_frame_when_asked() -> None:
+    t = "经我局主办,市财政局、市科技局等单位会办,现答复如下。全区新增高新技术企业12家。"
+    meta = {**CS, "office": "重庆市长寿区经济和信息化委员会"}
+    lex = LexicalIndex(["f"], [t], [t], [meta], version="f")
+    hits = [Hit("f", "F", t, meta, 1.0, 1)]
+    asked = analyze("长寿区经信委的答复会同了哪些部门办理？", ["重庆市", "长寿区"], lex)
+    assert any("会办" in c.text for c in candidate_sentences(asked, hits))
+    other = analyze("长寿区新增了多少家高新技术企业？", ["重庆市", "长寿区"], lex)
+    assert not any("会办" in c.text for c in candidate_sentences(other, hits))  # frame otherwise

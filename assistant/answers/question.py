@@ -48,6 +48,8 @@ _TITLES = _P.cue("titles")
 _RECORD = _P.cue("record")
 _DATED = re.compile(r"\d+\s*月\s*\d+\s*日|\d+(?:\.\d+)?\s*(?:家|个|项|名|万|亿|%)")  # a frame line that also states a fact
 _FRAME = _P.frame_sentence
+_HANDLING = re.compile("|".join(_P.words("questions", "handling_words")))
+_HANDLING_ASK = re.compile(_P.data["questions"]["handling_ask"])
 _YEAR = re.compile(r"(20\d\d)\s*年?")  # in a question: "2023东莞…" names a year
 _STATED_YEAR = re.compile(r"(20\d\d)\s*年")  # in a sentence a year says 年: "2040家" is a count
 _HANDLED_COUNT = re.compile(r"(?:多少|几)\s*件|(?:建议|提案|议案)[^？?，,]{0,6}(?:数量|多少|几)")  # a count of 件 handled
@@ -442,6 +444,8 @@ def candidate_sentences(info: QuestionInfo, hits: list[Hit]) -> list[Candidate]:
     top = max((h.score for h in hits), default=1.0) or 1.0
     out: list[Candidate] = []
     docs_seen: set[str] = set()
+    # who handled it is said in the letter's frame ("经我局主办,市财政局…等单位会办,现答复如下"): kept when asked
+    asks_handling = bool(_HANDLING_ASK.search(info.text))
     for i, h in enumerate(hits):
         outline = h.meta.role == "outline"
         m = h.metadata
@@ -456,7 +460,8 @@ def candidate_sentences(info: QuestionInfo, hits: list[Hit]) -> list[Candidate]:
         title = re.sub(r"\s+", "", normalize_text(str(m.get("title", ""))))
         for s in split_sentences(h.text, "。!?;", flattened=True, min_chars=6):
             norm = normalize_text(s)
-            if (_FRAME.search(norm) and not _DATED.search(norm)) or (title and re.sub(r"[\s。]+", "", norm) == title):
+            if (_FRAME.search(norm) and not _DATED.search(norm) and not (asks_handling and _HANDLING.search(norm))) \
+                    or (title and re.sub(r"[\s。]+", "", norm) == title):
                 continue  # the source letter's own frame (收悉, 现答复如下, thanks) or its title: not a fact
             context = f"{about} {norm}"
             local = f"{normalize_text(str(m.get('heading_path', '')))} {norm}"
