@@ -374,3 +374,17 @@ def test_who_handled_it_is_read_from_the_letters_frame_when_asked() -> None:
     assert any("会办" in c.text for c in candidate_sentences(asked, hits))
     other = analyze("长寿区新增了多少家高新技术企业？", ["重庆市", "长寿区"], lex)
     assert not any("会办" in c.text for c in candidate_sentences(other, hits))  # frame otherwise
+
+
+def test_a_batch_is_asked_like_a_year() -> None:
+    t = "第二批创新型中小企业的申报截止日期为2023年2月20日。"
+    assert not _one("长寿区第一批创新型中小企业的申报截止日期是哪天？", t, CS).answerable
+    assert _one("长寿区第二批创新型中小企业的申报截止日期是哪天？", t, CS).answerable
+
+
+def test_a_letter_of_another_proposal_number_does_not_answer() -> None:
+    t = "上一条:关于对县政协第十五届五次会议第74号议案的答复。农村基础教育在国民教育体系中占有举足轻重的地位。"
+    meta = {**PJ, "office": "平江县教育局", "number": "64", "title": "关于对县政协第十五届五次会议第64号提案的答复"}
+    assert not _one("平江县教育局对第74号提案是怎么答复的？", t, meta).answerable  # 74 is only a link's title
+    assert _one("平江县教育局对第064号提案是怎么答复的？", t, meta).answerable
+    assert _one("平江县教育局对第74号提案是怎么答复的？", t, {**meta, "number": ""}).answerable  # number unknown

@@ -93,6 +93,7 @@ _STOCK_ASKS = tuple(_P.words("questions", "stock_asks"))
 _ACTUAL_ASKS = tuple(_P.words("questions", "actual_asks"))
 _ACTUAL_DONE = re.compile(_P.data["questions"]["actual_done"])
 _PERIOD = re.compile(_P.data["questions"]["plan_period"])
+_BATCH = re.compile(_P.data["questions"]["batch"])
 _FLOW_WORDS = tuple(_P.words("facts", "flow_words"))
 _STOCK_WORDS = tuple(_P.words("facts", "stock_cues"))
 _SUB_PLACE = re.compile(_Q["sub_place"]["pattern"])
@@ -513,6 +514,20 @@ def _speaks_of(place: str, sentence: str, hit: Hit) -> bool:
     return bool(doc_place) and any(doc_place in (p.province, p.city) for p in gazetteer().lookup(place))
 
 
+_PROPOSAL_NO = re.compile(_P.data["questions"]["proposal_number"])
+
+
+def proposal_number(question: str) -> str:
+    """The number of the suggestion or proposal a question asks about ("第74号提案" → 74), "" when it names none."""
+    m = _PROPOSAL_NO.search(normalize_text(question))
+    return m.group(1) if m else ""
+
+
+def _same_number(a: str, b: str) -> bool:
+    """059 and 59 are one number; JY100013030572 is itself."""
+    return a.lstrip("0") == b.lstrip("0") if a and b else False
+
+
 def _all_of_another_kind(info: QuestionInfo, on_topic: list[Candidate]) -> Candidate | None:
     """The best on-topic sentence when every one speaks of another kind of what the question names (创新型中小企业
     for a question on 专精特新中小企业: kind_clash); None when one speaks of the asked kind, or none clashes."""
@@ -549,9 +564,12 @@ def decide(info: QuestionInfo, hits: list[Hit], cands: list[Candidate], min_cove
             str(h.meta.year + d) for h in hits if h.meta.year for w, d in _RELATIVE_YEARS.items() if w in h.text}
         if not any(y in present for y in info.years):
             return Scope(False, f"检索到的文档中没有{'、'.join(y + '年' for y in info.years)}的相关内容。")
-    periods = set(_PERIOD.findall(info.text))  # "十三五": a plan period is asked like a year
-    if periods and not any(p in h.text for p in periods for h in hits):
+    periods = set(_PERIOD.findall(info.text)) | set(_BATCH.findall(info.text))  # 十三五, 第一批: asked like a year
+    if periods and not any(p in normalize_text(h.text) for p in periods for h in hits):
         return Scope(False, f"检索到的文档中没有“{'、'.join(sorted(periods))}”的相关内容。")
+    if (asked := proposal_number(info.text)) and any(h.meta.number for h in hits) \
+            and not any(_same_number(asked, h.meta.number) for h in hits):
+        return Scope(False, f"资料中没有第{asked}号建议或提案的答复。")
     stage = info.slot is not None and info.slot.slot == "date" and any(c in info.text for c in _STAGE_CUES)
     pool = [c for c in cands if c.has_number or (stage and c.gives)] if info.numeric else cands
     if info.numeric and info.wants_current:
