@@ -135,3 +135,16 @@ def doc_label(iso: str) -> str:
     if m := _ISO_DATE.match(iso):
         return f"{m[1]}年{int(m[2])}月{int(m[3])}日"
     return f"{iso[:4]}年" if iso[:4].isdigit() else ""
+
+
+CN_DIGIT = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"○": 0, "零": 0}
+
+
+def cn_number(s: str) -> int:
+    """十 → 10, 十九 → 19, 二十三 → 23, 三 → 3; digits as they are (a list's 12 or 十二); 0 when neither."""
+    if s.isdigit():
+        return int(s)
+    if "十" not in s:
+        return CN_DIGIT.get(s, 0)
+    tens, _, ones = s.partition("十")
+    return (CN_DIGIT.get(tens, 0) if tens else 1) * 10 + (CN_DIGIT.get(ones, 0) if ones else 0)

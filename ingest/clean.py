@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from core.profile import profile
-from core.text import normalize_text
+from core.text import cn_number, normalize_text
 
 _P = profile()
 # Whole lines that are page chrome on any portal, and the labels of portals' index tables: profile data.
@@ -64,16 +64,6 @@ def clean_lines(text: str) -> list[str]:
     return drop_repeated_blocks(lines)
 
 
-def _number(token: str) -> int:
-    if token.isdigit():
-        return int(token)
-    tens, ten, ones = token.partition("十")
-    digits = "一二三四五六七八九"
-    if not ten:
-        return digits.find(token) + 1 if len(token) == 1 else 0
-    return (digits.find(tens) + 1 if tens else 1) * 10 + (digits.find(ones) + 1 if ones else 0)
-
-
 def run_in_items(line: str) -> list[str]:
     """A numbered item that runs on, after a sentence's end, into the next number of its scheme ("(六)…。(七)…")
     as one line per item: the converter lost the line break, and the next item would be lost to its heading."""
@@ -81,10 +71,10 @@ def run_in_items(line: str) -> list[str]:
         first = pattern.match(line)
         if not first:
             continue
-        out, n, start = [], _number(first.group(1)), 0
+        out, n, start = [], cn_number(first.group(1)), 0
         for m in re.finditer(r"。", line):
             nxt = pattern.match(line, m.end())
-            if nxt and _number(nxt.group(1)) == n + 1:
+            if nxt and cn_number(nxt.group(1)) == n + 1:
                 out.append(line[start : m.end()])
                 start, n = m.end(), n + 1
         return out + [line[start:]]

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from core.profile import profile
+from core.text import CN_DIGIT, cn_number
 
 _P = profile()
 CN_NUM = _P.cn_numerals
@@ -64,17 +65,6 @@ def valid_date(y: int, m: int, d: int) -> str:
 
 
 _CN_DATE = re.compile(_P.data["letters"]["cn_date"])
-_CN_DIGIT = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"○": 0, "零": 0}
-
-
-def _cn_number(s: str) -> int:
-    """十 → 10, 十九 → 19, 二十三 → 23, 三 → 3."""
-    if "十" not in s:
-        return _CN_DIGIT.get(s, 0)
-    tens, _, ones = s.partition("十")
-    return (_CN_DIGIT.get(tens, 0) if tens else 1) * 10 + (_CN_DIGIT.get(ones, 0) if ones else 0)
-
-
 def is_date_line(line: str) -> bool:
     line = line.strip()
     return bool(DATE_LINE.match(line) or _CN_DATE.match(line))
@@ -86,8 +76,8 @@ def iso_date(line: str) -> str:
     if m := DATE_LINE.match(line):
         return valid_date(int(m[1]), int(m[2]), int(m[3]))
     if m := _CN_DATE.match(line):
-        year = int("".join(str(_CN_DIGIT[c]) for c in m[1]))
-        return valid_date(year, _cn_number(m[2]), _cn_number(m[3]))
+        year = int("".join(str(CN_DIGIT[c]) for c in m[1]))
+        return valid_date(year, cn_number(m[2]), cn_number(m[3]))
     return ""
 
 

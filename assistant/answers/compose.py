@@ -8,6 +8,7 @@ from assistant.answers.question import Candidate, QuestionInfo, slot_value
 from assistant.evidence.cite import is_claim
 from assistant.retrieval.hybrid import Hit
 from core.profile import profile
+from core.text import cn_number
 
 
 # -- offline, extractive ------------------------------------------------------------------------------
@@ -78,15 +79,11 @@ def inline_items(chosen: list[Candidate], cands: list[Candidate]) -> list[Candid
             continue
         pos, expect = c.position + 1, 2
         while (nxt := at.get((c.hit, pos))) and (first := profile().shi_marker.match(nxt.text)) \
-                and _cn(first.group(1)) == expect:
+                and cn_number(first.group(1)) == expect:
             if nxt not in out:
                 out.append(nxt)
             pos, expect = pos + 1, expect + 1
     return out
-
-
-def _cn(numeral: str) -> int:
-    return "一二三四五六七八九十".find(numeral) + 1 if len(numeral) == 1 else 0
 
 
 _HAN = re.compile(r"[\u4e00-\u9fff]")

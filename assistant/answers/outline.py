@@ -48,7 +48,7 @@ def full_heading(short: str, hits: list[Hit]) -> str:
     for h in hits:
         for line in h.text.split("\n"):
             if line.strip().startswith(short):
-                return split_sentences(line, "。;")[0].rstrip("。;") if line.strip() else short
+                return split_sentences(line, "。;")[0].rstrip("。;")
     return short
 
 

@@ -323,8 +323,7 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
     if info.actual and info.slot is not None and info.slot.slot == "date" and target_before(s, at):
         return "预计或计划的时间，不是已完成的时间"
     if info.slot is not None and info.slot.slot not in _FIGURE_SLOTS and _KIND_ENDINGS and any(
-            kind_clash(run[:end], reach(s, at), 4) for run in re.findall(r"[\u4e00-\u9fff]{4,}", _WHICH.sub(" ", info.text))
-            for end in range(len(run), 3, -1)):
+            kind_clash(p, reach(s, at), 4) for p in _kind_phrases(info.text)):
         return "另一类对象的时间或名称"  # "专精特新中小企业申报截止日期" is not "创新型中小企业的申报截止日期"
     if (level := level_miss(info.text, reach(s, at))):
         return level
@@ -528,14 +527,20 @@ def _same_number(a: str, b: str) -> bool:
     return a.lstrip("0") == b.lstrip("0") if a and b else False
 
 
+@lru_cache(maxsize=256)
+def _kind_phrases(question: str) -> tuple[str, ...]:
+    """The question's phrases whose tail may name what it speaks of ("…专精特新中小企业"), longest first: every
+    prefix of four or more characters of each run of Chinese characters. Read once per question."""
+    return tuple(run[:end] for run in re.findall(r"[\u4e00-\u9fff]{4,}", _WHICH.sub(" ", question))
+                 for end in range(len(run), 3, -1))
+
+
 def _all_of_another_kind(info: QuestionInfo, on_topic: list[Candidate]) -> Candidate | None:
     """The best on-topic sentence when every one speaks of another kind of what the question names (创新型中小企业
     for a question on 专精特新中小企业: kind_clash); None when one speaks of the asked kind, or none clashes."""
     if not _KIND_ENDINGS or not on_topic:
         return None
-    phrases = [run[:end] for run in re.findall(r"[\u4e00-\u9fff]{4,}", _WHICH.sub(" ", info.text))
-               for end in range(len(run), 3, -1)]
-    if all(any(kind_clash(p, normalize_text(c.text), 4) for p in phrases) for c in on_topic):
+    if all(any(kind_clash(p, normalize_text(c.text), 4) for p in _kind_phrases(info.text)) for c in on_topic):
         return max(on_topic, key=lambda c: c.coverage)
     return None
 
