@@ -250,14 +250,8 @@ def _click_to(page: Any, button: Any, url: str) -> None:
     while the page is still being redrawn can be dropped: the page then stays where it was, and is clicked again."""
     for attempt in range(3):
         _idle(page)
+        button.click()
         try:
-            if attempt:  # the last click may have landed after all: the browser is there, the button gone
-                page.wait_for_url(url, timeout=5_000)
-                return
-        except Exception:  # noqa: BLE001 - Playwright's TimeoutError: still on the app's page
-            pass
-        try:
-            button.click(timeout=60_000)
             page.wait_for_url(url, timeout=90_000)
             return
         except Exception:  # noqa: BLE001 - Playwright's TimeoutError: still on the app's page
