@@ -229,5 +229,9 @@ def sign_out(settings: Settings, session: Session) -> None:
         audit.record(session.user, "sign_out", f"user:{session.user.name}", "ok")
     st.session_state.pop(SESSION_KEY, None)
     if session.mode == "oidc":
+        # st.logout() only queues the browser's redirect to /auth/logout (which drops the identity cookie and
+        # ends the provider's session); a rerun here would clear that queued message before it is sent, leaving
+        # the cookie in place, so the run stops instead and the redirect goes out
         st.logout()
+        st.stop()
     st.rerun()

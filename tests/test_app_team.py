@@ -177,3 +177,40 @@ def test_an_expired_or_disabled_session_is_signed_out(team: Path, monkeypatch: p
     assert any("账号已停用" in w.value for w in at.warning) and "审核" not in _texts(at).replace("李审核", "")
     reasons = [e.detail.get("reason") for e in AuditLog(open_engine(Settings())).entries(action="sign_out")]  # type: ignore[call-arg]
     assert "登录已过期" in reasons and "账号已停用或已删除" in reasons
+
+
+def test_oidc_sign_out_lets_the_logout_redirect_go_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """st.logout() only queues the browser's redirect to /auth/logout (which drops the identity cookie); a
+    st.rerun() after it clears that queue before it is sent, so the cookie stayed and the provider's session too
+    (the browser test saw it now and then). Signing out of an OIDC session must stop the run, never rerun it."""
+    import streamlit as st
+
+    from app import auth
+
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "data"))
+    settings = Settings()  # type: ignore[call-arg]
+    users = UserStore(open_engine(settings))
+    users.add("alice", "承办人", OFFICE, password=PW, display="艾丽斯")
+    calls: list[str] = []
+
+    class Ended(Exception):
+        pass
+
+    def end(name: str) -> Any:
+        def call(*_: Any, **__: Any) -> None:
+            calls.append(name)
+            raise Ended(name)
+        return call
+
+    monkeypatch.setattr(st, "logout", lambda: calls.append("logout"))
+    monkeypatch.setattr(st, "stop", end("stop"))
+    monkeypatch.setattr(st, "rerun", end("rerun"))
+    user = users.get("alice")
+    assert user is not None
+    for mode, expected in (("oidc", ["logout", "stop"]), ("local", ["rerun"])):
+        calls.clear()
+        with pytest.raises(Ended):
+            auth.sign_out(settings, auth.Session(user, mode))
+        assert calls == expected, (mode, calls)
+    outs = [e for e in AuditLog(open_engine(settings)).entries(action="sign_out") if e.user == "alice"]
+    assert len(outs) == 2
