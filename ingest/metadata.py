@@ -143,7 +143,8 @@ def _header_fields(raw: str) -> dict[str, str]:
     return out
 
 
-def _office_from_title(title: str) -> str:
+def office_from_title(title: str) -> str:
+    """The office named at the head of a title ("黔东南州人民政府关于…的会办意见" → 黔东南州人民政府), else ""."""
     prof = profile()
     m = re.match(rf"^([{_CJK}()]{{2,40}}?(?:{prof.office_suffix}))(?:关于|对|\d{{4}}年)", title)
     return m[1] if m else ""
@@ -319,7 +320,7 @@ def extract_doc_meta(doc_id: str, raw: str, lines: list[str], parts: list[Part])
     run_office, run_date = _run_in_signature(lines)
 
     office = ((signed.signature_office if signed else "") or _closing_office(lines) or run_office
-              or _office_from_title(title) or header.get("source_office", ""))
+              or office_from_title(title) or header.get("source_office", ""))
     place = resolve_place(office, title, header.get("source_office", ""), lines)
     office = full_office(office, place, header.get("source_office", ""))
 

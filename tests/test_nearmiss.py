@@ -382,6 +382,28 @@ def test_a_letter_of_another_proposal_number_does_not_answer() -> None:
     # a batch is asked like a year
     ("第二批创新型中小企业的申报截止日期为2023年2月20日。",
      "长寿区第一批创新型中小企业的申报截止日期是哪天？", "长寿区第二批创新型中小企业的申报截止日期是哪天？"),
+    # an amount per enterprise is no total
+    ("全区每年评选不超过5家智能制造示范企业,奖励金额最高50万元/家。",
+     "长寿区每年给智能制造示范企业的奖励资金总额是多少？", "长寿区智能制造示范企业每家最多奖励多少钱？"),
+    ("对认定的市级企业技术中心,每家给予30万元补助。",
+     "长寿区给市级企业技术中心的补助一共有多少钱？", "长寿区对认定的市级企业技术中心补助多少钱？"),
+    # those recommended or applying are not those recognised
+    ("今年以来,推荐重庆某某等6家企业申报国家级绿色工厂。",
+     "长寿区今年新认定了多少家国家级绿色工厂？", "长寿区今年推荐了多少家企业申报国家级绿色工厂？"),
+    # a flow word earlier in the clause makes a 达到 figure a flow; a 共有 earlier in the clause makes a list's item a stock
+    ("据统计,新增规上工业企业中的高新技术企业达到30家。",
+     "长寿区现有高新技术企业多少家？", "长寿区新增规上工业企业中有多少家高新技术企业？"),
+    ("截至2024年6月,全区共有国家级专精特新“小巨人”企业3家、市级专精特新企业45家。",
+     "长寿区2024年新认定了多少家市级专精特新企业？", "长寿区共有多少家市级专精特新企业？"),
+    # 小巨人 is the national list
+    ("对新认定的专精特新“小巨人”企业,区财政给予一次性50万元奖励。",
+     "长寿区对新认定的市级专精特新企业奖励多少钱？", "长寿区对新认定的专精特新小巨人企业奖励多少钱？"),
+    # a post's holder is a person: "分管领导" or "负责同志" names nobody
+    ("成立招商引资工作专班,由区分管领导任组长,相关部门负责同志和企业代表参加。",
+     "长寿区招商引资工作专班的组长是谁？", "长寿区招商引资工作专班由哪一级领导任组长？"),
+    # a time span answers 什么时候, not 哪一年
+    ("计划用两年左右时间建成区级科技企业孵化器。",
+     "长寿区科技企业孵化器是哪一年建成的？", "长寿区科技企业孵化器什么时候建成？"),
 ])
 def test_a_near_miss_is_refused_and_its_neighbour_answered(text: str, refused: str, answered: str) -> None:
     assert not _one(refused, text, CS).answerable

@@ -10,6 +10,7 @@ from assistant.retrieval.hybrid import Hit, office_words
 from core.places import gazetteer
 from core.profile import profile
 from core.text import normalize_text
+from ingest.metadata import office_from_title
 
 _P = profile()
 KIND_ENDINGS = tuple(_P.words("questions", "kind_endings"))
@@ -47,6 +48,56 @@ def target_before(sentence: str, at: int) -> bool:
     """A plan or forecast cue (预计, 计划…) in the value's clause before it."""
     begin = max((x.end() for x in _REACH.finditer(sentence, 0, at)), default=0)
     return any(w in sentence[begin:at] for w in _P.words("facts", "target_cues"))
+
+
+_FLOW = tuple(_P.words("facts", "flow_words"))
+_STOCK = tuple(_P.words("facts", "stock_cues"))
+_REACHED = tuple(_P.words("facts", "reach_cues"))
+
+
+def _flow_stock_of(text: str) -> tuple[bool, bool]:
+    flow = any(w in text for w in _FLOW)
+    strong = any(w in text for w in _STOCK if w not in _REACHED)
+    return flow, strong or (not flow and any(w in text for w in _REACHED))
+
+
+def flow_or_stock(sentence: str, at: int) -> tuple[bool, bool]:
+    """(a flow, a stock) as said of the value at `at`: by its own clause, or, when that says neither or only that a
+    level was reached (达到), by its part of the sentence up to it ("我市共有…“小巨人”企业2家、省级专精特新企业76家":
+    76家 is a stock; "新增规上工业企业中的国家高新技术企业达到250家": 250家 is a flow)."""
+    begin = max((x.end() for x in CLAUSE.finditer(sentence, 0, at)), default=0)
+    clause = sentence[begin:at]
+    flow, stock = _flow_stock_of(clause)
+    if flow or (stock and not all(w in _REACHED for w in _STOCK if w in clause)):
+        return flow, stock
+    part = sentence[max((x.end() for x in _REACH.finditer(sentence, 0, at)), default=0):at]
+    return _flow_stock_of(part)
+
+
+_OUTCOME = _P.data["questions"]["outcome"]
+
+
+def applied_not_outcome(question: str, sentence: str, at: int) -> bool:
+    """The question asks how many were recognised (认定, 获批) and the value's part of the sentence counts those who
+    applied or were recommended (推荐…申报), saying no outcome."""
+    if not any(w in question for w in _OUTCOME["asks"]):
+        return False
+    end = _REACH.search(sentence, at)
+    part = sentence[max((x.end() for x in _REACH.finditer(sentence, 0, at)), default=0):end.start() if end else None]
+    return any(w in part for w in _OUTCOME["applied"]) and not any(w in part for w in _OUTCOME["asks"])
+
+
+_PER_ITEM = _P.data["questions"]["per_item"]
+_PER_ITEM_AFTER = re.compile(_PER_ITEM["after"])
+
+
+def per_item_not_total(question: str, sentence: str, at: int, end: int) -> bool:
+    """The question asks a total (总额, 一共) and the value (sentence[at:end]) is an amount per item (最高50万元/家,
+    每家…)."""
+    if not any(w in question for w in _PER_ITEM["asks"]):
+        return False
+    begin = max((x.end() for x in CLAUSE.finditer(sentence, 0, at)), default=0)
+    return bool(_PER_ITEM_AFTER.match(sentence[end:])) or any(w in sentence[begin:at] for w in _PER_ITEM["before"])
 
 
 _WHOLE_AREA = tuple(_P.words("questions", "whole_area"))
@@ -150,13 +201,10 @@ def speaker(question: str) -> str:
     return m.group("who") if m else ""
 
 
-_AUTHOR = re.compile(r"^([\u4e00-\u9fff]{2,20}?(?:部|委|局|厅|办|政府|委员会|办公室))(?=关于|对)")
-
-
 def author(hit: Hit) -> str:
-    """The office a passage's letter is from: on record, or named at the head of its title ("黔东南州人民政府关于…")."""
-    m = _AUTHOR.match(normalize_text(hit.meta.title))
-    return hit.meta.office or (m.group(1) if m else "")
+    """The office a passage's letter is from: its part's office on record, else the one its title opens with (a
+    co-handling opinion filed alone records its office in its title only)."""
+    return hit.meta.office or office_from_title(normalize_text(hit.meta.title))
 
 
 def is_from(who: str, hit: Hit) -> bool:

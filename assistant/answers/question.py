@@ -14,12 +14,15 @@ from assistant.answers.constraints import (
     KIND_ENDINGS as _KIND_ENDINGS,
 )
 from assistant.answers.constraints import (
+    applied_not_outcome,
     author,
     below,
     ends_clause,
+    flow_or_stock,
     is_from,
     kind_clash,
     level_miss,
+    per_item_not_total,
     place_forms,
     reach,
     role_miss,
@@ -94,7 +97,6 @@ _ACTUAL_ASKS = tuple(_P.words("questions", "actual_asks"))
 _ACTUAL_DONE = re.compile(_P.data["questions"]["actual_done"])
 _PERIOD = re.compile(_P.data["questions"]["plan_period"])
 _BATCH = re.compile(_P.data["questions"]["batch"])
-_FLOW_WORDS = tuple(_P.words("facts", "flow_words"))
 _STOCK_WORDS = tuple(_P.words("facts", "stock_cues"))
 _SUB_PLACE = re.compile(_Q["sub_place"]["pattern"])
 _NOT_SUB_PLACES = tuple(_Q["sub_place"]["not_places"])
@@ -327,11 +329,16 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
         return "另一类对象的时间或名称"  # "专精特新中小企业申报截止日期" is not "创新型中小企业的申报截止日期"
     if (level := level_miss(info.text, reach(s, at))):
         return level
-    clause = s[max((x.end() for x in _CLAUSE.finditer(s, 0, at)), default=0):at]
-    if info.flow and not info.stock and any(w in clause for w in _STOCK_WORDS) and not any(w in clause for w in _FLOW_WORDS):
+    flow, stock = flow_or_stock(s, at)
+    if info.flow and not info.stock and stock and not flow:
         return "累计数，不是新增数"
-    if info.stock and not info.flow and any(w in clause for w in _FLOW_WORDS) and not any(w in clause for w in _STOCK_WORDS):
+    if info.stock and not info.flow and flow and not stock:
         return "新增数，不是累计数"
+    if info.slot is not None and info.slot.slot in _FIGURE_SLOTS and applied_not_outcome(info.text, s, at):
+        return "申报或推荐的数字，不是认定或入选的数字"
+    if info.slot is not None and info.slot.slot == "amount" and (mv := info.slot.answer.match(s, at)) \
+            and per_item_not_total(info.text, s, at, mv.end()):
+        return "每项（每家）的标准或上限，不是总额"
     if info.slot is not None and info.slot.unit_ask is not None and (counted := _counted(info))[0]:
         # what is counted: the question's noun phrase ("多少家中小企业完成了数字化改造") must be what the value's sentence
         # counts up to the value's clause (遴选122家平台, 完成技术适配150多家 count something else); words before the
