@@ -408,3 +408,21 @@ def test_a_letter_of_another_proposal_number_does_not_answer() -> None:
 def test_a_near_miss_is_refused_and_its_neighbour_answered(text: str, refused: str, answered: str) -> None:
     assert not _one(refused, text, CS).answerable
     assert _one(answered, text, CS).answerable
+
+
+def test_a_rare_word_of_what_is_counted_must_be_there() -> None:
+    """"科技领军企业" shares 科技 and 企业 with "科技型中小企业67家" (the bigram share passes); 领军, the rarest word of
+    what the question counts, is not there: another measure. The archive knows the word, so it weighs."""
+    texts = ["2022年,全区新增高新技术企业5家,科技型中小企业67家。", "支持科技领军企业牵头组建创新联合体。",
+             "全区规上工业企业和高新技术企业稳步增长。", "全区科技企业稳步增长。", "落实科技创新企业扶持政策。",
+             "企业科技投入持续增加。", "推动科技型企业加快发展。"]
+    lex = LexicalIndex([f"r{i}" for i in range(len(texts))], texts, texts, [CS] * len(texts), version="rare")
+
+    def scope(q: str) -> Scope:
+        info = analyze(q, ["重庆市", "长寿区"], lex)
+        hits = [Hit("r0", "R0", texts[0], CS, 1.0, 1)]
+        return decide(info, hits, candidate_sentences(info, hits), MIN_COVERAGE)
+
+    assert not scope("长寿区2022年新增了多少家科技领军企业？").answerable
+    assert scope("长寿区2022年新增了多少家科技型中小企业？").answerable
+    assert scope("长寿区2022年新增了多少家高新技术企业？").answerable

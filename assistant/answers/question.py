@@ -61,6 +61,7 @@ _CUE_WORDS = {w for key in ("current", "compare", "list", "numeric", "fact") for
 # what a passage is about, besides its own words: the question may name the document, not the fact
 _ABOUT_KEYS = ("heading_path", "title", "proposer", "number", "doc_number", "office", "proposal_title", "addressee")
 NEAR_SHARE = 0.85  # a value meeting every constraint must cover this share of what a near-miss value's sentence covers
+MEASURE_WEIGHT = 0.34  # IDF-weighted share of the question's words in what it counts that the value's sentence must hold
 MEASURE_SHARE = 0.3  # share of what a counting question counts (its bigrams) that the value's sentence must hold
 SLOT_SUBJECT_SHARE = 0.3  # share of the best coverage the sentence giving the asked value must reach (dev set: positives ≥ 0.36)
 # numbers that identify a document (文号, proposal number) rather than state a year or a figure
@@ -346,11 +347,17 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
         phrase, named_before = counted
         end = _CLAUSE.search(s, at)
         about = " ".join(str(m.get(k, "")) for k in _ABOUT_KEYS) if named_before else ""
-        grams = _bigrams(s[:end.start() if end else len(s)]) | _bigrams(normalize_text(about))
-        if not phrase & grams and ends_clause(s, at, info.slot.answer):
+        said = s[:end.start() if end else len(s)] + " " + normalize_text(about)
+        if not phrase & _bigrams(said) and ends_clause(s, at, info.slot.answer):
             # "2024年共承办52件,…": a bare count counts what its paragraph's sentence before it named
-            grams |= _bigrams(sentence_before(normalize_text(hit.text), s))
-        if len(phrase & grams) < MEASURE_SHARE * len(phrase) or other_kind(info.text, s[:end.start() if end else len(s)]):
+            said += " " + sentence_before(normalize_text(hit.text), s)
+        # by share of its bigrams, and by weight: the question's rare words in what it counts must be there
+        # ("科技领军企业" shares 科技 and 企业 with "科技型中小企业67家", not 领军, which weighs most)
+        words = [(t, w) for t, w in info.terms if len(t) >= 2 and _bigrams(t) and _bigrams(t) <= phrase]
+        weight = sum(w for _, w in words)
+        if len(phrase & _bigrams(said)) < MEASURE_SHARE * len(phrase) \
+                or weight and sum(w for t, w in words if t in said) < MEASURE_WEIGHT * weight \
+                or other_kind(info.text, s[:end.start() if end else len(s)]):
             return "另一项指标的数字"
     if info.slot is not None and info.slot.slot in _FIGURE_SLOTS and _HANDLED_COUNT.search(info.text) \
             and (role := role_miss(info.text, s, at)):
