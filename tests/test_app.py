@@ -412,8 +412,8 @@ def test_letter_ready_to_send(letters: list[Any], i: int) -> None:
     from docx import Document
 
     from assistant.evidence import cite
-    from assistant.letters.asks import extract_asks
     from assistant.letters.export import to_docx, to_markdown
+    from assistant.letters.items import extract_asks
     from assistant.letters.lift import drop_enumerator
     from assistant.letters.model import blanks
 

@@ -3,9 +3,9 @@ not a page's title lines, and leaves a sentence to the later ask it speaks to mo
 
 from __future__ import annotations
 
-from assistant.casework.items import split_asks
-from assistant.letters.asks import clause_asks, extract_asks
+from assistant.letters.asks import clause_asks
 from assistant.letters.draft import _label_line
+from assistant.letters.items import extract_asks, split_asks
 
 FLOOD = ("今年汛期强降雨造成筒车湾镇部分村组农田堰渠垮塌、田块冲毁，群众春耕用水困难。建议县农水局尽快组织现场勘查，"
          "把受损农田纳入高标准农田提质改造项目，安排专项资金修复堰渠，并建立建后管护机制，防止年年冲毁年年修。")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from assistant.evaluation.metrics import office_from_instruction
-from assistant.letters.asks import extract_asks, short_ask
+from assistant.letters.asks import short_ask
 from assistant.letters.draft import Drafter
 from assistant.letters.frame import acknowledgement, check_structure, letter_title, salutation
+from assistant.letters.items import extract_asks
 from assistant.letters.model import BLANK, CLOSINGS, DraftRequest, LetterFields, Proposal, blanks
 from assistant.retrieval.hybrid import Hit
 

@@ -146,8 +146,7 @@ def test_every_intake_cue_pattern_reads_its_example() -> None:
 ])
 def test_a_list_run_on_after_the_ask_word_is_read_by_both_parsers(body: str, asks: list[str]) -> None:
     from assistant.casework.intake import _lines
-    from assistant.casework.items import split_asks
-    from assistant.letters.asks import extract_asks
+    from assistant.letters.items import extract_asks, split_asks
 
     assert split_asks(_lines(body))[0] == asks
     assert extract_asks(body) == asks

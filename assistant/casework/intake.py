@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.casework.items import _cues, _marker_at, _patterns, split_asks
+from assistant.letters.items import _cues, _marker_at, _patterns, split_asks
 from assistant.letters.model import Proposal
 from core.profile import profile
 from core.text import normalize_text, to_fullwidth

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.casework.intake import IntakeError, _lines, _read_text
-from assistant.casework.items import _items, _items_at, _rx
+from assistant.letters.items import _items, _items_at, _rx
 from assistant.letters.lift import is_frame_line, is_next_step, office_name, opinion_line_patterns
 from assistant.retrieval.hybrid import Hit, office_words
 from core.places import gazetteer

@@ -11,7 +11,7 @@ from assistant.evidence import cite
 from assistant.letters.frame import NEXT_HEADING
 from assistant.letters.model import AskCoverage
 from core.profile import profile
-from core.text import normalize_text, split_sentences
+from core.text import normalize_text
 
 # -- pure helpers --------------------------------------------------------------------------------------
 # the profile's words that ask (建议, 希望…), as an alternation
@@ -52,23 +52,6 @@ def clause_asks(sentence: str) -> list[str]:
         else:
             asks.append(c.strip())
     return asks if len(asks) >= 2 else [sentence]
-
-
-def extract_asks(body: str, limit: int = 8) -> list[str]:
-    """The proposal's main asks: items opened by 一是/二是, 1. 2., (1), 一、; else its sentences."""
-    original = body.strip()
-    text = normalize_text(original)  # full-width colons and brackets as the patterns expect
-    if not text:
-        return []
-    # same offsets: cut the writer's own text, keeping its full-width punctuation
-    text_out = original if len(text) == len(original) else text
-    items = inline_items(text, text_out)
-    if not items:
-        items = split_sentences(text_out, "。;；!?！？", newline=False, min_chars=6)
-        asks = [s for s in items if re.search(ASK_WORDS + "|应当|亟需|要求|务必", s)]
-        items = [a for s in asks for a in clause_asks(re.sub(r"^(?:为此|因此|对此|综上)?[,，]?(?:特|我们)?建议[:：,，]?\s*", "", s))
-                 ] or items  # the asks, not the description of the problem
-    return [short_ask(i) for i in items[:limit]]
 
 
 def inline_items(text: str, text_out: str | None = None) -> list[str]:

@@ -18,8 +18,9 @@ from assistant.answers.question import analyze, candidate_sentences
 from assistant.evidence import cite
 from assistant.evidence.spans import renumber
 from assistant.facts.dates import dated_sentence
-from assistant.letters.asks import _covers, addresses, ask_coverage, ask_scores, ask_texts, extract_asks
+from assistant.letters.asks import _covers, addresses, ask_coverage, ask_scores, ask_texts
 from assistant.letters.frame import acknowledgement, check_structure, letter_title, salutation, short_name
+from assistant.letters.items import extract_asks
 from assistant.letters.lift import (
     _is_next_step,
     in_jurisdiction,

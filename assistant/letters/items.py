@@ -162,3 +162,13 @@ def split_asks(lines: list[str]) -> tuple[list[str], list[str]]:
         if not any(w in i for i in items for w in _cues("problem_words")):
             return [_ask_label(i) for i in items], []  # a list of what to do, none of it a problem
     return _sentence_asks(lines), problems if items else []
+
+
+def extract_asks(body: str, limit: int = 8) -> list[str]:
+    """A proposal's asks from its body text, read as the intake reads an uploaded one (`split_asks`): the drafter's
+    reader for a proposal typed in or given by a question set. A body that asks nothing in so many words is
+    answered sentence by sentence (the intake lists no asks then, and says so)."""
+    text = normalize_text(body)
+    asks = split_asks(text.split("\n"))[0] or [
+        to_fullwidth(short_ask(s)) for s in split_sentences(text, "。;!?", newline=False, min_chars=6)]
+    return asks[:limit]
