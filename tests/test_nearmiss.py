@@ -404,6 +404,10 @@ def test_a_letter_of_another_proposal_number_does_not_answer() -> None:
     # a time span answers 什么时候, not 哪一年
     ("计划用两年左右时间建成区级科技企业孵化器。",
      "长寿区科技企业孵化器是哪一年建成的？", "长寿区科技企业孵化器什么时候建成？"),
+    ("下一步,我局将结合财力情况适时启动二期工程建设。",
+     "长寿区二期工程是哪一年启动的？", "长寿区二期工程什么时候启动？"),
+    ("该路段改造已列入“十四五”交通建设规划。",
+     "长寿区这条路是哪年改造的？", "长寿区这条路什么时候改造？"),
 ])
 def test_a_near_miss_is_refused_and_its_neighbour_answered(text: str, refused: str, answered: str) -> None:
     assert not _one(refused, text, CS).answerable
