@@ -1,5 +1,7 @@
-"""A document that states no place is nobody's: it answers a question naming a place only when the bureau's
-home place (ASSISTANT_HOME_PLACE / `assistant ingest --place`) says it is that place's."""
+"""A document that states no place is nobody's: it answers a question naming a place the archive holds letters of
+only when the bureau's home place (ASSISTANT_HOME_PLACE / `assistant ingest --place`) says it is that place's. For a
+place the archive holds nothing of, it may be that place's letter (a city's web page signed "市经信局" never names the
+city): it answers then, saying that the place is not confirmed; not for a place its office's kind rules out."""
 
 from __future__ import annotations
 
@@ -66,3 +68,21 @@ def test_ingest_refuses_an_ambiguous_place(tmp_path: Path) -> None:
                            str(tmp_path), "--place", "铁西区"], cwd=REPO_ROOT, capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 2 and "铁西区" in proc.stderr and "several" in proc.stderr
+
+
+def test_a_placeless_letter_answers_for_an_unknown_place_with_a_caveat(tmp_path: Path) -> None:
+    ans = Assistant(services_with(tmp_path, "")).ask("嘉兴市已建成多少个5G基站？")  # no letter of 嘉兴 in the archive
+    assert not ans.refused and "12345" in ans.text
+    assert "没有写明所属地区" in ans.text and "嘉兴" in ans.text.split("\n")[0]
+
+
+def test_an_offices_kind_of_place_rules_places_out() -> None:
+    from assistant.answers.question import may_be
+    from assistant.retrieval.hybrid import Hit
+
+    def hit(office: str) -> Hit:
+        return Hit("x", "X", "全市划分了1.9万个企业微网格。", {"office": office, "title": "对第32号建议的答复"}, 1.0, 1)
+
+    assert may_be("嘉兴", hit("市经信局")) and may_be("嘉兴市", hit("市经信局"))
+    assert not may_be("秀洲区", hit("市经信局"))  # a 市's office is no 区's
+    assert may_be("秀洲区", hit("区经信局")) and may_be("秀洲区", hit("某某局"))

@@ -382,6 +382,9 @@ def test_a_letter_of_another_proposal_number_does_not_answer() -> None:
     # a batch is asked like a year
     ("第二批创新型中小企业的申报截止日期为2023年2月20日。",
      "长寿区第一批创新型中小企业的申报截止日期是哪天？", "长寿区第二批创新型中小企业的申报截止日期是哪天？"),
+    # a count with its own unit after it (条) is no bare count of what is asked (家)
+    ("截至7月25日,共收到企业诉求22225条,办结率100%。",
+     "长寿区截至7月25日一共有多少家企业反映了诉求？", "长寿区截至7月25日一共收到多少条企业诉求？"),
     # an amount per enterprise is no total
     ("全区每年评选不超过5家智能制造示范企业,奖励金额最高50万元/家。",
      "长寿区每年给智能制造示范企业的奖励资金总额是多少？", "长寿区智能制造示范企业每家最多奖励多少钱？"),

@@ -5,14 +5,23 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from assistant.answers import outline, prompts
 from assistant.answers.compose import compose_group, pick_sentences, source_line
 from assistant.answers.dated import compose_dated
 from assistant.answers.llm import ChatModel, GenerationError, chat_config
-from assistant.answers.question import Candidate, QuestionInfo, Scope, analyze, candidate_sentences, decide
+from assistant.answers.question import (
+    Candidate,
+    QuestionInfo,
+    Scope,
+    analyze,
+    candidate_sentences,
+    decide,
+    may_be,
+    unplaced,
+)
 from assistant.answers.vetting import vet
 from assistant.evidence import cite
 from assistant.evidence.spans import span_of
@@ -245,6 +254,17 @@ class Assistant:
             need = min_cov if info.numeric else min_cov / 3
             candidates.append(candidate_sentences(info, hs))
             scopes.append(decide(info, hs, candidates[-1], need))
+        if len(groups) == 1 and scopes[0].absent and (own := [h for h in passages if unplaced(h) and all(
+                may_be(place, h) for place in scopes[0].absent)]):
+            # no letter is about the place asked, but a letter naming no place of its own may be its: answered from
+            # those letters alone, saying the place is not confirmed
+            bare = replace(info, unknown_places=[])
+            cands = candidate_sentences(bare, own)
+            scope = decide(bare, own, cands, need)
+            if scope.answerable:
+                where = "、".join(scopes[0].absent)
+                info, passages, candidates, groups = bare, own, [cands], [("", list(range(len(own))))]
+                scopes = [replace(scope, caveat=f"所引答复没有写明所属地区，无法确认是否为{where}的材料，请核对。")]
         if info.unknown_places and info.cities and info.kind == "compare":
             if groups[0][0] == "":
                 groups[0] = (info.cities[0], groups[0][1])
@@ -282,6 +302,8 @@ class Assistant:
                 lines.append(f"文档中没有找到{city or '这个问题'}的相关材料。")
                 continue
             hs = [p.passages[i] for i in idx]
+            if scope.caveat:
+                lines.append(f"（{scope.caveat}）")
             if p.section is not None:
                 lines += outline.compose(p.section, number_of, source_line(p.section.hits[0]))
                 continue
@@ -349,6 +371,9 @@ class Assistant:
                 yield line + "\n"
         report = cite.check(text, support_texts(p.passages), self.settings.support_threshold,
                             attribute=used != "offline")
+        caveat = next((s.caveat for s in p.scopes if s.caveat), "")
+        if caveat and used != "offline":  # the offline text says it in its first line
+            notice = f"{caveat}{notice}"
         yield Answer(question, report.text, p.passages, report, notice=notice, generator=used, missing=p.missing,
                      retrieval_ms=p.retrieval_ms, generation_ms=(time.perf_counter() - t0) * 1000, query=p.query,
                      hits=p.hits)

@@ -144,8 +144,8 @@ def slot_values(slot: Slot, question: str, sentence: str, terms: tuple[str, ...]
 
     Not a value: what the question itself says (第一批 does not answer "第一批有多少家", 教育部 does not answer
     "教育部答复的建议是谁提的"), nor a number in another unit than the one asked ("几所" is not answered by "两个规划";
-    名 and 人 count the same). A count written without its unit right after what it counts ("地埋式垃圾箱65") is
-    a value when `terms` (the question's key terms) name what it counts. "什么时候" is answered by a stage or a
+    名 and 人 count the same). A count written without its unit right after what it counts ("地埋式垃圾箱65,") is
+    a value (one followed by a word has its unit: "诉求22225条") when `terms` (the question's key terms) name what it counts. "什么时候" is answered by a stage or a
     condition too ("待相关条件成熟后", "正在进行招标") when the sentence gives no date.
     """
     q, q_nums, units = _asked(slot, question)
@@ -162,7 +162,7 @@ def slot_values(slot: Slot, question: str, sentence: str, terms: tuple[str, ...]
         out.append((value, m.start()))
     if not out and slot.unit_ask is not None:  # a counting slot
         for t in sorted((t for t in terms if len(t) >= 2), key=len, reverse=True):
-            bare = re.search(re.escape(t) + r"\s*(?:共|有|达|为|约)?\s*(\d+)(?![\d.%年月日号万亿元])", text)
+            bare = re.search(re.escape(t) + r"\s*(?:共|有|达|为|约)?\s*(\d+)(?![\d.%]|\s*[\u4e00-\u9fff])", text)
             if bare and bare[1] not in q_nums:
                 out.append((bare.group(0), bare.start(1)))
                 break
@@ -516,6 +516,25 @@ class Scope:
     answerable: bool
     reason: str = ""
     coverage: float = 0.0
+    absent: tuple[str, ...] = ()  # places the question names that no passage is about (refused for them)
+    caveat: str = ""  # said with the answer: what the passages cannot confirm (a letter naming no place)
+
+
+def unplaced(hit: Hit) -> bool:
+    """A local letter that names no place of its own (a city's web page signed "市经信局", never naming the city): it
+    may be any city's, so it neither answers for a place nor is ruled out for one. A nationwide one is placed."""
+    m = hit.meta
+    return not (m.province or m.city or m.district) and not _P.ministry.search(f"{m.title}{m.office}")
+
+
+_PLACE_PREFIXES = tuple(_P.words("offices", "place_prefixes"))
+
+
+def may_be(place: str, hit: Hit) -> bool:
+    """Whether an unplaced letter may be the place's: a place of the kind its office's name opens with ("市经信局":
+    a 市's), or any place when its office's name opens with none."""
+    kind = hit.meta.office[:1]
+    return kind not in _PLACE_PREFIXES or any(p.name.endswith(kind) for p in gazetteer().lookup(place))
 
 
 def _speaks_of(place: str, sentence: str, hit: Hit) -> bool:
@@ -571,7 +590,7 @@ def decide(info: QuestionInfo, hits: list[Hit], cands: list[Candidate], min_cove
         absent = [u for u in info.unknown_places if not any(
             _speaks_of(u, c.text, hits[c.hit]) for c in cands if c.coverage >= min_coverage)]
         if absent:
-            return Scope(False, f"文档中没有关于{'、'.join(absent)}的材料。")
+            return Scope(False, f"文档中没有关于{'、'.join(absent)}的材料。", absent=tuple(absent))
     if not hits:
         return Scope(False, "没有检索到相关段落。")
     # (when the best passage's letter has no office on record it could be the office's own: nothing is ruled out)
