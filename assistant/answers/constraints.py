@@ -91,13 +91,18 @@ _PER_ITEM = _P.data["questions"]["per_item"]
 _PER_ITEM_AFTER = re.compile(_PER_ITEM["after"])
 
 
-def per_item_not_total(question: str, sentence: str, at: int, end: int) -> bool:
-    """The question asks a total (总额, 一共) and the value (sentence[at:end]) is an amount per item (最高50万元/家,
-    每家…)."""
-    if not any(w in question for w in _PER_ITEM["asks"]):
-        return False
-    begin = max((x.end() for x in CLAUSE.finditer(sentence, 0, at)), default=0)
-    return bool(_PER_ITEM_AFTER.match(sentence[end:])) or any(w in sentence[begin:at] for w in _PER_ITEM["before"])
+def per_item_miss(question: str, sentence: str, at: int, end: int) -> str:
+    """An amount per item (最高50万元/家, 每家…) for a question asking a total (总额, 一共), or a total (共计1600万元)
+    for one asking the amount per item (每家企业最多…): what the value is instead, else ""."""
+    each_asked = any(w in question for w in _PER_ITEM["before"])
+    total_asked = any(w in question for w in _PER_ITEM["asks"])
+    clause = sentence[max((x.end() for x in CLAUSE.finditer(sentence, 0, at)), default=0):at]
+    each = bool(_PER_ITEM_AFTER.match(sentence[end:])) or any(w in clause for w in _PER_ITEM["before"])
+    if total_asked and not each_asked and each:
+        return "每项（每家）的标准或上限，不是总额"
+    if each_asked and not total_asked and not each and any(w in clause for w in _PER_ITEM["totals"]):
+        return "总额，不是每项（每家）的数额"
+    return ""
 
 
 _WHOLE_AREA = tuple(_P.words("questions", "whole_area"))

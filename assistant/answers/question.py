@@ -22,7 +22,7 @@ from assistant.answers.constraints import (
     is_from,
     kind_clash,
     level_miss,
-    per_item_not_total,
+    per_item_miss,
     place_forms,
     reach,
     role_miss,
@@ -338,8 +338,8 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
     if info.slot is not None and info.slot.slot in _FIGURE_SLOTS and applied_not_outcome(info.text, s, at):
         return "申报或推荐的数字，不是认定或入选的数字"
     if info.slot is not None and info.slot.slot == "amount" and (mv := info.slot.answer.match(s, at)) \
-            and per_item_not_total(info.text, s, at, mv.end()):
-        return "每项（每家）的标准或上限，不是总额"
+            and (each := per_item_miss(info.text, s, at, mv.end())):
+        return each
     if info.slot is not None and info.slot.unit_ask is not None and (counted := _counted(info))[0]:
         # what is counted: the question's noun phrase ("多少家中小企业完成了数字化改造") must be what the value's sentence
         # counts up to the value's clause (遴选122家平台, 完成技术适配150多家 count something else); words before the
