@@ -25,8 +25,9 @@ PLACELESS = ("关于加快推进5G网络建设的建议的答复\n尊敬的王�
 QUESTION = "广州市已建成多少个5G基站？"
 
 
-def services_with(tmp_path: Path, home: str) -> Services:
-    settings = Settings(data_dir=tmp_path / f"data{home}", collection="home-test", home_place=home)
+def services_with(tmp_path: Path, home: str, **llm: object) -> Services:
+    settings = Settings(data_dir=tmp_path / f"data{home}", collection="home-test", home_place=home,
+                        **llm)  # type: ignore[arg-type]
     emb = FakeEmbedder()
     store = Store(settings, emb)
     doc = tmp_path / "in" / "5g-reply.txt"
@@ -74,6 +75,21 @@ def test_a_placeless_letter_answers_for_an_unknown_place_with_a_caveat(tmp_path:
     ans = Assistant(services_with(tmp_path, "")).ask("嘉兴市已建成多少个5G基站？")  # no letter of 嘉兴 in the archive
     assert not ans.refused and "12345" in ans.text
     assert "没有写明所属地区" in ans.text and "嘉兴" in ans.text.split("\n")[0]
+
+
+def test_a_models_answer_from_a_placeless_letter_carries_the_caveat(tmp_path: Path) -> None:
+    from tests.fake_openai import FakeOpenAI
+
+    question = "嘉兴市已建成多少个5G基站？"
+    with FakeOpenAI() as server:
+        svc = services_with(tmp_path, "", generator="llm", llm_base_url=server.base_url, llm_api_key="sk-test-1",
+                            llm_model="fake-model", llm_timeout_s=2, llm_max_retries=0)
+        assistant = Assistant(svc)
+        n = next(i + 1 for i, h in enumerate(assistant.prepare(question).passages) if "12345" in h.text)
+        server.script(f"全市已建成5G基站12345个[{n}]。")
+        ans = assistant.ask(question)
+    assert ans.generator.startswith("llm") and "12345" in ans.text
+    assert "没有写明所属地区" in ans.notice and "嘉兴" in ans.notice
 
 
 def test_an_offices_kind_of_place_rules_places_out() -> None:
