@@ -395,6 +395,8 @@ def test_a_letter_of_another_proposal_number_does_not_answer() -> None:
     # those recommended or applying are not those recognised
     ("今年以来,推荐重庆某某等6家企业申报国家级绿色工厂。",
      "长寿区今年新认定了多少家国家级绿色工厂？", "长寿区今年推荐了多少家企业申报国家级绿色工厂？"),
+    ("下达专项资金安排计划,支持22家专精特新企业贷款贴息补助资金235万元。",
+     "长寿区今年新认定了多少家专精特新企业？", "长寿区支持了多少家专精特新企业贷款贴息？"),
     # a flow word earlier in the clause makes a 达到 figure a flow; a 共有 earlier in the clause makes a list's item a stock
     ("据统计,新增规上工业企业中的高新技术企业达到30家。",
      "长寿区现有高新技术企业多少家？", "长寿区新增规上工业企业中有多少家高新技术企业？"),

@@ -77,14 +77,21 @@ def flow_or_stock(sentence: str, at: int) -> tuple[bool, bool]:
 _OUTCOME = _P.data["questions"]["outcome"]
 
 
-def applied_not_outcome(question: str, sentence: str, at: int) -> bool:
-    """The question asks how many were recognised (认定, 获批) and the value's part of the sentence counts those who
-    applied or were recommended (推荐…申报), saying no outcome."""
+def outcome_miss(question: str, sentence: str, at: int, counting: bool) -> str:
+    """The question asks how many were recognised (新认定, 获批): the value's part of the sentence counts those who
+    applied or were recommended (推荐…申报), or, for a count, says nothing of an outcome, a flow or a stock
+    ("支持22家专精特新企业贷款贴息" counts those supported). What the value is instead, else ""."""
     if not any(w in question for w in _OUTCOME["asks"]):
-        return False
+        return ""
     end = _REACH.search(sentence, at)
     part = sentence[max((x.end() for x in _REACH.finditer(sentence, 0, at)), default=0):end.start() if end else None]
-    return any(w in part for w in _OUTCOME["applied"]) and not any(w in part for w in _OUTCOME["asks"])
+    if any(w in part for w in _OUTCOME["asks"]):
+        return ""
+    if any(w in part for w in _OUTCOME["applied"]):
+        return "申报或推荐的数字，不是认定或入选的数字"
+    if counting and not any(w in part for w in _FLOW + _STOCK):
+        return "另一类对象的数字，不是认定或入选的数量"
+    return ""
 
 
 _PER_ITEM = _P.data["questions"]["per_item"]

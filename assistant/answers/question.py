@@ -14,7 +14,6 @@ from assistant.answers.constraints import (
     KIND_ENDINGS as _KIND_ENDINGS,
 )
 from assistant.answers.constraints import (
-    applied_not_outcome,
     author,
     below,
     ends_clause,
@@ -22,6 +21,7 @@ from assistant.answers.constraints import (
     is_from,
     kind_clash,
     level_miss,
+    outcome_miss,
     per_item_miss,
     place_forms,
     reach,
@@ -335,8 +335,9 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
         return "累计数，不是新增数"
     if info.stock and not info.flow and flow and not stock:
         return "新增数，不是累计数"
-    if info.slot is not None and info.slot.slot in _FIGURE_SLOTS and applied_not_outcome(info.text, s, at):
-        return "申报或推荐的数字，不是认定或入选的数字"
+    if info.slot is not None and info.slot.slot in _FIGURE_SLOTS \
+            and (outcome := outcome_miss(info.text, s, at, info.slot.slot == "count")):
+        return outcome
     if info.slot is not None and info.slot.slot == "amount" and (mv := info.slot.answer.match(s, at)) \
             and (each := per_item_miss(info.text, s, at, mv.end())):
         return each
