@@ -29,6 +29,18 @@ def place_forms(name: str) -> set[str]:
 _REACH = re.compile(r"[,，;；]")
 
 
+def clause_before(sentence: str, at: int) -> str:
+    """The value's own clause (after the last , ; : 、 or bracket) up to the value at `at`."""
+    return sentence[max((x.end() for x in CLAUSE.finditer(sentence, 0, at)), default=0):at]
+
+
+def part_of(sentence: str, at: int, whole: bool = False) -> str:
+    """The value's part of the sentence (between commas and semicolons) up to the value at `at`, or all of it."""
+    begin = max((x.end() for x in _REACH.finditer(sentence, 0, at)), default=0)
+    end = _REACH.search(sentence, at) if whole else None
+    return sentence[begin:(end.start() if end else len(sentence)) if whole else at]
+
+
 def reach(sentence: str, at: int) -> str:
     """The words said of the value at `at`: its own clause and the sentence's first clause (its subject), apart."""
     starts = [0] + [x.end() for x in _REACH.finditer(sentence)]
@@ -46,32 +58,28 @@ def target_after(sentence: str, at: int) -> bool:
 
 def target_before(sentence: str, at: int) -> bool:
     """A plan or forecast cue (预计, 计划…) in the value's clause before it."""
-    begin = max((x.end() for x in _REACH.finditer(sentence, 0, at)), default=0)
-    return any(w in sentence[begin:at] for w in _P.words("facts", "target_cues"))
+    return any(w in part_of(sentence, at) for w in _P.words("facts", "target_cues"))
 
 
-_FLOW = tuple(_P.words("facts", "flow_words"))
-_STOCK = tuple(_P.words("facts", "stock_cues"))
+FLOW_WORDS = tuple(_P.words("facts", "flow_words"))
+STOCK_WORDS = tuple(_P.words("facts", "stock_cues"))
 _REACHED = tuple(_P.words("facts", "reach_cues"))
 
 
-def _flow_stock_of(text: str) -> tuple[bool, bool]:
-    flow = any(w in text for w in _FLOW)
-    strong = any(w in text for w in _STOCK if w not in _REACHED)
-    return flow, strong or (not flow and any(w in text for w in _REACHED))
+def _flow_stock_of(text: str) -> tuple[bool, bool, bool]:
+    """(a flow word, a stock word that is no mere 达到, a 达到) in the text."""
+    return (any(w in text for w in FLOW_WORDS), any(w in text for w in STOCK_WORDS if w not in _REACHED),
+            any(w in text for w in _REACHED))
 
 
 def flow_or_stock(sentence: str, at: int) -> tuple[bool, bool]:
     """(a flow, a stock) as said of the value at `at`: by its own clause, or, when that says neither or only that a
     level was reached (达到), by its part of the sentence up to it ("我市共有…“小巨人”企业2家、省级专精特新企业76家":
     76家 is a stock; "新增规上工业企业中的国家高新技术企业达到250家": 250家 is a flow)."""
-    begin = max((x.end() for x in CLAUSE.finditer(sentence, 0, at)), default=0)
-    clause = sentence[begin:at]
-    flow, stock = _flow_stock_of(clause)
-    if flow or (stock and not all(w in _REACHED for w in _STOCK if w in clause)):
-        return flow, stock
-    part = sentence[max((x.end() for x in _REACH.finditer(sentence, 0, at)), default=0):at]
-    return _flow_stock_of(part)
+    flow, stock, reached = _flow_stock_of(clause_before(sentence, at))
+    if not (flow or stock):
+        flow, stock, reached = _flow_stock_of(part_of(sentence, at))
+    return flow, stock or (reached and not flow)
 
 
 _OUTCOME = _P.data["questions"]["outcome"]
@@ -83,13 +91,12 @@ def outcome_miss(question: str, sentence: str, at: int, counting: bool) -> str:
     ("支持22家专精特新企业贷款贴息" counts those supported). What the value is instead, else ""."""
     if not any(w in question for w in _OUTCOME["asks"]):
         return ""
-    end = _REACH.search(sentence, at)
-    part = sentence[max((x.end() for x in _REACH.finditer(sentence, 0, at)), default=0):end.start() if end else None]
+    part = part_of(sentence, at, whole=True)
     if any(w in part for w in _OUTCOME["asks"]):
         return ""
     if any(w in part for w in _OUTCOME["applied"]):
         return "申报或推荐的数字，不是认定或入选的数字"
-    if counting and not any(w in part for w in _FLOW + _STOCK):
+    if counting and not any(w in part for w in FLOW_WORDS + STOCK_WORDS):
         return "另一类对象的数字，不是认定或入选的数量"
     return ""
 
@@ -103,7 +110,7 @@ def per_item_miss(question: str, sentence: str, at: int, end: int) -> str:
     for one asking the amount per item (每家企业最多…): what the value is instead, else ""."""
     each_asked = any(w in question for w in _PER_ITEM["before"])
     total_asked = any(w in question for w in _PER_ITEM["asks"])
-    clause = sentence[max((x.end() for x in CLAUSE.finditer(sentence, 0, at)), default=0):at]
+    clause = clause_before(sentence, at)
     each = bool(_PER_ITEM_AFTER.match(sentence[end:])) or any(w in clause for w in _PER_ITEM["before"])
     if total_asked and not each_asked and each:
         return "每项（每家）的标准或上限，不是总额"
@@ -174,8 +181,7 @@ def role_miss(question: str, sentence: str, at: int) -> str:
     """A count of one handling role (主办 28件) is not the total, nor another role's: the question's role must be
     in the value's own clause, and a question naming none is not answered by a role's share."""
     asked = [r for r in _ROLES if r in question]
-    begin = max((x.end() for x in CLAUSE.finditer(sentence, 0, at)), default=0)
-    clause = sentence[begin:at]
+    clause = clause_before(sentence, at)
     said = [r for r in _ROLES if r in clause]
     if len(asked) == 1 and asked[0] not in said:
         return f"不是{asked[0]}件数" if not said else f"{said[0]}件数，不是{asked[0]}件数"

@@ -14,6 +14,7 @@ from assistant.answers.constraints import (
     KIND_ENDINGS as _KIND_ENDINGS,
 )
 from assistant.answers.constraints import (
+    STOCK_WORDS,
     author,
     below,
     ends_clause,
@@ -98,7 +99,6 @@ _ACTUAL_ASKS = tuple(_P.words("questions", "actual_asks"))
 _ACTUAL_DONE = re.compile(_P.data["questions"]["actual_done"])
 _PERIOD = re.compile(_P.data["questions"]["plan_period"])
 _BATCH = re.compile(_P.data["questions"]["batch"])
-_STOCK_WORDS = tuple(_P.words("facts", "stock_cues"))
 _SUB_PLACE = re.compile(_Q["sub_place"]["pattern"])
 _NOT_SUB_PLACES = tuple(_Q["sub_place"]["not_places"])
 _STAGE_CUES = tuple(_Q["stage"]["cues"])
@@ -145,8 +145,9 @@ def slot_values(slot: Slot, question: str, sentence: str, terms: tuple[str, ...]
     Not a value: what the question itself says (第一批 does not answer "第一批有多少家", 教育部 does not answer
     "教育部答复的建议是谁提的"), nor a number in another unit than the one asked ("几所" is not answered by "两个规划";
     名 and 人 count the same). A count written without its unit right after what it counts ("地埋式垃圾箱65,") is
-    a value (one followed by a word has its unit: "诉求22225条") when `terms` (the question's key terms) name what it counts. "什么时候" is answered by a stage or a
-    condition too ("待相关条件成熟后", "正在进行招标") when the sentence gives no date.
+    a value when `terms` (the question's key terms) name what it counts; one followed by a word has its unit
+    ("诉求22225条"). "什么时候" is answered by a stage or a condition too ("待相关条件成熟后", "正在进行招标") when
+    the sentence gives no date.
     """
     q, q_nums, units = _asked(slot, question)
     text = normalize_text(sentence)
@@ -498,7 +499,7 @@ def candidate_sentences(info: QuestionInfo, hits: list[Hit]) -> list[Candidate]:
                 score -= 0.1
             if info.kind == "list" and heading:
                 score += 0.1
-            if gives and (info.wants_current or info.stock) and not info.flow and any(w in norm for w in _STOCK_WORDS):
+            if gives and (info.wants_current or info.stock) and not info.flow and any(w in norm for w in STOCK_WORDS):
                 score += 0.1  # "现在有多少家": a total standing now (截至目前,全市共有…2040家), not one event's count
             if info.years and any(y in s for y in info.years):
                 score += 0.1
