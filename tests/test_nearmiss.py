@@ -415,6 +415,23 @@ def test_a_letter_of_another_proposal_number_does_not_answer() -> None:
      "长寿区二期工程是哪一年启动的？", "长寿区二期工程什么时候启动？"),
     ("该路段改造已列入“十四五”交通建设规划。",
      "长寿区这条路是哪年改造的？", "长寿区这条路什么时候改造？"),
+    # a flow word said before a value's part of the sentence is said of it too; a count ending its clause counts what
+    # its clause names (not what an earlier clause named)
+    ("2023年,全区新增专精特新企业8家,创新型中小企业40家。",
+     "截至2023年底,长寿区一共有多少家专精特新企业？", "长寿区2023年新增了多少家专精特新企业？"),
+    ("2023年,全区推进企业上云,新增数字化车间12个。",
+     "长寿区2023年新增了多少个上云企业？", "长寿区2023年新增了多少个数字化车间？"),
+    # a place below the county may be a park ("…工业园区"): a sentence not naming it does not answer for it
+    ("2016年以来,对园区的供水厂、污水处理厂等建设项目给予了扶持。晏家工业园区污水处理厂于2019年建成投用。",
+     "长寿区桃花工业园区污水处理厂是什么时候建成的？", "长寿区晏家工业园区污水处理厂是什么时候建成的？"),
+    # several items' amount is their total, not the top one's; a band is per item, and a threshold no amount given
+    ("2023年,全区32家规上企业实现产值86亿元。",
+     "长寿区2023年产值最高的那家规上企业产值是多少？", "长寿区2023年规上企业一共实现产值多少？"),
+    ("为年纳税50万元以上的企业提供30万到200万元的信用贷款。",
+     "长寿区一共为企业提供了多少信用贷款？", "长寿区为企业提供的信用贷款每家多少钱？"),
+    # a level is a slot of its own; a route's number is asked and given in 路
+    ("新开通的8路公交经过晏家街道。公交公司已制定麻柳线开行方案,预计年底前开行。",
+     "长寿区麻柳线公交是几路？", "长寿区经过晏家街道的公交是几路？"),
 ])
 def test_a_near_miss_is_refused_and_its_neighbour_answered(text: str, refused: str, answered: str) -> None:
     assert not _one(refused, text, CS).answerable
@@ -437,3 +454,19 @@ def test_a_rare_word_of_what_is_counted_must_be_there() -> None:
     assert not scope("长寿区2022年新增了多少家科技领军企业？").answerable
     assert scope("长寿区2022年新增了多少家科技型中小企业？").answerable
     assert scope("长寿区2022年新增了多少家高新技术企业？").answerable
+
+
+def test_a_plan_word_before_a_now_word_makes_no_target() -> None:
+    """争取 early in a long sentence ("积极争取资金") is no plan for a figure its later part says stands now (现有)."""
+    text = "全区积极争取资金,以旱改水为重点推进建设,全区现有高标准农田4.2万亩,占耕地面积的61.5%。"
+    assert _one("长寿区已经建成了多少亩高标准农田？", text, CS).answerable
+    assert _one("长寿区高标准农田已经占到耕地面积的多大比例？", text, CS).answerable
+    assert not _one("长寿区已经建成了多少亩高标准农田？", "全区积极推进建设,力争新建高标准农田4.2万亩。", CS).answerable
+
+
+def test_a_level_is_asked_and_given_as_a_slot() -> None:
+    """哪一级 asks a level: a sentence that names none (申报 is not yet a listing) does not answer it."""
+    q = "长寿区那口古井被公布为哪一级文物保护单位？"
+    assert not _one(q, "下一步将评估古井的线索价值,按程序申报文物保护单位。", CS).answerable
+    assert _one(q, "该古井于2019年被公布为市级文物保护单位。", CS).answerable
+    assert _one("长寿区招商引资工作专班由哪一级领导任组长？", "成立招商引资工作专班,由区分管领导任组长。", CS).answerable

@@ -5,6 +5,7 @@ letter a passage is. Pure functions over text and a passage's record; `question.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from assistant.retrieval.hybrid import Hit, office_words
 from core.places import gazetteer
@@ -32,6 +33,28 @@ _REACH = re.compile(r"[,，;；]")
 def clause_before(sentence: str, at: int) -> str:
     """The value's own clause (after the last , ; : 、 or bracket) up to the value at `at`."""
     return sentence[max((x.end() for x in CLAUSE.finditer(sentence, 0, at)), default=0):at]
+
+
+@lru_cache(maxsize=4096)
+def _words(text: str) -> tuple[str, ...]:
+    """jieba's part-of-speech tag of each word of a text (punctuation, numerals and 的 left out). A domain term of the
+    lexicon's word list, which jieba tags x, counts as a noun."""
+    import jieba.posseg
+
+    return tuple("n" if w.flag == "x" else w.flag for w in jieba.posseg.lcut(text)
+                 if re.search(r"[\u4e00-\u9fff]", w.word) and w.flag not in ("m", "uj"))
+
+
+def ends_in_noun(text: str) -> bool:
+    """Whether a clause ends in a noun (tags n…, j for an abbreviation): "科技型中小企业" names what a count after it
+    counts; "其中2023年认定获批" and "推动不少于" do not."""
+    return bool(_words(text)) and _words(text)[-1].startswith(("n", "j"))
+
+
+def only_verbs(text: str) -> bool:
+    """Whether a text is only a verb phrase (verbs, adverbs, prepositions, particles, units): "压到多少个" names nothing, "初中"
+    (tagged a locality) and "中小企业完成了数字化改造" do."""
+    return all(t.startswith(("v", "d", "p", "u", "r", "c", "y", "q")) and t != "vn" for t in _words(text))
 
 
 def part_of(sentence: str, at: int, whole: bool = False) -> str:
@@ -75,10 +98,15 @@ def _flow_stock_of(text: str) -> tuple[bool, bool, bool]:
 def flow_or_stock(sentence: str, at: int) -> tuple[bool, bool]:
     """(a flow, a stock) as said of the value at `at`: by its own clause, or, when that says neither or only that a
     level was reached (达到), by its part of the sentence up to it ("我市共有…“小巨人”企业2家、省级专精特新企业76家":
-    76家 is a stock; "新增规上工业企业中的国家高新技术企业达到250家": 250家 is a flow)."""
+    76家 is a stock; "新增规上工业企业中的国家高新技术企业达到250家": 250家 is a flow), else by a flow said before
+    it in the sentence."""
     flow, stock, reached = _flow_stock_of(clause_before(sentence, at))
     if not (flow or stock):
         flow, stock, reached = _flow_stock_of(part_of(sentence, at))
+    if not (flow or stock or reached):
+        # a part saying neither goes on from a flow said before it in the sentence: in "全年新增高新技术企业5家,科技型
+        # 中小企业67家", 新增 is said of 67家 too (a stock is not: "累计获批43家,其中2023年认定获批6家")
+        flow = any(w in sentence[:at] for w in FLOW_WORDS)
     return flow, stock or (reached and not flow)
 
 
@@ -103,18 +131,23 @@ def outcome_miss(question: str, sentence: str, at: int, counting: bool) -> str:
 
 _PER_ITEM = _P.data["questions"]["per_item"]
 _PER_ITEM_AFTER = re.compile(_PER_ITEM["after"])
+_BAND = re.compile(_PER_ITEM["band"])
+_SEVERAL = re.compile(_PER_ITEM["several"])
 
 
 def per_item_miss(question: str, sentence: str, at: int, end: int) -> str:
-    """An amount per item (最高50万元/家, 每家…) for a question asking a total (总额, 一共), or a total (共计1600万元)
-    for one asking the amount per item (每家企业最多…): what the value is instead, else ""."""
+    """An amount per item (最高50万元/家, 每家…, a band: 50万到300万元) for a question asking a total (总额, 一共), or a
+    total (共计1600万元; 75家…实现产值172.3亿元) for one asking the amount per item (每家企业最多…, 最高的那家): what the
+    value is instead, else ""."""
     each_asked = any(w in question for w in _PER_ITEM["before"])
     total_asked = any(w in question for w in _PER_ITEM["asks"])
     clause = clause_before(sentence, at)
-    each = bool(_PER_ITEM_AFTER.match(sentence[end:])) or any(w in clause for w in _PER_ITEM["before"])
+    each = bool(_PER_ITEM_AFTER.match(sentence[end:]) or _BAND.search(clause)) \
+        or any(w in clause for w in _PER_ITEM["before"])
     if total_asked and not each_asked and each:
         return "每项（每家）的标准或上限，不是总额"
-    if each_asked and not total_asked and not each and any(w in clause for w in _PER_ITEM["totals"]):
+    if each_asked and not total_asked and not each \
+            and (any(w in clause for w in _PER_ITEM["totals"]) or _SEVERAL.search(clause)):
         return "总额，不是每项（每家）的数额"
     return ""
 

@@ -17,11 +17,14 @@ from assistant.answers.constraints import (
     STOCK_WORDS,
     author,
     below,
+    clause_before,
     ends_clause,
+    ends_in_noun,
     flow_or_stock,
     is_from,
     kind_clash,
     level_miss,
+    only_verbs,
     outcome_miss,
     per_item_miss,
     place_forms,
@@ -99,10 +102,13 @@ _ACTUAL_ASKS = tuple(_P.words("questions", "actual_asks"))
 _ACTUAL_DONE = re.compile(_P.data["questions"]["actual_done"])
 _PERIOD = re.compile(_P.data["questions"]["plan_period"])
 _BATCH = re.compile(_P.data["questions"]["batch"])
-_SUB_PLACE = re.compile(_Q["sub_place"]["pattern"])
+_SUB_SUFFIXES = "|".join(_Q["sub_place"]["suffixes"])
+_SUB_PLACE = re.compile(_Q["sub_place"]["pattern"].replace("{suffixes}", _SUB_SUFFIXES))
 _NOT_SUB_PLACES = tuple(_Q["sub_place"]["not_places"])
 _STAGE_CUES = tuple(_Q["stage"]["cues"])
 _STAGE = re.compile(_Q["stage"]["answer"])
+_THRESHOLD = re.compile(_Q["threshold"]["after"])
+_COUNTED_CUE = next(x["counted_cue"] for x in _Q["slots"] if x.get("counted_cue"))
 
 _WHICH = re.compile("(?:" + "|".join(map(re.escape, _P.words("questions", "which"))) + r")\s*[^\s，,。？?]?")
 _SAME_UNITS = [set(g) for g in _P.data["questions"]["same_units"]]
@@ -339,6 +345,9 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
     if info.slot is not None and info.slot.slot in _FIGURE_SLOTS \
             and (outcome := outcome_miss(info.text, s, at, info.slot.slot == "count")):
         return outcome
+    if info.slot is not None and info.slot.slot in _FIGURE_SLOTS and (mv := info.slot.answer.match(s, at)) \
+            and _THRESHOLD.match(s[mv.end():]):
+        return "条件或门槛，不是所问的数字"
     if info.slot is not None and info.slot.slot == "amount" and (mv := info.slot.answer.match(s, at)) \
             and (each := per_item_miss(info.text, s, at, mv.end())):
         return each
@@ -353,13 +362,13 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
         if not phrase & _bigrams(said) and ends_clause(s, at, info.slot.answer):
             # "2024年共承办52件,…": a bare count counts what its paragraph's sentence before it named
             said += " " + sentence_before(normalize_text(hit.text), s)
-        # by share of its bigrams, and by weight: the question's rare words in what it counts must be there
-        # ("科技领军企业" shares 科技 and 企业 with "科技型中小企业67家", not 领军, which weighs most)
         words = [(t, w) for t, w in info.terms if len(t) >= 2 and _bigrams(t) and _bigrams(t) <= phrase]
-        weight = sum(w for _, w in words)
-        if len(phrase & _bigrams(said)) < MEASURE_SHARE * len(phrase) \
-                or weight and sum(w for t, w in words if t in said) < MEASURE_WEIGHT * weight \
-                or other_kind(info.text, s[:end.start() if end else len(s)]):
+        # a count ending its clause counts what its clause names: in "…全年新增高新技术企业5家,科技型中小企业67家" 67家
+        # does not count 高新技术企业
+        own = clause_before(s, at)
+        if not _measures(phrase, words, said) or other_kind(info.text, s[:end.start() if end else len(s)]) \
+                or not named_before and ends_clause(s, at, info.slot.answer) \
+                and ends_in_noun(own) and not _measures(phrase, words, own):
             return "另一项指标的数字"
     if info.slot is not None and info.slot.slot in _FIGURE_SLOTS and _HANDLED_COUNT.search(info.text) \
             and (role := role_miss(info.text, s, at)):
@@ -369,9 +378,9 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
     figure = info.slot is not None and info.slot.slot in _FIGURE_SLOTS
     passage = normalize_text(hit.text)
     for sp in info.sub_places:  # a figure is the place's when said of it; anything else when its sentence names it
-        stem = re.sub(r"(?:镇|乡|村|街道|社区|片区)$", "", sp)[-2:]
+        stem = re.sub(f"(?:{_SUB_SUFFIXES})$", "", sp)[-2:]
         if not (said_of(s, at, {stem}, passage) if figure else stem in s) and stem not in path:
-            return f"不是{sp}的数字"
+            return f"不是{sp}的{'数字' if figure else '内容'}"
     for name in info.unknown_places if figure else ():  # a county with no document of its own, inside this one's place
         forms = place_forms(name)
         if below(name, hit) and not said_of(s, at, forms, passage) and not any(f in path for f in forms):
@@ -386,6 +395,15 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
                 continue
             return f"{district}的数字，不是{name}的"
     return ""
+
+
+def _measures(phrase: frozenset[str], words: list[tuple[str, float]], said: str) -> bool:
+    """Whether `said` names what a figure question measures: a share of its phrase's bigrams, and the question's
+    words in that phrase by weight (IDF) — "科技领军企业" shares 科技 and 企业 with "科技型中小企业", not 领军, which
+    weighs most."""
+    weight = sum(w for _, w in words)
+    return len(phrase & _bigrams(said)) >= MEASURE_SHARE * len(phrase) \
+        and not (weight and sum(w for t, w in words if t in said) < MEASURE_WEIGHT * weight)
 
 
 def other_kind(question: str, clause: str) -> bool:
@@ -417,11 +435,17 @@ def _counted_phrase(question: str, unit_ask: re.Pattern[str]) -> tuple[frozenset
         return frozenset(), False
     after = re.split(r"[，,。？?；;、！!]", q[m.end():])[0]
     clauses = re.split(r"[，,。？?；;、！!]", q[:m.start()])
-    named_before = len(re.sub(r"[^\u4e00-\u9fff]", "", after)) < 2
+    named_before = len(re.sub(r"[^\u4e00-\u9fff]", "", after)) < 2 or only_verbs(after)  # "压到多少个": before
     phrase = _bare_phrase(clauses[-1] if named_before else after)
     if named_before and len(_bigrams(phrase)) < 2:  # "…标杆企业中，杭州占了几家": the clause before names it
         phrase = _bare_phrase("".join(clauses))
     return _bigrams(phrase), named_before
+
+
+@lru_cache(maxsize=8)
+def _count_cue(unit_ask: re.Pattern[str]) -> re.Pattern[str]:
+    """Where a counting question's cue stands: its unit, or 个, which the unit reader leaves open (any unit)."""
+    return re.compile(f"{unit_ask.pattern}|{_COUNTED_CUE}")
 
 
 def _bare_phrase(phrase: str) -> str:
@@ -436,7 +460,7 @@ def _bare_phrase(phrase: str) -> str:
 def _counted(info: QuestionInfo) -> tuple[frozenset[str], bool]:
     if info.slot is None or info.slot.unit_ask is None:
         return frozenset(), False
-    return _counted_phrase(info.text, info.slot.unit_ask)
+    return _counted_phrase(info.text, _count_cue(info.slot.unit_ask))
 
 
 def answer_value(info: QuestionInfo, sentence: str, hit: Hit) -> tuple[str, str]:

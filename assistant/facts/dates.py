@@ -184,6 +184,8 @@ def dated_sentence(sentence: str, doc_date: str) -> str:
 
 
 def _target_cue(prefix: str) -> bool:
-    # a cue in the same clause-run before the figure (力争培育…500家; 目标是…)
+    """A plan cue in the same clause-run before the figure (力争培育…500家; 目标是…) that no now-word follows: in
+    "积极争取资金,…,全县现有…高标准农田3.3万亩", 现有 says the figure stands now, whatever came before it."""
     tail = re.split(r"[。;；]", prefix)[-1]
-    return any(w in tail for w in profile().words("facts", "target_cues"))
+    cue = max((tail.rfind(w) for w in profile().words("facts", "target_cues")), default=-1)
+    return cue >= 0 and cue > max((tail.rfind(w) for w in profile().words("facts", "now_words")), default=-1)
