@@ -36,25 +36,34 @@ def clause_before(sentence: str, at: int) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _words(text: str) -> tuple[str, ...]:
-    """jieba's part-of-speech tag of each word of a text (punctuation, numerals and 的 left out). A domain term of the
-    lexicon's word list, which jieba tags x, counts as a noun."""
+def _tagged(text: str) -> tuple[tuple[str, str], ...]:
+    """Each word of a text with jieba's part-of-speech tag (punctuation, numerals and 的 left out). A domain term of
+    the lexicon's word list, which jieba tags x, counts as a noun."""
     import jieba.posseg
 
-    return tuple("n" if w.flag == "x" else w.flag for w in jieba.posseg.lcut(text)
+    return tuple((w.word, "n" if w.flag == "x" else w.flag) for w in jieba.posseg.lcut(text)
                  if re.search(r"[\u4e00-\u9fff]", w.word) and w.flag not in ("m", "uj"))
+
+
+def _is_noun(tag: str) -> bool:
+    return tag.startswith(("n", "j"))
 
 
 def ends_in_noun(text: str) -> bool:
     """Whether a clause ends in a noun (tags n…, j for an abbreviation): "科技型中小企业" names what a count after it
     counts; "其中2023年认定获批" and "推动不少于" do not."""
-    return bool(_words(text)) and _words(text)[-1].startswith(("n", "j"))
+    return bool(_tagged(text)) and _is_noun(_tagged(text)[-1][1])
 
 
 def only_verbs(text: str) -> bool:
-    """Whether a text is only a verb phrase (verbs, adverbs, prepositions, particles, units): "压到多少个" names nothing, "初中"
-    (tagged a locality) and "中小企业完成了数字化改造" do."""
-    return all(t.startswith(("v", "d", "p", "u", "r", "c", "y", "q")) and t != "vn" for t in _words(text))
+    """Whether a text is only a verb phrase (verbs, adverbs, prepositions, particles, units): "压到多少个" names nothing,
+    "初中" (tagged a locality) and "中小企业完成了数字化改造" do."""
+    return all(t.startswith(("v", "d", "p", "u", "r", "c", "y", "q")) and t != "vn" for _, t in _tagged(text))
+
+
+def nouns(text: str) -> list[str]:
+    """The nouns of a text, in order: "科技部对…孵化器和加速器建设的建议" → 科技部, 孵化器, 加速器, 建议…"""
+    return [w for w, t in _tagged(text) if _is_noun(t)]
 
 
 def part_of(sentence: str, at: int, whole: bool = False) -> str:
