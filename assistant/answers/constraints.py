@@ -61,11 +61,6 @@ def only_verbs(text: str) -> bool:
     return all(t.startswith(("v", "d", "p", "u", "r", "c", "y", "q")) and t != "vn" for _, t in _tagged(text))
 
 
-def nouns(text: str) -> list[str]:
-    """The nouns of a text, in order: "科技部对…孵化器和加速器建设的建议" → 科技部, 孵化器, 加速器, 建议…"""
-    return [w for w, t in _tagged(text) if _is_noun(t)]
-
-
 def part_of(sentence: str, at: int, whole: bool = False) -> str:
     """The value's part of the sentence (between commas and semicolons) up to the value at `at`, or all of it."""
     begin = max((x.end() for x in _REACH.finditer(sentence, 0, at)), default=0)

@@ -24,7 +24,6 @@ from assistant.answers.constraints import (
     is_from,
     kind_clash,
     level_miss,
-    nouns,
     only_verbs,
     outcome_miss,
     per_item_miss,
@@ -38,7 +37,7 @@ from assistant.answers.constraints import (
     target_before,
 )
 from assistant.facts.dates import as_of
-from assistant.retrieval.hybrid import Hit, office_mentions, office_words
+from assistant.retrieval.hybrid import Hit
 from assistant.retrieval.lexical import LexicalIndex, tokenize
 from core.places import gazetteer, named_places
 from core.profile import profile
@@ -109,8 +108,6 @@ _NOT_SUB_PLACES = tuple(_Q["sub_place"]["not_places"])
 _STAGE_CUES = tuple(_Q["stage"]["cues"])
 _STAGE = re.compile(_Q["stage"]["answer"])
 _THRESHOLD = re.compile(_Q["threshold"]["after"])
-_GENERIC = frozenset(_Q["specific"]["generic"])
-_SPECIFIC_IDF = float(_Q["specific"]["min_idf"])
 _COUNTED_CUE = next(x["counted_cue"] for x in _Q["slots"] if x.get("counted_cue"))
 
 _WHICH = re.compile("(?:" + "|".join(map(re.escape, _P.words("questions", "which"))) + r")\s*[^\s，,。？?]?")
@@ -607,26 +604,6 @@ def _all_of_another_kind(info: QuestionInfo, on_topic: list[Candidate]) -> Candi
     return None
 
 
-def specific_terms(info: QuestionInfo) -> list[str]:
-    """The specific things a question names (科技部, 加速器): its nouns that the archive knows and that weigh at
-    least the profile's `min_idf`, less the generic words that say what kind of answer is wanted (措施, 文件, 阶段)
-    and the places it names (read by their own rule)."""
-    weights = dict(info.terms)
-    places = [m.text for m in gazetteer().mentions(info.text, short=True)] + info.cities + info.unknown_places
-    return [w for w in dict.fromkeys(nouns(info.text)) if len(w) >= 2 and weights.get(w, 0.0) >= _SPECIFIC_IDF
-            and w not in _GENERIC and not any(w in p or p in w for p in places)]
-
-
-def _absent_terms(info: QuestionInfo, hits: list[Hit]) -> list[str]:
-    """The specific things a question names that none of the retrieved passages says, in its text or its record (title,
-    office, proposer…); an office may be written in full (工信厅: 工业和信息化厅)."""
-    said = " ".join(normalize_text(f"{h.text} {' '.join(str(h.metadata.get(k, '')) for k in _ABOUT_KEYS)}")
-                    for h in hits)
-    offices = set(office_mentions(info.text))
-    return [t for t in specific_terms(info)
-            if not any(f in said for o in ([t] + [o for o in offices if t in o or o in t]) for f in office_words(o))]
-
-
 def decide(info: QuestionInfo, hits: list[Hit], cands: list[Candidate], min_coverage: float) -> Scope:
     """Refuse rather than answer from the wrong city, year or topic.
 
@@ -664,12 +641,6 @@ def decide(info: QuestionInfo, hits: list[Hit], cands: list[Candidate], min_cove
     best = max((c.coverage for c in pool), default=0.0)
     if best < min_coverage:
         return Scope(False, "检索到的段落没有直接回答这个问题。", best)
-    if info.slot is None and info.kind != "compare" \
-            and (absent := _absent_terms(info, hits)):
-        # every specific thing a question names must be somewhere in what was retrieved ("科技部对…加速器建设的建议是怎么
-        # 答复的" is not answered by another office's lines on 孵化器)
-        said = max(pool, key=lambda c: c.coverage)
-        return Scope(False, f"资料提到“{_short(said.text)}”，但没有关于“{'、'.join(absent)}”的内容。", best)
     if info.slot is None and (other := _all_of_another_kind(info, [c for c in pool if c.coverage >= min_coverage])):
         return Scope(False, f"资料提到“{_short(other.text)}”（另一类对象），但没有所问的内容。", best)
     if info.slot is not None:
