@@ -229,6 +229,9 @@ def _common_chain(cands: list[Place]) -> Place | None:
     return Place("", first.name, first.level, province, city, first.district)
 
 
+_BESIDE = {"和", "与", "及", "、", "跟", "同", "以及", ",", "，"}  # words that name two places side by side
+
+
 def named_places(text: str, stored: set[str] | frozenset[str]) -> tuple[list[str], list[str]]:
     """(stored places a text names, in order; places it names that are not stored), by full or short name.
 
@@ -237,19 +240,17 @@ def named_places(text: str, stored: set[str] | frozenset[str]) -> tuple[list[str
     gz = gazetteer()
     known: list[str] = []
     unknown: list[str] = []
-    ends: dict[str, int] = {}  # where each stored place's mention ends
-    children: list[str] = []  # unknown places written right after a stored one (揭阳普宁市)
     starts: dict[str, int] = {}
+    spans: dict[str, tuple[int, int]] = {}
     for m in gz.mentions(text, short=True):
         forms = [f for p in m.places for f in (p.name, *gz.official_forms(p)) if f in stored]
         if forms:
             known.append(forms[0])
-            ends[forms[0]] = m.end
             starts.setdefault(forms[0], m.start)
+            spans.setdefault(forms[0], (m.start, m.end))
         elif not any(m.text in k for k in known):
             unknown.append(m.text)
-            if m.start in ends.values():
-                children.append(m.text)
+            spans.setdefault(m.text, (m.start, m.end))
     # a stored county is read by its bare short name too (屏边 for 屏边苗族自治县), which is left out for counties at
     # large: the archive holds its letters, so a question naming it most likely means it (a whole word only)
     taken = [(m.start, m.end) for m in gz.mentions(text, short=True)]
@@ -263,10 +264,17 @@ def named_places(text: str, stored: set[str] | frozenset[str]) -> tuple[list[str
                     starts[name] = at
                     taken.append((at, at + len(short)))
     known.sort(key=lambda n: starts.get(n, 0))
-    chains = {n: gz.lookup(n) for n in known + children}
-    # a stored place named as the parent of another is the way to the place asked (揭阳普宁市 asks for 普宁市)
-    specific = [n for n in known if not any(
-        o != n and any(a.contains(b) and a.name != b.name for a in chains[n] for b in chains[o]) for o in known + children)]
+    chains = {n: gz.lookup(n) for n in known + unknown}
+
+    def parent_of(n: str, o: str) -> bool:
+        """n is named as where o lies (揭阳普宁市, 云南省工信厅对曲靖…), not beside it (揭阳和普宁市: both asked)."""
+        if o == n or not any(a.contains(b) and a.name != b.name for a in chains[n] for b in chains[o]):
+            return False
+        (a0, a1), (b0, b1) = spans.get(n, (0, 0)), spans.get(o, (0, 0))
+        return text[min(a1, b1):max(a0, b0)].strip() not in _BESIDE
+
+    # a stored place named as the parent of another is the way to the place asked
+    specific = [n for n in known if not any(parent_of(n, o) for o in known + unknown)]
     return list(dict.fromkeys(specific)), list(dict.fromkeys(unknown))
 
 

@@ -102,3 +102,12 @@ def test_an_offices_kind_of_place_rules_places_out() -> None:
     assert may_be("嘉兴", hit("市经信局")) and may_be("嘉兴市", hit("市经信局"))
     assert not may_be("秀洲区", hit("市经信局"))  # a 市's office is no 区's
     assert may_be("秀洲区", hit("区经信局")) and may_be("秀洲区", hit("某某局"))
+
+
+def test_a_place_inside_a_stored_city_is_answered_from_that_citys_letters_only(tmp_path: Path) -> None:
+    """普宁市 has no letter of its own; 揭阳市's letter names it. Another city's letter, however well it scores on
+    the rest of the question, does not speak for 普宁市."""
+    svc = services_with(tmp_path, "")
+    ans = Assistant(svc).ask("普宁市自己对专精特新企业有哪些扶持政策？")
+    assert "东莞" not in ans.text
+    assert ans.refused or ("普宁" in ans.text and {ans.passages[n - 1].meta.city for n in ans.report.cited} == {"揭阳市"})

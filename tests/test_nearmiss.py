@@ -17,6 +17,7 @@ from assistant.answers.question import (
     asked_slot,
     candidate_sentences,
     decide,
+    of_record,
     slot_value,
     sub_places,
 )
@@ -429,6 +430,8 @@ def test_a_letter_of_another_proposal_number_does_not_answer() -> None:
      "长寿区2023年产值最高的那家规上企业产值是多少？", "长寿区2023年规上企业一共实现产值多少？"),
     ("为年纳税50万元以上的企业提供30万到200万元的信用贷款。",
      "长寿区一共为企业提供了多少信用贷款？", "长寿区为企业提供的信用贷款每家多少钱？"),
+    ("2016年以来,对园区的道路、供水厂、污水处理厂等建设项目给予了1080万元的扶持。",
+     "长寿区单给污水处理厂扶持了多少万元？", "长寿区对园区道路、供水厂等建设项目一共扶持了多少万元？"),
     # a level is a slot of its own; a route's number is asked and given in 路
     ("新开通的8路公交经过晏家街道。公交公司已制定麻柳线开行方案,预计年底前开行。",
      "长寿区麻柳线公交是几路？", "长寿区经过晏家街道的公交是几路？"),
@@ -479,3 +482,37 @@ def test_a_stored_county_is_read_by_its_bare_short_name() -> None:
     assert named_places("屏边和宁陕的高标准农田各建了多大规模？", stored)[0] == ["屏边苗族自治县", "宁陕县"]
     assert named_places("宁陕和屏边的高标准农田各建了多大规模？", frozenset(["宁陕县"]))[0] == ["宁陕县"]
     assert named_places("人大议案建议和政协提案", frozenset(["和政县"]))[0] == []
+
+
+def test_a_place_inside_another_named_is_no_second_place_to_compare() -> None:
+    lex = LexicalIndex(["c0"], ["园区建设"], ["园区建设"], [CS], version="cmp")
+    assert analyze("云南省工信厅对曲靖麒麟工业园区给过哪些资金扶持？", ["云南省"], lex).kind != "compare"
+    assert analyze("黔东南州为什么说台江建一所4000人的学校争取不到项目支持？", ["黔东南苗族侗族自治州"], lex).kind != "compare"
+    assert analyze("广州和东莞的专精特新企业各有多少家？", ["广州市", "东莞市"], lex).kind == "compare"
+
+
+def test_which_ones_is_no_number_and_a_reasons_year_is_its_sentences() -> None:
+    """"哪几个服务项目" lists; a reason's sentence states its year after the reason ("为解决…问题,2020年4月,…")."""
+    items = "一是重点企业商标品牌诊断策划项目。二是中小微企业商标品牌服务项目。"
+    assert _one("长寿区在商标品牌方面能提供哪几个服务项目？", items, CS).answerable
+    why = "为解决开发区数量多、规模小等问题,2020年4月,区委印发了开发区优化提升方案。"
+    assert _one("长寿区2020年为什么要对开发区进行优化提升？", why, CS).answerable
+    assert not _one("长寿区2019年为什么要对开发区进行优化提升？", why, CS).answerable
+
+
+def test_a_proposals_suggestions_answer_only_what_was_proposed() -> None:
+    """A proposal's headed suggestions say what was asked for, not what is done; its opening states facts."""
+    meta = {**CS, "kind": "proposal"}
+    texts = [("3.建立动态的专精特新企业种子培育库,完善入库企业培育标准。", "二、构建更智能主动的服务体系 > 3.建立种子培育库"),
+             ("第四批国家级专精特新“小巨人”名单中,全区31家企业入选。", "")]
+    hits = [Hit(f"p{i}", f"P{i}", t, {**meta, "heading_path": path}, 1.0, i + 1) for i, (t, path) in enumerate(texts)]
+    lex = LexicalIndex([h.id for h in hits], [t for t, _ in texts], [t for t, _ in texts], [h.metadata for h in hits],
+                       version="prop")
+
+    def kept(q: str) -> list[str]:
+        info = analyze(q, ["重庆市", "长寿区"], lex)
+        return [c.text for c in of_record(info, hits, candidate_sentences(info, hits))]
+
+    assert not any("种子培育库" in t for t in kept("长寿区专精特新企业种子培育库的入库标准是怎么定的？"))
+    assert any("种子培育库" in t for t in kept("提案对专精特新企业种子培育库提了什么建议？"))
+    assert any("31家" in t for t in kept("长寿区在第四批小巨人名单中有几家企业入选？"))

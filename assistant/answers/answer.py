@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from assistant.answers import outline, prompts
 from assistant.answers.compose import compose_group, pick_sentences, source_line
+from assistant.answers.constraints import below, place_forms
 from assistant.answers.dated import compose_dated
 from assistant.answers.llm import ChatModel, GenerationError, chat_config
 from assistant.answers.question import (
@@ -20,6 +21,7 @@ from assistant.answers.question import (
     candidate_sentences,
     decide,
     may_be,
+    of_record,
     unplaced,
 )
 from assistant.answers.vetting import vet
@@ -241,7 +243,13 @@ class Assistant:
         cities = sorted(retriever.store_places())
         info = analyze(question if query == question else query, cities, lex)
         budget = self.settings.context_tokens - (self.settings.context_tokens // 4 if history else 0)
-        passages = pack(result.hits, budget)
+        hits = result.hits
+        if info.unknown_places and not info.cities and (inside := [h for h in hits if any(
+                below(u, h) for u in info.unknown_places)]):
+            # a place with no letter of its own inside one with letters (普宁市 in 揭阳市): only the letters of the place
+            # containing it may speak of it, not another city's that scores higher
+            hits = inside
+        passages = pack(hits, budget)
         if len(result.sub_queries) >= 2:
             groups = [(f.city, [i for i, h in enumerate(passages) if f.city in (h.meta.province, h.meta.city, h.meta.district)])
                       for _, f in result.sub_queries]
@@ -252,8 +260,14 @@ class Assistant:
         for _city, idx in groups:
             hs = [passages[i] for i in idx]
             need = min_cov if info.numeric else min_cov / 3
-            candidates.append(candidate_sentences(info, hs))
-            scopes.append(decide(info, hs, candidates[-1], need))
+            cands = of_record(info, hs, candidate_sentences(info, hs))
+            if info.unknown_places and not info.cities and not info.figure:
+                # …and of those letters only what names it speaks of it (a figure: `value_miss` reads its passage)
+                forms = {f for u in info.unknown_places for f in place_forms(u)}
+                cands = [c for c in cands if any(
+                    f in f"{hs[c.hit].meta.title} {hs[c.hit].meta.heading_path} {c.text}" for f in forms)]
+            candidates.append(cands)
+            scopes.append(decide(info, hs, cands, need))
         if len(groups) == 1 and scopes[0].absent and (own := [h for h in passages if unplaced(h) and all(
                 may_be(place, h) for place in scopes[0].absent)]):
             # no letter is about the place asked, but a letter naming no place of its own may be its: answered from
@@ -272,7 +286,7 @@ class Assistant:
             scopes += [Scope(False, f"文档中没有关于{p}的材料。") for p in info.unknown_places]
         section = None
         if len(groups) == 1 and scopes[0].answerable:
-            section = outline.choose(info, result.hits, retriever.section)  # by retrieval's order, not the budget's
+            section = outline.choose(info, hits, retriever.section)  # by retrieval's order, not the budget's
             if section is not None:  # its passages that retrieval missed join the shown ones, within the budget
                 mine = {h.id for h in section.hits}
                 known = {h.id for h in passages}

@@ -151,7 +151,7 @@ def per_item_miss(question: str, sentence: str, at: int, end: int) -> str:
     if total_asked and not each_asked and each:
         return "每项（每家）的标准或上限，不是总额"
     if each_asked and not total_asked and not each \
-            and (any(w in clause for w in _PER_ITEM["totals"]) or _SEVERAL.search(clause)):
+            and (any(w in clause for w in _PER_ITEM["totals"]) or _SEVERAL.search(part_of(sentence, at))):
         return "总额，不是每项（每家）的数额"
     return ""
 

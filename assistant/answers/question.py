@@ -102,7 +102,9 @@ _ACTUAL_ASKS = tuple(_P.words("questions", "actual_asks"))
 _ACTUAL_DONE = re.compile(_P.data["questions"]["actual_done"])
 _PERIOD = re.compile(_P.data["questions"]["plan_period"])
 _BATCH = re.compile(_P.data["questions"]["batch"])
-_SUB_SUFFIXES = "|".join(_Q["sub_place"]["suffixes"])
+_PARKS = tuple(_Q["sub_place"]["parks"])
+_FUNCTION_END = re.compile(r"[的在和与及对把将从向给为是有要]$")  # no name ends in a preposition or particle
+_SUB_SUFFIXES = "|".join((*_PARKS, *_Q["sub_place"]["suffixes"]))
 _SUB_PLACE = re.compile(_Q["sub_place"]["pattern"].replace("{suffixes}", _SUB_SUFFIXES))
 _NOT_SUB_PLACES = tuple(_Q["sub_place"]["not_places"])
 _STAGE_CUES = tuple(_Q["stage"]["cues"])
@@ -201,6 +203,8 @@ def sub_places(question: str) -> list[str]:
         if x[1].endswith(_NOT_SUB_PLACES) or any(
                 i < x.end() and i + len(w) > cut for w in _NOT_SUB_PLACES for i in _occurrences(q, w)):
             continue  # 农村 in 利用农村, 城乡居民: an ordinary word, not a place
+        if suffix in _PARKS and _FUNCTION_END.search(x[1]):
+            continue  # a park is named by a name (青云工业园区), not by the words before it (为什么要对开发区)
         # a stem read at its longest may be the tail of a longer name: it begins where the run of its characters does
         # (毛家牛碑小河边片区, not 碑小河边片区)
         head = re.search(r"[^\s\W的在和与及对把将从向给为是有]{0,6}$", q[:x.start()]) if len(x[1]) >= 4 else None
@@ -227,6 +231,11 @@ class QuestionInfo:
     sub_places: tuple[str, ...] = ()  # places below the county it names (湾塘乡)
 
     @property
+    def figure(self) -> bool:
+        """Whether it asks a figure (an amount, a count or a share)."""
+        return self.slot is not None and self.slot.slot in _FIGURE_SLOTS
+
+    @property
     def term_words(self) -> tuple[str, ...]:
         return tuple(t for t, _ in self.terms)
 
@@ -234,6 +243,15 @@ class QuestionInfo:
 def answer_shape(q: str) -> re.Pattern[str] | None:
     slot = asked_slot(q)
     return slot.answer if slot else None
+
+
+def _apart(places: list[str]) -> list[str]:
+    """The places of a list that lie apart: one inside another named before or after it (曲靖 in 云南省, 台江 in
+    黔东南州) is where the question looks within it, not a second place to compare."""
+    gz = gazetteer()
+    chains = {p: gz.lookup(p) for p in places}
+    return [p for p in places if not any(
+        o != p and any(a.contains(b) for a in chains[o] for b in chains[p]) for o in places)]
 
 
 def analyze(question: str, store_places: list[str], lex: LexicalIndex) -> QuestionInfo:
@@ -252,14 +270,15 @@ def analyze(question: str, store_places: list[str], lex: LexicalIndex) -> Questi
             # a word the documents never use is the asker's paraphrase, not evidence of a topic gap
             seen.setdefault(tok, lex.idf(tok) if lex.knows(tok) else 0.0)
     kind: Kind = "other"
-    if len(cities) + len(unknown) >= 2 or _COMPARE.search(q):
+    if len(_apart(cities + unknown)) >= 2 or _COMPARE.search(q):
         kind = "compare"
     elif _LIST.search(q):
         kind = "list"
     elif _NUMERIC.search(q) or _FACT.search(q):
         kind = "fact"
     slot = asked_slot(q)
-    return QuestionInfo(q, kind, bool(_NUMERIC.search(q)), cities, unknown, sorted(set(_YEAR.findall(without_ids(q)))),
+    # "哪几个方面" asks which ones, not how many: read without its which-words
+    return QuestionInfo(q, kind, bool(_NUMERIC.search(_WHICH.sub(" ", q))), cities, unknown, sorted(set(_YEAR.findall(without_ids(q)))),
                         list(seen.items()), bool(_CURRENT.search(q)), slot.answer if slot else None,
                         bool(_TITLES.search(q)), slot, any(w in q for w in _FLOW_ASKS), any(w in q for w in _STOCK_ASKS),
                         any(w in q for w in _ACTUAL_ASKS) or bool(_ACTUAL_DONE.search(q)), tuple(sub_places(q)))
@@ -311,7 +330,8 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
     if info.years:
         # the years stated up to the end of the value's clause: a year only after it belongs to another figure
         # ("全市已建成5G基站4800座,力争2025年达到8000座": 2025 is the target's year, not 4800's)
-        upto = _CLAUSE.search(s, at)
+        # a reason: its sentence's years are its own ("为解决…问题,2020年4月,…印发了方案")
+        upto = None if info.slot is not None and info.slot.slot == "reason" else _CLAUSE.search(s, at)
         window = s[:upto.start() if upto else len(s)]
         stated = set(_STATED_YEAR.findall(without_ids(window)))
         if hit.meta.year:  # 去年 in a 2023 letter is 2022
@@ -544,6 +564,25 @@ class Scope:
     coverage: float = 0.0
     absent: tuple[str, ...] = ()  # places the question names that no passage is about (refused for them)
     caveat: str = ""  # said with the answer: what the passages cannot confirm (a letter naming no place)
+
+
+_PROPOSAL_ASKS = tuple(_Q["proposal_text"]["asks"])
+_SITUATION = tuple(_Q["proposal_text"]["situation"])
+
+
+def asked_for(hit: Hit) -> bool:
+    """A passage of a proposal's suggestions: a headed section of a proposal whose heading does not say it describes
+    the situation (现状, 存在问题)."""
+    path = hit.meta.heading_path
+    return hit.meta.kind == "proposal" and bool(path) and not any(w in path for w in _SITUATION)
+
+
+def of_record(info: QuestionInfo, hits: list[Hit], cands: list[Candidate]) -> list[Candidate]:
+    """The sentences that may answer: a proposal's suggestions say what was asked for, so they answer only a question
+    about the proposal (提了哪些建议), never what was done or decided (入库标准是怎么定的)."""
+    if any(w in info.text for w in _PROPOSAL_ASKS):
+        return cands
+    return [c for c in cands if not asked_for(hits[c.hit])]
 
 
 def unplaced(hit: Hit) -> bool:
