@@ -516,3 +516,12 @@ def test_a_proposals_suggestions_answer_only_what_was_proposed() -> None:
     assert not any("种子培育库" in t for t in kept("长寿区专精特新企业种子培育库的入库标准是怎么定的？"))
     assert any("种子培育库" in t for t in kept("提案对专精特新企业种子培育库提了什么建议？"))
     assert any("31家" in t for t in kept("长寿区在第四批小巨人名单中有几家企业入选？"))
+
+
+def test_which_body_asks_a_body_not_the_one_the_question_names() -> None:
+    """哪家单位 / 哪家企业 ask a body: a sentence naming none, or only the body the question itself names, does not
+    answer; a service body (…管理处) is a body."""
+    q = "长寿区庆丰社区日间照料中心最后是哪家单位中标承建的？"
+    assert not _one(q, "2024年申报了城关街道庆丰社区日间照料中心项目,已审批通过,正在进行招标。", CS).answerable
+    assert _one(q, "城关街道庆丰社区日间照料中心项目由重庆某某建设有限公司中标承建。", CS).answerable
+    assert _one("长寿区由哪个单位实地勘察垃圾箱点位？", "区市容环境卫生管理处将结合实际,实地勘察垃圾箱点位。", CS).answerable

@@ -151,7 +151,7 @@ def slot_values(slot: Slot, question: str, sentence: str, terms: tuple[str, ...]
     """Every value a sentence gives for the slot a question asks, with where it stands in the (normalised) sentence.
 
     Not a value: what the question itself says (第一批 does not answer "第一批有多少家", 教育部 does not answer
-    "教育部答复的建议是谁提的"), nor a number in another unit than the one asked ("几所" is not answered by "两个规划";
+    "教育部答复的建议是谁提的", "…庆丰社区日间照料中心" does not answer who built 庆丰社区日间照料中心), nor a number in another unit than the one asked ("几所" is not answered by "两个规划";
     名 and 人 count the same). A count written without its unit right after what it counts ("地埋式垃圾箱65,") is
     a value when `terms` (the question's key terms) name what it counts; one followed by a word has its unit
     ("诉求22225条"). "什么时候" is answered by a stage or a condition too ("待相关条件成熟后", "正在进行招标") when
@@ -164,8 +164,8 @@ def slot_values(slot: Slot, question: str, sentence: str, terms: tuple[str, ...]
         value = re.sub(r"\s+", "", m.group(0))
         nums = _NUMERAL.findall(value)
         # a number the question states itself (第一批, 6092号) is no answer; whole numbers: 20 is not found in 2025
-        if nums and all(n in q_nums for n in nums) or not nums and value in q:
-            continue
+        if nums and all(n in q_nums for n in nums) or not nums and (value in q or len(value) >= 6 and value[-4:] in q):
+            continue  # (a body ending like the one the question asks about is that one: "…庆丰社区日间照料中心")
         if units and not any(value.endswith(u) for u in units):
             continue
         out.append((value, m.start()))
