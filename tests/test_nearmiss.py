@@ -525,3 +525,12 @@ def test_which_body_asks_a_body_not_the_one_the_question_names() -> None:
     assert not _one(q, "2024年申报了城关街道庆丰社区日间照料中心项目,已审批通过,正在进行招标。", CS).answerable
     assert _one(q, "城关街道庆丰社区日间照料中心项目由重庆某某建设有限公司中标承建。", CS).answerable
     assert _one("长寿区由哪个单位实地勘察垃圾箱点位？", "区市容环境卫生管理处将结合实际,实地勘察垃圾箱点位。", CS).answerable
+
+
+def test_a_quoted_name_must_be_in_what_was_retrieved() -> None:
+    """A name the user quotes is that name: "人才绿卡" is not answered by a letter on its 优才卡."""
+    text = "2020年12月,我区出台《优才卡管理暂行办法》,符合条件的专精特新人才可申领优才卡。"
+    refused = _one("长寿区专精特新人才的“人才绿卡”怎么申领？", text, CS)
+    assert not refused.answerable and "人才绿卡" in refused.reason
+    assert _one("长寿区专精特新人才的“优才卡”怎么申领？", text, CS).answerable
+    assert _one("“长寿”区的专精特新人才优才卡怎么申领？", text, CS).answerable  # a quoted place is a place

@@ -643,6 +643,21 @@ def _all_of_another_kind(info: QuestionInfo, on_topic: list[Candidate]) -> Candi
     return None
 
 
+_QUOTED = re.compile(r"[“\"「]([^”\"」]{2,20})[”\"」]")
+
+
+def quoted_absent(question: str, hits: list[Hit]) -> list[str]:
+    """The names a question quotes (“人才绿卡”) that no retrieved passage says, in its text or its record; the
+    question's places and a quoted name that is only a place are left out."""
+    said = re.sub(r"\s+", "", " ".join(normalize_text(f"{h.text} {h.meta.title} {h.meta.heading_path}") for h in hits))
+    out = []
+    for name in _QUOTED.findall(normalize_text(question)):
+        bare = re.sub(r"\s+", "", name)
+        if bare not in said and named_places(bare, frozenset())[1] != [bare]:
+            out.append(name)
+    return out
+
+
 def decide(info: QuestionInfo, hits: list[Hit], cands: list[Candidate], min_coverage: float) -> Scope:
     """Refuse rather than answer from the wrong city, year or topic.
 
@@ -667,6 +682,9 @@ def decide(info: QuestionInfo, hits: list[Hit], cands: list[Candidate], min_cove
             str(h.meta.year + d) for h in hits if h.meta.year for w, d in _RELATIVE_YEARS.items() if w in h.text}
         if not any(y in present for y in info.years):
             return Scope(False, f"检索到的文档中没有{'、'.join(y + '年' for y in info.years)}的相关内容。")
+    if (unsaid := quoted_absent(info.text, hits)):
+        # a name the user quotes ("人才绿卡", “上市培育库”) is that name: a passage not saying it speaks of another
+        return Scope(False, f"资料中没有“{'、'.join(unsaid)}”的相关内容。")
     periods = set(_PERIOD.findall(info.text)) | set(_BATCH.findall(info.text))  # 十三五, 第一批: asked like a year
     if periods and not any(p in normalize_text(h.text) for p in periods for h in hits):
         return Scope(False, f"检索到的文档中没有“{'、'.join(sorted(periods))}”的相关内容。")
