@@ -534,3 +534,11 @@ def test_a_quoted_name_must_be_in_what_was_retrieved() -> None:
     assert not refused.answerable and "人才绿卡" in refused.reason
     assert _one("长寿区专精特新人才的“优才卡”怎么申领？", text, CS).answerable
     assert _one("“长寿”区的专精特新人才优才卡怎么申领？", text, CS).answerable  # a quoted place is a place
+
+
+def test_the_office_whose_reply_is_asked_may_open_the_last_clause() -> None:
+    from assistant.answers.constraints import speaker
+
+    assert speaker("台江县建学校的那条省人大建议，省教育厅最后是怎么答复杜贤伟代表的？") == "省教育厅"
+    assert speaker("科技部对第00006号提案是怎么答复的？") == "科技部"
+    assert speaker("市民对政府的工作怎么说？") == ""
