@@ -542,3 +542,13 @@ def test_the_office_whose_reply_is_asked_may_open_the_last_clause() -> None:
     assert speaker("台江县建学校的那条省人大建议，省教育厅最后是怎么答复杜贤伟代表的？") == "省教育厅"
     assert speaker("科技部对第00006号提案是怎么答复的？") == "科技部"
     assert speaker("市民对政府的工作怎么说？") == ""
+
+
+def test_a_documents_contents_are_not_in_a_sentence_that_only_names_it() -> None:
+    q = "长寿区《关于支持非公有制经济的实施意见》对设立中小企业促进基金是怎么规定的？"
+    named = "设立中小微企业促进基金的工作已经启动,去年出台的《关于支持非公有制经济的实施意见》(长府发〔2017〕12号)文件中。"
+    told = ("去年出台的《关于支持非公有制经济的实施意见》明确,由平台公司注资设立中小企业促进基金,"
+            "首期规模5000万元,用于支持中小企业发展。")
+    refused = _one(q, named, CS)
+    assert not refused.answerable and "实施意见" in refused.reason
+    assert _one(q, told, CS).answerable

@@ -658,6 +658,36 @@ def quoted_absent(question: str, hits: list[Hit]) -> list[str]:
     return out
 
 
+_CONTENTS = _Q["document_contents"]
+_DOC_TITLE = re.compile(r"《([^》]{4,60})》")
+
+
+def named_document(question: str) -> list[str]:
+    """How a question names a document whose contents it asks (its 《title》 and its 文号), [] when it asks none."""
+    q = normalize_text(question)
+    if not any(w in q for w in _CONTENTS["asks"]):
+        return []
+    return _DOC_TITLE.findall(q) + [re.sub(r"\s+", "", m.group(0)) for m in _P.doc_number.finditer(q)]
+
+
+def contents_told(names: list[str], hits: list[Hit], cands: list[Candidate]) -> bool:
+    """Whether the passages hold a named document's contents: a passage of that document (its title or 文号 on
+    record), or a sentence that names it and goes on past its name."""
+    def bare(x: str) -> str:
+        return re.sub(r"[\s()（）]+", "", normalize_text(x))
+
+    if any(any(bare(n) in bare(f"{h.meta.title} {h.meta.doc_number}") for n in names) for h in hits):
+        return True
+    for c in cands:
+        text = bare(c.text)
+        for n in names:
+            at = text.find(bare(n))
+            after = re.sub(r"[^\u4e00-\u9fff]", "", _P.doc_number.sub("", text[at + len(bare(n)):])) if at >= 0 else ""
+            if len(after) >= int(_CONTENTS["after_chars"]):
+                return True
+    return False
+
+
 def decide(info: QuestionInfo, hits: list[Hit], cands: list[Candidate], min_coverage: float) -> Scope:
     """Refuse rather than answer from the wrong city, year or topic.
 
@@ -698,6 +728,9 @@ def decide(info: QuestionInfo, hits: list[Hit], cands: list[Candidate], min_cove
     best = max((c.coverage for c in pool), default=0.0)
     if best < min_coverage:
         return Scope(False, "检索到的段落没有直接回答这个问题。", best)
+    if info.slot is None and (names := named_document(info.text)) and not contents_told(names, hits, cands):
+        # what a document says is in the document, not in a sentence that only names it
+        return Scope(False, f"资料只提到“{names[0]}”，没有它的具体内容。", best)
     if info.slot is None and (other := _all_of_another_kind(info, [c for c in pool if c.coverage >= min_coverage])):
         return Scope(False, f"资料提到“{_short(other.text)}”（另一类对象），但没有所问的内容。", best)
     if info.slot is not None:
