@@ -67,6 +67,7 @@ _ABOUT_KEYS = ("heading_path", "title", "proposer", "number", "doc_number", "off
 NEAR_SHARE = 0.85  # a value meeting every constraint must cover this share of what a near-miss value's sentence covers
 MEASURE_WEIGHT = 0.34  # IDF-weighted share of the question's words in what it counts that the value's sentence must hold
 MEASURE_SHARE = 0.3  # share of what a counting question counts (its bigrams) that the value's sentence must hold
+TITLE_SHARE = 0.5  # share of a named document's words (bigrams) a retrieved document's title must hold to be it
 SLOT_SUBJECT_SHARE = 0.3  # share of the best coverage the sentence giving the asked value must reach (dev set: positives ≥ 0.36)
 # numbers that identify a document (文号, proposal number) rather than state a year or a figure
 _IDS = [_P.doc_number, *_P.number_patterns]
@@ -660,6 +661,8 @@ def quoted_absent(question: str, hits: list[Hit]) -> list[str]:
 
 _CONTENTS = _Q["document_contents"]
 _DOC_TITLE = re.compile(r"《([^》]{4,60})》")
+_INSTRUMENT = re.compile(_CONTENTS["instrument"])
+_PENDING = tuple(_CONTENTS["pending"])
 
 
 def named_document(question: str) -> list[str]:
@@ -667,22 +670,33 @@ def named_document(question: str) -> list[str]:
     q = normalize_text(question)
     if not any(w in q for w in _CONTENTS["asks"]):
         return []
-    return _DOC_TITLE.findall(q) + [re.sub(r"\s+", "", m.group(0)) for m in _P.doc_number.finditer(q)]
+    titles = _DOC_TITLE.findall(q)
+    bare = _DOC_TITLE.sub(" ", q)
+    return titles + [re.sub(r"\s+", "", m.group(0)) for m in _P.doc_number.finditer(q)] + [
+        _bare_phrase(m.group(0)).strip() for m in _INSTRUMENT.finditer(bare)]
 
 
 def contents_told(names: list[str], hits: list[Hit], cands: list[Candidate]) -> bool:
-    """Whether the passages hold a named document's contents: a passage of that document (its title or 文号 on
-    record), or a sentence that names it and goes on past its name."""
+    """Whether the passages hold a named document's contents: a passage of that document (its 文号 on record, or a
+    title holding half the name's words: "落实省专精特新指导意见的实施方案" is 清远's 实施方案), or a sentence that names
+    it and goes on past its name."""
     def bare(x: str) -> str:
         return re.sub(r"[\s()（）]+", "", normalize_text(x))
 
-    if any(any(bare(n) in bare(f"{h.meta.title} {h.meta.doc_number}") for n in names) for h in hits):
+    def is_it(n: str, h: Hit) -> bool:  # its 文号 on record, or a title holding most of the name's words
+        grams = _bigrams(n)
+        return bare(n) in bare(f"{h.meta.title} {h.meta.doc_number}") or bool(grams) and len(
+            grams & _bigrams(h.meta.title)) >= TITLE_SHARE * len(grams)
+
+    if any(is_it(n, h) for n in names for h in hits):
         return True
     for c in cands:
         text = bare(c.text)
         for n in names:
             at = text.find(bare(n))
-            after = re.sub(r"[^\u4e00-\u9fff]", "", _P.doc_number.sub("", text[at + len(bare(n)):])) if at >= 0 else ""
+            if at < 0 or any(text[:at].endswith(w) for w in _PENDING):
+                continue  # not named, or named as still to be made ("将研究制定开发区考核评价办法")
+            after = re.sub(r"[^\u4e00-\u9fff]", "", _P.doc_number.sub("", text[at + len(bare(n)):]))
             if len(after) >= int(_CONTENTS["after_chars"]):
                 return True
     return False
