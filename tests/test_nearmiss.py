@@ -555,8 +555,8 @@ def test_a_documents_contents_are_not_in_a_sentence_that_only_names_it() -> None
 
 
 def test_a_document_still_to_be_made_holds_no_contents() -> None:
-    q = "长寿区开发区考核评价办法设了哪些考核指标？"
-    pending = "下一步,区开发区工作领导小组办公室将研究制定开发区考核评价办法,结合考核结果对开发区实行动态调整。"
-    made = "区里出台了开发区考核评价办法,设置亩均税收、研发投入强度、单位能耗产出等考核指标。"
+    q = "长寿区《开发区考核评价办法》设了哪些考核指标？"
+    pending = "下一步,区开发区工作领导小组办公室将研究制定《开发区考核评价办法》,结合考核结果对开发区实行动态调整。"
+    made = "区里出台了《开发区考核评价办法》,设置亩均税收、研发投入强度、单位能耗产出等考核指标。"
     assert not _one(q, pending, CS).answerable
     assert _one(q, made, CS).answerable

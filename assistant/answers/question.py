@@ -661,7 +661,6 @@ def quoted_absent(question: str, hits: list[Hit]) -> list[str]:
 
 _CONTENTS = _Q["document_contents"]
 _DOC_TITLE = re.compile(r"《([^》]{4,60})》")
-_INSTRUMENT = re.compile(_CONTENTS["instrument"])
 _PENDING = tuple(_CONTENTS["pending"])
 
 
@@ -670,16 +669,13 @@ def named_document(question: str) -> list[str]:
     q = normalize_text(question)
     if not any(w in q for w in _CONTENTS["asks"]):
         return []
-    titles = _DOC_TITLE.findall(q)
-    bare = _DOC_TITLE.sub(" ", q)
-    return titles + [re.sub(r"\s+", "", m.group(0)) for m in _P.doc_number.finditer(q)] + [
-        _bare_phrase(m.group(0)).strip() for m in _INSTRUMENT.finditer(bare)]
+    return _DOC_TITLE.findall(q) + [re.sub(r"\s+", "", m.group(0)) for m in _P.doc_number.finditer(q)]
 
 
 def contents_told(names: list[str], hits: list[Hit], cands: list[Candidate]) -> bool:
     """Whether the passages hold a named document's contents: a passage of that document (its 文号 on record, or a
-    title holding half the name's words: "落实省专精特新指导意见的实施方案" is 清远's 实施方案), or a sentence that names
-    it and goes on past its name."""
+    title holding half the name's words), or a sentence that names it and goes on past its name, unless it names it
+    as still to be made."""
     def bare(x: str) -> str:
         return re.sub(r"[\s()（）]+", "", normalize_text(x))
 
@@ -694,7 +690,7 @@ def contents_told(names: list[str], hits: list[Hit], cands: list[Candidate]) -> 
         text = bare(c.text)
         for n in names:
             at = text.find(bare(n))
-            if at < 0 or any(text[:at].endswith(w) for w in _PENDING):
+            if at < 0 or any(text[:at].rstrip("《“\"").endswith(w) for w in _PENDING):
                 continue  # not named, or named as still to be made ("将研究制定开发区考核评价办法")
             after = re.sub(r"[^\u4e00-\u9fff]", "", _P.doc_number.sub("", text[at + len(bare(n)):]))
             if len(after) >= int(_CONTENTS["after_chars"]):
