@@ -10,7 +10,6 @@ from typing import Any, Literal
 
 from assistant.answers import outline, prompts
 from assistant.answers.compose import compose_group, pick_sentences, source_line
-from assistant.answers.constraints import below, place_forms
 from assistant.answers.dated import compose_dated
 from assistant.answers.llm import ChatModel, GenerationError, chat_config
 from assistant.answers.question import (
@@ -20,6 +19,7 @@ from assistant.answers.question import (
     analyze,
     candidate_sentences,
     decide,
+    letters_of,
     may_be,
     of_record,
     unplaced,
@@ -243,12 +243,7 @@ class Assistant:
         cities = sorted(retriever.store_places())
         info = analyze(question if query == question else query, cities, lex)
         budget = self.settings.context_tokens - (self.settings.context_tokens // 4 if history else 0)
-        hits = result.hits
-        if info.unknown_places and not info.cities and (inside := [h for h in hits if any(
-                below(u, h) for u in info.unknown_places)]):
-            # a place with no letter of its own inside one with letters (普宁市 in 揭阳市): only the letters of the place
-            # containing it may speak of it, not another city's that scores higher
-            hits = inside
+        hits = letters_of(info, result.hits)
         passages = pack(hits, budget)
         if len(result.sub_queries) >= 2:
             groups = [(f.city, [i for i, h in enumerate(passages) if f.city in (h.meta.province, h.meta.city, h.meta.district)])
@@ -261,11 +256,6 @@ class Assistant:
             hs = [passages[i] for i in idx]
             need = min_cov if info.numeric else min_cov / 3
             cands = of_record(info, hs, candidate_sentences(info, hs))
-            if info.unknown_places and not info.cities and not info.figure:
-                # …and of those letters only what names it speaks of it (a figure: `value_miss` reads its passage)
-                forms = {f for u in info.unknown_places for f in place_forms(u)}
-                cands = [c for c in cands if any(
-                    f in f"{hs[c.hit].meta.title} {hs[c.hit].meta.heading_path} {c.text}" for f in forms)]
             candidates.append(cands)
             scopes.append(decide(info, hs, cands, need))
         if len(groups) == 1 and scopes[0].absent and (own := [h for h in passages if unplaced(h) and all(

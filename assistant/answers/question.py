@@ -578,12 +578,27 @@ def asked_for(hit: Hit) -> bool:
     return hit.meta.kind == "proposal" and bool(path) and not any(w in path for w in _SITUATION)
 
 
+def letters_of(info: QuestionInfo, hits: list[Hit]) -> list[Hit]:
+    """The passages that may speak for the place asked: for a place with no letter of its own inside one with
+    letters (普宁市 in 揭阳市), only the letters of the place containing it, not another city's that scores higher."""
+    if info.unknown_places and not info.cities and (inside := [h for h in hits if any(
+            below(u, h) for u in info.unknown_places)]):
+        return inside
+    return hits
+
+
 def of_record(info: QuestionInfo, hits: list[Hit], cands: list[Candidate]) -> list[Candidate]:
-    """The sentences that may answer: a proposal's suggestions say what was asked for, so they answer only a question
-    about the proposal (提了哪些建议), never what was done or decided (入库标准是怎么定的)."""
-    if any(w in info.text for w in _PROPOSAL_ASKS):
-        return cands
-    return [c for c in cands if not asked_for(hits[c.hit])]
+    """The sentences that may answer. A proposal's suggestions say what was asked for, so they answer only a
+    question about the proposal (提了哪些建议), never what was done or decided (入库标准是怎么定的). For a place with no
+    letter of its own, only what names it speaks of it, in its sentence, heading or title (a figure: `value_miss`
+    reads its passage)."""
+    if not any(w in info.text for w in _PROPOSAL_ASKS):
+        cands = [c for c in cands if not asked_for(hits[c.hit])]
+    if info.unknown_places and not info.cities and not info.figure:
+        forms = {f for u in info.unknown_places for f in place_forms(u)}
+        cands = [c for c in cands if any(
+            f in f"{hits[c.hit].meta.title} {hits[c.hit].meta.heading_path} {c.text}" for f in forms)]
+    return cands
 
 
 def unplaced(hit: Hit) -> bool:
