@@ -229,6 +229,14 @@ def _common_chain(cands: list[Place]) -> Place | None:
     return Place("", first.name, first.level, province, city, first.district)
 
 
+@lru_cache(maxsize=8)
+def _bare_shorts(stored: frozenset[str]) -> tuple[tuple[str, str], ...]:
+    """(stored place, its short names read without jieba's name check), read once per set of stored places."""
+    gz = gazetteer()
+    return tuple((name, short) for name in sorted(stored) for p in gz.lookup(name)[:1]
+                 for short in gz.short_names(p, any_word=True))
+
+
 _BESIDE = {"和", "与", "及", "、", "跟", "同", "以及", ",", "，"}  # words that name two places side by side
 
 
@@ -240,42 +248,39 @@ def named_places(text: str, stored: set[str] | frozenset[str]) -> tuple[list[str
     gz = gazetteer()
     known: list[str] = []
     unknown: list[str] = []
-    starts: dict[str, int] = {}
-    spans: dict[str, tuple[int, int]] = {}
-    for m in gz.mentions(text, short=True):
+    spans: dict[str, tuple[int, int]] = {}  # where each place is first named
+    mentions = gz.mentions(text, short=True)
+    for m in mentions:
         forms = [f for p in m.places for f in (p.name, *gz.official_forms(p)) if f in stored]
         if forms:
             known.append(forms[0])
-            starts.setdefault(forms[0], m.start)
-            spans.setdefault(forms[0], (m.start, m.end))
         elif not any(m.text in k for k in known):
             unknown.append(m.text)
-            spans.setdefault(m.text, (m.start, m.end))
+        spans.setdefault(forms[0] if forms else m.text, (m.start, m.end))
     # a stored county is read by its bare short name too (屏边 for 屏边苗族自治县), which is left out for counties at
     # large: the archive holds its letters, so a question naming it most likely means it (a whole word only)
-    taken = [(m.start, m.end) for m in gz.mentions(text, short=True)]
-    for name in sorted(stored):
-        for p in gz.lookup(name)[:1]:
-            for short in gz.short_names(p, any_word=True):
-                at = text.find(short)
-                if at >= 0 and name not in known and not any(a < at + len(short) and at < b for a, b in taken) \
-                        and {at, at + len(short)} <= _word_bounds(text):
-                    known.append(name)
-                    starts[name] = at
-                    taken.append((at, at + len(short)))
-    known.sort(key=lambda n: starts.get(n, 0))
+    taken = [(m.start, m.end) for m in mentions]
+    for name, short in _bare_shorts(frozenset(stored)):
+        at = text.find(short)
+        if at >= 0 and name not in known and not any(a < at + len(short) and at < b for a, b in taken) \
+                and {at, at + len(short)} <= _word_bounds(text):
+            known.append(name)
+            spans[name] = (at, at + len(short))
+            taken.append(spans[name])
+    known.sort(key=lambda n: spans[n][0])
     chains = {n: gz.lookup(n) for n in known + unknown}
 
     def parent_of(n: str, o: str) -> bool:
         """n is named as where o lies (揭阳普宁市, 云南省工信厅对曲靖…), not beside it (揭阳和普宁市: both asked)."""
         if o == n or not any(a.contains(b) and a.name != b.name for a in chains[n] for b in chains[o]):
             return False
-        (a0, a1), (b0, b1) = spans.get(n, (0, 0)), spans.get(o, (0, 0))
+        (a0, a1), (b0, b1) = spans[n], spans[o]
         return text[min(a1, b1):max(a0, b0)].strip() not in _BESIDE
 
-    # a stored place named as the parent of another is the way to the place asked
+    # a place named as the parent of another is the way to the place asked, stored or not (鞍山铁西区 asks for 铁西区)
     specific = [n for n in known if not any(parent_of(n, o) for o in known + unknown)]
-    return list(dict.fromkeys(specific)), list(dict.fromkeys(unknown))
+    inner = [n for n in unknown if not any(parent_of(n, o) for o in known + unknown)]
+    return list(dict.fromkeys(specific)), list(dict.fromkeys(inner))
 
 
 @lru_cache(maxsize=1)

@@ -246,15 +246,6 @@ def answer_shape(q: str) -> re.Pattern[str] | None:
     return slot.answer if slot else None
 
 
-def _apart(places: list[str]) -> list[str]:
-    """The places of a list that lie apart: one inside another named before or after it (曲靖 in 云南省, 台江 in
-    黔东南州) is where the question looks within it, not a second place to compare."""
-    gz = gazetteer()
-    chains = {p: gz.lookup(p) for p in places}
-    return [p for p in places if not any(
-        o != p and any(a.contains(b) for a in chains[o] for b in chains[p]) for o in places)]
-
-
 def analyze(question: str, store_places: list[str], lex: LexicalIndex) -> QuestionInfo:
     """Kind, places (stored and not), years, weighted key terms, and the slot a question asks for."""
     q = normalize_text(question)
@@ -271,7 +262,7 @@ def analyze(question: str, store_places: list[str], lex: LexicalIndex) -> Questi
             # a word the documents never use is the asker's paraphrase, not evidence of a topic gap
             seen.setdefault(tok, lex.idf(tok) if lex.knows(tok) else 0.0)
     kind: Kind = "other"
-    if len(_apart(cities + unknown)) >= 2 or _COMPARE.search(q):
+    if len(cities) + len(unknown) >= 2 or _COMPARE.search(q):
         kind = "compare"
     elif _LIST.search(q):
         kind = "list"
@@ -348,7 +339,7 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
         doc_years = {str(hit.meta.year)} if hit.meta.year else set(_YEAR.findall(without_ids(str(m.get("title", "")))))
         if not stated and not doc_years & set(info.years):
             return f"{hit.meta.year}年文档中的数字" if hit.meta.year else "未注明年份的数字"
-    if (info.wants_current or info.actual) and info.slot is not None and info.slot.slot in _FIGURE_SLOTS \
+    if (info.wants_current or info.actual) and info.figure \
             and (as_of(s, str(m.get("date", "")), at).target or target_after(s, at)):
         return "计划或目标，不是已完成的数字"
     if info.actual and info.slot is not None and info.slot.slot == "date" and target_before(s, at):
@@ -363,14 +354,14 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
         return "累计数，不是新增数"
     if info.stock and not info.flow and flow and not stock:
         return "新增数，不是累计数"
-    if info.slot is not None and info.slot.slot in _FIGURE_SLOTS \
-            and (outcome := outcome_miss(info.text, s, at, info.slot.slot == "count")):
+    fig = info.slot if info.figure else None  # the slot of a figure (amount, count, share)
+    figure = fig is not None
+    if fig is not None and (outcome := outcome_miss(info.text, s, at, fig.slot == "count")):
         return outcome
-    if info.slot is not None and info.slot.slot in _FIGURE_SLOTS and (mv := info.slot.answer.match(s, at)) \
-            and _THRESHOLD.match(s[mv.end():]):
+    mv = fig.answer.match(s, at) if fig is not None else None
+    if mv and _THRESHOLD.match(s[mv.end():]):
         return "条件或门槛，不是所问的数字"
-    if info.slot is not None and info.slot.slot == "amount" and (mv := info.slot.answer.match(s, at)) \
-            and (each := per_item_miss(info.text, s, at, mv.end())):
+    if mv and fig is not None and fig.slot == "amount" and (each := per_item_miss(info.text, s, at, mv.end())):
         return each
     if info.slot is not None and info.slot.unit_ask is not None and (counted := _counted(info))[0]:
         # what is counted: the question's noun phrase ("多少家中小企业完成了数字化改造") must be what the value's sentence
@@ -391,12 +382,11 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
                 or not named_before and ends_clause(s, at, info.slot.answer) \
                 and ends_in_noun(own) and not _measures(phrase, words, own):
             return "另一项指标的数字"
-    if info.slot is not None and info.slot.slot in _FIGURE_SLOTS and _HANDLED_COUNT.search(info.text) \
+    if figure and _HANDLED_COUNT.search(info.text) \
             and (role := role_miss(info.text, s, at)):
         return role  # counts of suggestions and proposals handled (件), not anything a 会办意见 cites
     # a document whose title or heading names the place is about it throughout ("关于支持马龙工业园区…的提案": "园区")
     path = normalize_text(f"{m.get('title', '')} {m.get('heading_path', '')}")
-    figure = info.slot is not None and info.slot.slot in _FIGURE_SLOTS
     passage = normalize_text(hit.text)
     for sp in info.sub_places:  # a figure is the place's when said of it; anything else when its sentence names it
         stem = re.sub(f"(?:{_SUB_SUFFIXES})$", "", sp)[-2:]
@@ -406,7 +396,7 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
         forms = place_forms(name)
         if below(name, hit) and not said_of(s, at, forms, passage) and not any(f in path for f in forms):
             return f"{hit.meta.place or hit.meta.city}的数字，不是{name}的"
-    if info.slot is not None and info.slot.slot in _FIGURE_SLOTS:
+    if figure:
         district = str(m.get("district") or "")
         for name in info.cities:
             places = gazetteer().lookup(name)
