@@ -99,13 +99,23 @@ def _go(page: Any, name: str) -> None:
     nothing of the previous page left.
 
     A busy machine may start the rerun after _idle's first look, so the old page's elements (marked
-    data-stale while the new script runs) can still be in the DOM; waiting on them makes this hold.
+    data-stale while the new script runs) can still be in the DOM; waiting on them makes this hold. The link is
+    clicked once the current run is over (a download button's click reruns the page it is on), and clicked again
+    when the page does not change: a click that lands while a run is being torn down can be lost.
     """
     from playwright.sync_api import expect
 
-    page.get_by_test_id("stSidebarNav").get_by_role("link").filter(has_text=name).get_by_text(name, exact=True).click()
-    main = page.get_by_test_id("stMain")
-    expect(main.get_by_role("heading", name=name, exact=True)).to_be_visible(timeout=120_000)
+    _idle(page)
+    link = page.get_by_test_id("stSidebarNav").get_by_role("link").filter(has_text=name).get_by_text(name, exact=True)
+    heading = page.get_by_test_id("stMain").get_by_role("heading", name=name, exact=True)
+    for _ in range(2):
+        link.click()
+        try:
+            expect(heading).to_be_visible(timeout=90_000)
+            break
+        except AssertionError:
+            _idle(page)
+    expect(heading).to_be_visible(timeout=120_000)
     _idle(page)
     page.wait_for_function("""() => !document.querySelector('[data-stale="true"]')""", timeout=120_000, polling=200)
 
