@@ -61,6 +61,20 @@ def only_verbs(text: str) -> bool:
     return all(t.startswith(("v", "d", "p", "u", "r", "c", "y", "q")) and t != "vn" for _, t in _tagged(text))
 
 
+def title_subject(title: str) -> str:
+    """What a proposal's title is about, its first noun phrase after 关于 and the asking verb: "专精特新中小企业" in
+    关于破解专精特新中小企业融资难题的建议 (the aspect, 融资, starts a verbal noun), "" when it names none."""
+    words = list(_tagged(title))
+    while words and not _is_noun(words[0][1]):
+        words.pop(0)  # 关于, 破解, 加快…
+    run = []
+    for word, tag in words:
+        if not (_is_noun(tag) or tag in ("d", "b", "a", "l")) or tag == "vn" or word in _PROPOSAL_WORDS:
+            break
+        run.append(word)
+    return "".join(run)
+
+
 def part_of(sentence: str, at: int, whole: bool = False) -> str:
     """The value's part of the sentence (between commas and semicolons) up to the value at `at`, or all of it."""
     begin = max((x.end() for x in _REACH.finditer(sentence, 0, at)), default=0)
@@ -91,6 +105,7 @@ def target_before(sentence: str, at: int) -> bool:
 FLOW_WORDS = tuple(_P.words("facts", "flow_words"))
 STOCK_WORDS = tuple(_P.words("facts", "stock_cues"))
 _REACHED = tuple(_P.words("facts", "reach_cues"))
+_PROPOSAL_WORDS = frozenset(_P.words("questions", "letter_heading_words"))  # 建议, 提案, 问题: no subject
 
 
 def _flow_stock_of(text: str) -> tuple[bool, bool, bool]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from assistant.answers import prompts
 from assistant.answers.answer import Assistant, pack, passage_block, support_texts
+from assistant.answers.constraints import STOCK_WORDS, title_subject
 from assistant.answers.llm import GenerationError
 from assistant.answers.question import analyze, candidate_sentences
 from assistant.evidence import cite
@@ -66,15 +67,23 @@ class _Lifter:
         return f"{lifted.rstrip('。;,；，:：')}[{self.passages.index(hit) + 1}]。"
 
     def headline(self) -> tuple[str, str]:
-        """The headline figure on the proposal's topic (not a plan, not an opinion's point), and its key."""
+        """The headline figure on the proposal's topic (not a plan, not an opinion's point), and its key: a total
+        standing on what the title is about (全市共有…专精特新企业2040家) first, else the best figure on the topic."""
         info = analyze(self.req.proposal.title, self.cities, self.lex)
-        for c in candidate_sentences(info, self.passages):
-            hit = self.passages[c.hit]
-            if c.has_number and cite.is_claim(c.text) and not c.heading and not _is_next_step(hit, c.text) \
-                    and not hit.meta.opinion:  # an opinion's point goes under its ask
-                key = re.sub(r"\W", "", c.text)
-                self.used.add(key)
-                return self.sentence(c.text, hit), key
+        figures = [c for c in candidate_sentences(info, self.passages)
+                   if c.has_number and cite.is_claim(c.text) and not c.heading
+                   and not _is_next_step(self.passages[c.hit], c.text)
+                   and not self.passages[c.hit].meta.opinion]  # an opinion's point goes under its ask
+        # a total of what the title is about: its head noun (the phrase's last word: 人才 in 专精特新企业人才) and half
+        # of its words
+        subject = title_subject(self.req.proposal.title)
+        words = cite.bigrams(subject)
+        totals = [c for c in figures if subject and subject[-2:] in c.text and any(w in c.text for w in STOCK_WORDS)
+                  and len(words & cite.bigrams(c.text)) >= len(words) / 2]
+        for c in totals[:1] or figures[:1]:
+            key = re.sub(r"\W", "", c.text)
+            self.used.add(key)
+            return self.sentence(c.text, self.passages[c.hit]), key
         return "", ""
 
     def points(self, ask: str, hits: list[Hit]) -> list[str]:
@@ -235,15 +244,16 @@ class Drafter:
                              and (h.meta.kind == "co_handling" or h.meta.case_role == "opinion"))][:n]
 
         p = req.proposal
-        per_ask: list[list[Hit]] = [search(p.title, 3)]
-        for ask in asks:
-            per_ask.append(search(f"{ask} {p.title}", 4))
-        nxt = search(f"下一步工作计划 {p.title}", 4)
-        per_ask.append([h for h in nxt if _is_next_step(h, h.text)])
+        # the topic, then its overall figures (the letter opens with them: 全市共有…家, 截至…累计…)
+        general = [search(p.title, 3)]
+        if subject := title_subject(p.title):
+            general.append(search(f"{subject} {profile().section('compose')['overview_query']}", 2))
+        per_ask = [search(f"{ask} {p.title}", 4) for ask in asks]
+        nxt = [h for h in search(f"下一步工作计划 {p.title}", 4) if _is_next_step(h, h.text)]
         merged: list[Hit] = []
         seen: set[str] = {h.id for h in given_hits}
         for rank in range(4):  # interleave so every ask keeps its best passages within the budget
-            for hits in per_ask:
+            for hits in [*general, *per_ask, nxt]:
                 if rank < len(hits) and hits[rank].id not in seen:
                     seen.add(hits[rank].id)
                     merged.append(hits[rank])
@@ -251,7 +261,7 @@ class Drafter:
         passages = given_hits + pack(merged, max(self.settings.context_tokens - spent, 0)) if given_hits \
             else pack(merged, self.settings.context_tokens)
         number = {h.id: i + 1 for i, h in enumerate(passages)}
-        return passages, {i: [number[h.id] for h in hits if h.id in number] for i, hits in enumerate(per_ask[1:-1])}
+        return passages, {i: [number[h.id] for h in hits if h.id in number] for i, hits in enumerate(per_ask)}
 
     def offline_letter(self, req: DraftRequest, asks: list[str], passages: list[Hit],
                        per_ask: dict[int, list[int]]) -> tuple[str, list[AskCoverage]]:
