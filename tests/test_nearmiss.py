@@ -226,6 +226,13 @@ def test_another_level_does_not_answer(lex: LexicalIndex) -> None:
     assert scope_of("长寿区有多少家企业通过了国家科技型中小企业评价？", lex, [10])[1].answerable
 
 
+def test_a_figure_naming_no_level_does_not_answer_for_one(lex: LexicalIndex) -> None:
+    # 86家 counts every 高新技术企业 of the district, not its 国家级 ones; a sentence naming the level answers
+    _info, scope = scope_of("长寿区累计培育了多少家国家级高新技术企业？", lex, [1, 0])
+    assert not scope.answerable and "未说明是否国家级" in scope.reason
+    assert scope_of("长寿区累计培育了多少家高新技术企业？", lex, [1, 0])[1].answerable
+
+
 def test_another_kinds_date_does_not_answer(lex: LexicalIndex) -> None:
     assert not scope_of("长寿区专精特新中小企业申报截止日期是哪天？", lex, [11])[1].answerable
     assert scope_of("长寿区创新型中小企业申报截止日期是哪天？", lex, [11])[1].answerable

@@ -347,7 +347,7 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
     if info.slot is not None and info.slot.slot not in _FIGURE_SLOTS and _KIND_ENDINGS and any(
             kind_clash(p, reach(s, at), 4) for p in _kind_phrases(info.text)):
         return "另一类对象的时间或名称"  # "专精特新中小企业申报截止日期" is not "创新型中小企业的申报截止日期"
-    if (level := level_miss(info.text, reach(s, at))):
+    if (level := level_miss(info.text, reach(s, at), s if info.figure else "")):
         return level
     flow, stock = flow_or_stock(s, at)
     if info.flow and not info.stock and stock and not flow:
