@@ -177,18 +177,26 @@ _WHOLE_AREA = tuple(_P.words("questions", "whole_area"))
 _LEVELS: list[tuple[str, ...]] = [tuple(g) for g in _P.data["questions"]["levels"]]
 
 
-def level_miss(question: str, said: str, sentence: str = "") -> str:
-    """The question names one level (省级) and the value's words another (国家…评价), not the asked one; or, given
-    the value's sentence, that sentence names none (a figure of every level: "专精特新企业2040家" counts no
-    国家级 ones)."""
+def _asked_level(question: str) -> list[str] | None:
     asked = [g for g in _LEVELS if any(w in question for w in g)]
-    if len(asked) != 1:
-        return ""
+    return asked[0] if len(asked) == 1 else None
+
+
+def level_miss(question: str, said: str) -> str:
+    """The question names one level (省级) and the value's words another (国家…评价), not the asked one."""
+    asked = _asked_level(question)
     said_levels = [g for g in _LEVELS if any(w in said for w in g)]
-    if said_levels and asked[0] not in said_levels:
-        return f"{said_levels[0][0]}的数字，不是{asked[0][0]}的"
-    if sentence and not any(w in sentence for g in _LEVELS for w in g):
-        return f"未说明是否{asked[0][0]}的数字"
+    if asked and said_levels and asked not in said_levels:
+        return f"{said_levels[0][0]}的数字，不是{asked[0]}的"
+    return ""
+
+
+def level_unstated(question: str, sentence: str) -> str:
+    """The question names one level and the figure's sentence none: a figure of every level ("全区累计培育高新技术
+    企业86家" counts no 国家级 ones)."""
+    asked = _asked_level(question)
+    if asked and not any(w in sentence for g in _LEVELS for w in g):
+        return f"未说明是否{asked[0]}的数字"
     return ""
 
 

@@ -24,6 +24,7 @@ from assistant.answers.constraints import (
     is_from,
     kind_clash,
     level_miss,
+    level_unstated,
     only_verbs,
     outcome_miss,
     per_item_miss,
@@ -347,7 +348,7 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
     if info.slot is not None and info.slot.slot not in _FIGURE_SLOTS and _KIND_ENDINGS and any(
             kind_clash(p, reach(s, at), 4) for p in _kind_phrases(info.text)):
         return "另一类对象的时间或名称"  # "专精特新中小企业申报截止日期" is not "创新型中小企业的申报截止日期"
-    if (level := level_miss(info.text, reach(s, at), s if info.figure else "")):
+    if (level := level_miss(info.text, reach(s, at))):
         return level
     flow, stock = flow_or_stock(s, at)
     if info.flow and not info.stock and stock and not flow:
@@ -405,7 +406,7 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
             if any(f in info.text for f in place_forms(district)) or any(f in s for f in place_forms(name)):
                 continue
             return f"{district}的数字，不是{name}的"
-    return ""
+    return level_unstated(info.text, s) if figure else ""
 
 
 def _measures(phrase: frozenset[str], words: list[tuple[str, float]], said: str) -> bool:
