@@ -177,7 +177,7 @@ _WHOLE_AREA = tuple(_P.words("questions", "whole_area"))
 _LEVELS: list[tuple[str, ...]] = [tuple(g) for g in _P.data["questions"]["levels"]]
 
 
-def _asked_level(question: str) -> list[str] | None:
+def _asked_level(question: str) -> tuple[str, ...] | None:
     asked = [g for g in _LEVELS if any(w in question for w in g)]
     return asked[0] if len(asked) == 1 else None
 
