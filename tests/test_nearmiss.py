@@ -543,6 +543,16 @@ def test_a_quoted_name_must_be_in_what_was_retrieved() -> None:
     assert _one("“长寿”区的专精特新人才优才卡怎么申领？", text, CS).answerable  # a quoted place is a place
 
 
+def test_a_value_is_the_quoted_names_only_where_its_sentence_says_it() -> None:
+    """The passage says “科创贷”, but the year it gives is another sentence's; said of the name, or in the sentence
+    the name's goes on to, it answers."""
+    q = "长寿区的“科创贷”是哪一年推出的？"
+    refused = _one(q, "全区于2021年推出“科技贷”产品。全区推广“科创贷”产品,支持科技型企业融资。", CS)
+    assert not refused.answerable and "科创贷" in refused.reason
+    assert _one(q, "全区于2022年推出“科创贷”产品,支持科技型企业融资。", CS).answerable
+    assert _one(q, "全区推广“科创贷”产品。2022年推出以来,累计支持科技型企业融资。", CS).answerable
+
+
 def test_the_office_whose_reply_is_asked_may_open_the_last_clause() -> None:
     from assistant.answers.constraints import speaker
 

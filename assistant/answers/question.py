@@ -406,6 +406,12 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
             if any(f in info.text for f in place_forms(district)) or any(f in s for f in place_forms(name)):
                 continue
             return f"{district}的数字，不是{name}的"
+    # a name the question quotes (“浙江专精特新板”) is what it asks of: the value's sentence, the one it goes on from,
+    # or its document's title or headings say it
+    flat = re.sub(r"\s+", "", f"{sentence_before(passage, s)} {s} {path}")
+    for name in quoted_names(info.text):
+        if name not in flat:
+            return f"不是“{name}”的{'数字' if figure else '内容'}"
     return level_unstated(info.text, s) if figure else ""
 
 
@@ -653,16 +659,16 @@ def _all_of_another_kind(info: QuestionInfo, on_topic: list[Candidate]) -> Candi
 _QUOTED = re.compile(r"[“\"「]([^”\"」]{2,20})[”\"」]")
 
 
+def quoted_names(question: str) -> list[str]:
+    """The names a question quotes (“人才绿卡”), spaces taken out; a quoted name that is only a place is left out."""
+    bare = (re.sub(r"\s+", "", n) for n in _QUOTED.findall(normalize_text(question)))
+    return [n for n in bare if named_places(n, frozenset())[1] != [n]]
+
+
 def quoted_absent(question: str, hits: list[Hit]) -> list[str]:
-    """The names a question quotes (“人才绿卡”) that no retrieved passage says, in its text or its record; the
-    question's places and a quoted name that is only a place are left out."""
+    """The names a question quotes that no retrieved passage says, in its text or its record."""
     said = re.sub(r"\s+", "", " ".join(normalize_text(f"{h.text} {h.meta.title} {h.meta.heading_path}") for h in hits))
-    out = []
-    for name in _QUOTED.findall(normalize_text(question)):
-        bare = re.sub(r"\s+", "", name)
-        if bare not in said and named_places(bare, frozenset())[1] != [bare]:
-            out.append(name)
-    return out
+    return [name for name in quoted_names(question) if name not in said]
 
 
 _CONTENTS = _Q["document_contents"]
