@@ -553,6 +553,17 @@ def test_a_value_is_the_quoted_names_only_where_its_sentence_says_it() -> None:
     assert _one(q, "全区推广“科创贷”产品。2022年推出以来,累计支持科技型企业融资。", CS).answerable
 
 
+def test_a_letter_with_no_office_on_record_that_names_itself_otherwise_is_not_the_asked_offices() -> None:
+    """A web page's reply without its signature says 我委: it is no reply of a 部; a 委's question still gets it."""
+    meta = {**CS, "office": "", "title": "关于第00012号提案答复的函"}
+    text = "针对产业园孵化器建设问题,我委会同有关部门出台了支持政策,推动孵化器提质增效。"
+    refused = _one("科技部对第00012号提案中孵化器建设的建议是怎么答复的？", text, meta)
+    assert not refused.answerable and "科技部" in refused.reason
+    assert _one("发展改革委对第00012号提案中孵化器建设的建议是怎么答复的？", text, meta).answerable
+    assert _one("科技部对第00012号提案中孵化器建设的建议是怎么答复的？", text.replace("我委", "有关部门"),
+                meta).answerable  # a letter that does not name itself could be the office's own
+
+
 def test_the_office_whose_reply_is_asked_may_open_the_last_clause() -> None:
     from assistant.answers.constraints import speaker
 

@@ -283,6 +283,23 @@ def speaker(question: str) -> str:
     return m.group("who") if m else ""
 
 
+_SELF = [(str(suffix), str(word)) for suffix, word in _P.section("compose").get("self_subjects", [])]
+
+
+def self_word(office: str) -> str:
+    """How an office names itself in its own letters (我局, 我委, 我部…), "" when its name does not say."""
+    return next((word for suffix, word in _SELF if office.endswith(suffix)), "")
+
+
+def named_otherwise(who: str, hits: list[Hit]) -> bool:
+    """The first passage's letter calls itself (in what was retrieved of it) only otherwise than the asked office
+    would: a letter saying 我委 is no reply of 科技部 (我部). For a letter with no office on record."""
+    mine = self_word(who)
+    text = " ".join(h.text for h in hits if h.meta.doc_id == hits[0].meta.doc_id)
+    selves = {word for _, word in _SELF if word in text}
+    return bool(mine and selves) and mine not in selves
+
+
 def author(hit: Hit) -> str:
     """The office a passage's letter is from: its part's office on record, else the one its title opens with (a
     co-handling opinion filed alone records its office in its title only)."""

@@ -25,6 +25,7 @@ from assistant.answers.constraints import (
     kind_clash,
     level_miss,
     level_unstated,
+    named_otherwise,
     only_verbs,
     outcome_miss,
     per_item_miss,
@@ -726,7 +727,8 @@ def decide(info: QuestionInfo, hits: list[Hit], cands: list[Candidate], min_cove
     if not hits:
         return Scope(False, "没有检索到相关段落。")
     # (when the best passage's letter has no office on record it could be the office's own: nothing is ruled out)
-    if (who := speaker(info.text)) and author(hits[0]) and not any(is_from(who, h) for h in hits):
+    if (who := speaker(info.text)) and (not any(is_from(who, h) for h in hits) if author(hits[0])
+                                        else named_otherwise(who, hits)):
         return Scope(False, f"资料中没有{who}自己的答复或意见。")
     if info.years:
         present = {str(h.meta.year or "") for h in hits} | {

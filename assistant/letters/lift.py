@@ -7,6 +7,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from assistant.answers.constraints import self_word
 from assistant.letters.frame import short_name
 from assistant.retrieval.hybrid import Hit
 from core.places import Place
@@ -71,12 +72,8 @@ def drop_enumerator(sentence: str) -> str:
 
 
 def self_subject(office: str) -> str:
-    """How the replying office names itself: 我局, 我委, 我办…"""
-    words = profile().section("compose")
-    for suffix, subject in words.get("self_subjects", []):
-        if office.endswith(str(suffix)):
-            return str(subject)
-    return str(words.get("self_subject_default", "我单位"))
+    """How the replying office names itself: 我局, 我委, 我办…, else the profile's default (我单位)."""
+    return self_word(office) or str(profile().section("compose").get("self_subject_default", "我单位"))
 
 
 def subject_of(hit: Hit, office: str) -> str:
