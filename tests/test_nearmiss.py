@@ -564,6 +564,54 @@ def test_a_letter_with_no_office_on_record_that_names_itself_otherwise_is_not_th
                 meta).answerable  # a letter that does not name itself could be the office's own
 
 
+YY = {"province": "湖南省", "city": "岳阳市", "district": "", "office": "岳阳市工业和信息化局", "date": "2024-02-20",
+      "year": 2024}
+
+
+def _in_store(q: str, text: str, meta: dict[str, Any], places: list[str]) -> Scope:
+    lex = LexicalIndex(["y0"], [text], [text], [meta], version="y")
+    info = analyze(q, places, lex)
+    hits = [Hit("y0", "Y0", text, meta, 1.0, 1)]
+    return decide(info, hits, candidate_sentences(info, hits), MIN_COVERAGE)
+
+
+def test_a_citys_letter_does_not_speak_for_its_province() -> None:
+    """A city's letter counts the city's firms and names the city's bodies, not the province's, unless its sentence
+    names the province; a programme date it gives may be the province's own."""
+    places = ["湖南省", "岳阳市"]
+    city = "2023年全市有120家企业通过创新型中小企业评价,由市中小企业服务中心负责受理。"
+    refused = _in_store("湖南省2023年有多少家企业通过创新型中小企业评价？", city, YY, places)
+    assert not refused.answerable and "不是湖南省的" in refused.reason
+    assert not _in_store("湖南省创新型中小企业评价由哪家单位负责受理？", city, YY, places).answerable
+    assert _in_store("岳阳市2023年有多少家企业通过创新型中小企业评价？", city, YY, places).answerable
+    province = "2023年湖南省有1800家企业通过创新型中小企业评价。"
+    assert _in_store("湖南省2023年有多少家企业通过创新型中小企业评价？", province, YY, places).answerable
+    dated = "按省工业和信息化厅通知,企业自主申报截止时间为2024年3月8日。"
+    assert _in_store("湖南省创新型中小企业评价申报截止到哪天？", dated, YY, places).answerable
+
+
+def test_another_quarter_does_not_answer_a_quarter() -> None:
+    text = "2023年第一季度共减免中小企业所得税税额10500.46万元。"
+    assert not _one("长寿区2023年第二季度为中小企业减免了多少企业所得税？", text, CS).answerable
+    assert _one("长寿区2023年一季度为中小企业减免了多少企业所得税？", text, CS).answerable
+
+
+def test_another_money_measure_does_not_answer() -> None:
+    text = "2022年,75家规上企业全年实现产值172.3亿元,同比增长9.6%。"
+    refused = _one("长寿区2022年75家规上企业全年实现利润多少？", text, CS)
+    assert not refused.answerable and "另一项指标" in refused.reason
+    assert _one("长寿区2022年75家规上企业全年实现产值多少？", text, CS).answerable
+
+
+@pytest.mark.parametrize(("question", "slot"), [
+    ("隆尧县2022年规上工业企业全年实现利润多少？", "amount"),
+    ("巴南区麻天路的公交开行方案是由哪家公交公司制定的？", "person"),
+])
+def test_more_ways_of_asking_an_amount_or_a_body(question: str, slot: str) -> None:
+    found = asked_slot(question)
+    assert found is not None and found.slot == slot
+
+
 def test_the_office_whose_reply_is_asked_may_open_the_last_clause() -> None:
     from assistant.answers.constraints import speaker
 

@@ -175,6 +175,14 @@ _WHOLE_AREA = tuple(_P.words("questions", "whole_area"))
 
 
 _LEVELS: list[tuple[str, ...]] = [tuple(g) for g in _P.data["questions"]["levels"]]
+_MEASURES: list[tuple[str, ...]] = [tuple(g) for g in _P.data["questions"]["amount_measures"]]
+
+
+def measure_miss(question: str, clause: str) -> bool:
+    """The question asks one money measure (利润) and the value's clause names only others (产值)."""
+    asked = {g for g in _MEASURES if any(w in question for w in g)}
+    said = {g for g in _MEASURES if any(w in clause for w in g)}
+    return bool(asked and said) and not asked & said
 
 
 def _asked_level(question: str) -> tuple[str, ...] | None:

@@ -25,9 +25,11 @@ from assistant.answers.constraints import (
     kind_clash,
     level_miss,
     level_unstated,
+    measure_miss,
     named_otherwise,
     only_verbs,
     outcome_miss,
+    part_of,
     per_item_miss,
     place_forms,
     reach,
@@ -365,6 +367,8 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
         return "条件或门槛，不是所问的数字"
     if mv and fig is not None and fig.slot == "amount" and (each := per_item_miss(info.text, s, at, mv.end())):
         return each
+    if fig is not None and fig.slot == "amount" and measure_miss(info.text, part_of(s, at, whole=True)):
+        return "另一项指标的数字"
     if info.slot is not None and info.slot.unit_ask is not None and (counted := _counted(info))[0]:
         # what is counted: the question's noun phrase ("多少家中小企业完成了数字化改造") must be what the value's sentence
         # counts up to the value's clause (遴选122家平台, 完成技术适配150多家 count something else); words before the
@@ -398,19 +402,24 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
         forms = place_forms(name)
         if below(name, hit) and not said_of(s, at, forms, passage) and not any(f in path for f in forms):
             return f"{hit.meta.place or hit.meta.city}的数字，不是{name}的"
-    if figure:
-        district = str(m.get("district") or "")
-        for name in info.cities:
-            places = gazetteer().lookup(name)
-            if not district or not places or any(p.level >= 3 for p in places):
-                continue
-            if any(f in info.text for f in place_forms(district)) or any(f in s for f in place_forms(name)):
-                continue
-            return f"{district}的数字，不是{name}的"
+    # a letter's figures and bodies are its own place's: a county's for the county, not for the city asked (nor a
+    # city's for its province), unless the sentence names the place asked. A date is left out: a city's letter gives
+    # its province's programme dates too. A place inside a quoted name (“浙江专精特新板”) is the name's, not asked.
+    own, own_level = (str(m["district"]), 3) if m.get("district") else (str(m["city"]), 2) \
+        if m.get("city") and m.get("city") != m.get("province") else ("", 0)
+    quoted = quoted_names(info.text)
+    for name in info.cities if own and (figure or info.slot is not None and info.slot.slot == "person") else ():
+        places = gazetteer().lookup(name)
+        if not places or any(p.level >= own_level for p in places) \
+                or any(f in q for f in place_forms(name) for q in quoted):
+            continue
+        if any(f in info.text for f in place_forms(own)) or any(f in s for f in place_forms(name)):
+            continue
+        return f"{own}的{'数字' if figure else '内容'}，不是{name}的"
     # a name the question quotes (“浙江专精特新板”) is what it asks of: the value's sentence, the one it goes on from,
     # or its document's title or headings say it
     flat = re.sub(r"\s+", "", f"{sentence_before(passage, s)} {s} {path}")
-    for name in quoted_names(info.text):
+    for name in quoted:
         if name not in flat:
             return f"不是“{name}”的{'数字' if figure else '内容'}"
     return level_unstated(info.text, s) if figure else ""
