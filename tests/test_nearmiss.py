@@ -603,6 +603,19 @@ def test_another_money_measure_does_not_answer() -> None:
     assert _one("长寿区2022年75家规上企业全年实现产值多少？", text, CS).answerable
 
 
+def test_which_company_is_not_answered_by_the_kind_alone() -> None:
+    q = "长寿区麻天路的公交开行方案是由哪家公交公司制定的？"
+    refused = _one(q, "麻天路公交线路已由公交公司制定了公交开行方案,预计年底前开行。", CS)
+    assert not refused.answerable and "没有写明是哪一家" in refused.reason
+    assert _one(q, "麻天路公交线路已由重庆西部公交有限公司制定了公交开行方案。", CS).answerable
+
+
+def test_a_plan_to_select_is_no_selection_made() -> None:
+    t = "全市计划通过发布服务指数,每年评选不超过10家优质数字工程服务商。"
+    assert not _one("长寿区已经评选出了多少家优质数字工程服务商？", t, CS).answerable
+    assert _one("长寿区每年计划评选多少家优质数字工程服务商？", t, CS).answerable
+
+
 @pytest.mark.parametrize(("question", "slot"), [
     ("隆尧县2022年规上工业企业全年实现利润多少？", "amount"),
     ("巴南区麻天路的公交开行方案是由哪家公交公司制定的？", "person"),

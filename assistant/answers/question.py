@@ -503,7 +503,13 @@ def answer_value(info: QuestionInfo, sentence: str, hit: Hit) -> tuple[str, str]
         if not miss:
             return value, ""
         misses.append(miss)
+    if not found and (kind := _WHICH_ONE.search(info.text)) and kind[1] in normalize_text(sentence):
+        misses.append(f"只说“{kind[1]}”，没有写明是哪一家")  # "哪家公交公司" and "由公交公司制定了…"
     return "", misses[0] if misses else ""
+
+
+# which one body a question asks, by its kind: "由哪家公交公司制定的" (a sentence saying only 公交公司 names none)
+_WHICH_ONE = re.compile(r"哪(?:家|个|所)([\u4e00-\u9fff]{0,6}?(?:公司|单位|企业|机构|银行|医院|学校|部门))")
 
 
 def candidate_sentences(info: QuestionInfo, hits: list[Hit]) -> list[Candidate]:
