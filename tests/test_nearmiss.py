@@ -616,6 +616,19 @@ def test_a_plan_to_select_is_no_selection_made() -> None:
     assert _one("长寿区每年计划评选多少家优质数字工程服务商？", t, CS).answerable
 
 
+def test_paid_in_capital_is_no_amount_invested() -> None:
+    t = "科创母基金已落地29只子基金,实缴规模215亿元,累计投资项目130个。"
+    refused = _one("长寿区科创母基金累计投资金额是多少？", t, CS)
+    assert not refused.answerable and "另一项指标" in refused.reason
+    assert _one("长寿区科创母基金实缴规模是多少？", t, CS).answerable
+
+
+def test_another_kind_by_its_make_does_not_answer_a_count_of_any_unit() -> None:
+    t = "目前我区共有地埋式垃圾箱65个,将逐步替换老旧设施。"
+    assert not _one("长寿区目前有多少个地面垃圾箱？", t, CS).answerable  # 地埋式 is another kind (式), 个 any unit
+    assert _one("长寿区目前有多少个地埋式垃圾箱？", t, CS).answerable
+
+
 @pytest.mark.parametrize(("question", "slot"), [
     ("隆尧县2022年规上工业企业全年实现利润多少？", "amount"),
     ("巴南区麻天路的公交开行方案是由哪家公交公司制定的？", "person"),

@@ -441,7 +441,7 @@ def other_kind(question: str, clause: str) -> bool:
     slot = asked_slot(question)
     if slot is None or slot.unit_ask is None or not _KIND_ENDINGS:
         return False
-    m = slot.unit_ask.search(_WHICH.sub(" ", question))
+    m = _count_cue(slot.unit_ask).search(_WHICH.sub(" ", question))
     if m is None:
         return False
     after = re.split(r"[，,。？?；;、！!\s]", question[m.end():])[0]
