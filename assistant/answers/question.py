@@ -403,14 +403,12 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
         if below(name, hit) and not said_of(s, at, forms, passage) and not any(f in path for f in forms):
             return f"{hit.meta.place or hit.meta.city}的数字，不是{name}的"
     # a county's letter gives its figures and names its bodies for the county, not for the city asked, unless the
-    # sentence names the place asked. Left out: a date (a county's letter gives its city's programme dates too),
-    # a city's letter for its province (the blind held6 aggregate lost an answer to it, and no set gained), and a
-    # place inside a quoted name (“浙江专精特新板”), which is the name's.
+    # sentence names the place asked. Left out: a date (a county's letter gives its city's programme dates too) and
+    # a city's letter for its province (the blind held6 aggregate lost an answer to it, and no set gained).
     district = str(m.get("district") or "")
-    quoted = quoted_names(info.text)
     for name in info.cities if district and (figure or info.slot is not None and info.slot.slot == "person") else ():
         places = gazetteer().lookup(name)
-        if not places or any(p.level >= 3 for p in places) or any(f in q for f in place_forms(name) for q in quoted):
+        if not places or any(p.level >= 3 for p in places):
             continue
         if any(f in info.text for f in place_forms(district)) or any(f in s for f in place_forms(name)):
             continue
@@ -418,7 +416,7 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
     # a name the question quotes (“浙江专精特新板”) is what it asks of: the value's sentence, the one it goes on from,
     # or its document's title or headings say it
     flat = re.sub(r"\s+", "", f"{sentence_before(passage, s)} {s} {path}")
-    for name in quoted:
+    for name in quoted_names(info.text):
         if name not in flat:
             return f"不是“{name}”的{'数字' if figure else '内容'}"
     return level_unstated(info.text, s) if figure else ""
