@@ -759,14 +759,10 @@ def decide(info: QuestionInfo, hits: list[Hit], cands: list[Candidate], min_cove
         return Scope(False, f"资料中没有第{asked}号建议或提案的答复。")
     stage = info.slot is not None and info.slot.slot == "date" and any(c in info.text for c in _STAGE_CUES)
     pool = [c for c in cands if c.has_number or (stage and c.gives)] if info.numeric else cands
-    planned = [c for c in pool if c.is_target] if info.numeric and info.wants_current else []
-    pool = [c for c in pool if c not in planned]
+    if info.numeric and info.wants_current:
+        pool = [c for c in pool if not c.is_target] or []
     best = max((c.coverage for c in pool), default=0.0)
     if best < min_coverage:
-        if planned and (plan := max(planned, key=lambda c: c.coverage)).coverage >= min_coverage:
-            # what the archive does give: a plan, not what stands now ("计划…每年评选不超过10家")
-            what = info.slot.name if info.slot is not None else "数字"
-            return Scope(False, f"资料提到“{_short(plan.text)}”（计划或目标，不是已完成的数字），但没有给出所问的{what}。", best)
         return Scope(False, "检索到的段落没有直接回答这个问题。", best)
     if info.slot is None and (names := named_document(info.text)) and not contents_told(names, hits, cands):
         # what a document says is in the document, not in a sentence that only names it
