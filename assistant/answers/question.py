@@ -505,8 +505,7 @@ def answer_value(info: QuestionInfo, sentence: str, hit: Hit) -> tuple[str, str]
     return "", misses[0] if misses else ""
 
 
-# which one body a question asks, by its kind: "由哪家公交公司制定的" (a sentence saying only 公交公司 names none)
-_WHICH_ONE = re.compile(r"哪(?:家|个|所)([\u4e00-\u9fff]{0,6}?(?:公司|单位|企业|机构|银行|医院|学校|部门))")
+_WHICH_ONE = re.compile(_Q["which_one"])  # which one body, by its kind ("哪家公交公司")
 
 
 def candidate_sentences(info: QuestionInfo, hits: list[Hit]) -> list[Candidate]:
@@ -672,10 +671,12 @@ def _all_of_another_kind(info: QuestionInfo, on_topic: list[Candidate]) -> Candi
 _QUOTED = re.compile(r"[“\"「]([^”\"」]{2,20})[”\"」]")
 
 
-def quoted_names(question: str) -> list[str]:
-    """The names a question quotes (“人才绿卡”), spaces taken out; a quoted name that is only a place is left out."""
+@lru_cache(maxsize=256)
+def quoted_names(question: str) -> tuple[str, ...]:
+    """The names a question quotes (“人才绿卡”), spaces taken out; a quoted name that is only a place is left out.
+    Cached: every value of every candidate sentence asks it of the same question."""
     bare = (re.sub(r"\s+", "", n) for n in _QUOTED.findall(normalize_text(question)))
-    return [n for n in bare if named_places(n, frozenset())[1] != [n]]
+    return tuple(n for n in bare if named_places(n, frozenset())[1] != [n])
 
 
 def quoted_absent(question: str, hits: list[Hit]) -> list[str]:
