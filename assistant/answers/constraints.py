@@ -61,18 +61,23 @@ def only_verbs(text: str) -> bool:
     return all(t.startswith(("v", "d", "p", "u", "r", "c", "y", "q")) and t != "vn" for _, t in _tagged(text))
 
 
+def title_subjects(title: str) -> list[str]:
+    """What a proposal's title is about: its noun phrases after 关于 and each asking verb, in order, those of four
+    characters or more. 专精特新中小企业 in 关于破解专精特新中小企业融资难题的建议 (the aspect, 融资, starts a verbal
+    noun); 服务水平 and 专精特新企业 in 关于提升服务水平和扶持力度 培育一批“专精特新”企业的建议."""
+    runs: list[list[str]] = [[]]
+    for word, tag in _tagged(re.sub(r"[“”\"'‘’《》]", "", title)):
+        if (_is_noun(tag) or (runs[-1] and tag in ("d", "b", "a", "l"))) and tag != "vn" \
+                and word not in _PROPOSAL_WORDS:
+            runs[-1].append(word)
+        elif runs[-1]:
+            runs.append([])
+    return [p for p in ("".join(r) for r in runs) if len(p) >= 4]
+
+
 def title_subject(title: str) -> str:
-    """What a proposal's title is about, its first noun phrase after 关于 and the asking verb: "专精特新中小企业" in
-    关于破解专精特新中小企业融资难题的建议 (the aspect, 融资, starts a verbal noun), "" when it names none."""
-    words = list(_tagged(title))
-    while words and not _is_noun(words[0][1]):
-        words.pop(0)  # 关于, 破解, 加快…
-    run = []
-    for word, tag in words:
-        if not (_is_noun(tag) or tag in ("d", "b", "a", "l")) or tag == "vn" or word in _PROPOSAL_WORDS:
-            break
-        run.append(word)
-    return "".join(run)
+    """The title's first subject (`title_subjects`), "" when it names none."""
+    return next(iter(title_subjects(title)), "")
 
 
 def part_of(sentence: str, at: int, whole: bool = False) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 from assistant.answers import prompts
 from assistant.answers.answer import Assistant, pack, passage_block, support_texts
-from assistant.answers.constraints import STOCK_WORDS, title_subject
+from assistant.answers.constraints import STOCK_WORDS, title_subjects
 from assistant.answers.llm import GenerationError
 from assistant.answers.question import analyze, candidate_sentences
 from assistant.evidence import cite
@@ -76,10 +76,9 @@ class _Lifter:
                    and not self.passages[c.hit].meta.opinion]  # an opinion's point goes under its ask
         # a total of what the title is about: its head noun (the phrase's last word: 人才 in 专精特新企业人才) and half
         # of its words
-        subject = title_subject(self.req.proposal.title)
-        words = cite.bigrams(subject)
-        totals = [c for c in figures if subject and subject[-2:] in c.text and any(w in c.text for w in STOCK_WORDS)
-                  and len(words & cite.bigrams(c.text)) >= len(words) / 2]
+        totals = [c for subject in title_subjects(self.req.proposal.title) for c in figures
+                  if subject[-2:] in c.text and any(w in c.text for w in STOCK_WORDS)
+                  and len(cite.bigrams(subject) & cite.bigrams(c.text)) >= len(cite.bigrams(subject)) / 2]
         for c in totals[:1] or figures[:1]:
             key = re.sub(r"\W", "", c.text)
             self.used.add(key)
@@ -246,20 +245,26 @@ class Drafter:
         p = req.proposal
         # the topic, then its overall figures (the letter opens with them: 全市共有…家, 截至…累计…)
         general = [search(p.title, 3)]
-        if subject := title_subject(p.title):
+        for subject in title_subjects(p.title)[:3]:
             general.append(search(f"{subject} {profile().section('compose')['overview_query']}", 2))
         per_ask = [search(f"{ask} {p.title}", 4) for ask in asks]
         nxt = [h for h in search(f"下一步工作计划 {p.title}", 4) if _is_next_step(h, h.text)]
+        # the opinions, then the office's own best passage on the topic and on each overall search: a co-handler's
+        # text never gives the lead's overall figures, so long opinions do not pack them away
+        kept: list[Hit] = []
+        for h in [*given_hits, *(hits[0] for hits in general if hits)]:
+            if h.id not in {k.id for k in kept}:
+                kept.append(h)
         merged: list[Hit] = []
-        seen: set[str] = {h.id for h in given_hits}
+        seen: set[str] = {h.id for h in kept}
         for rank in range(4):  # interleave so every ask keeps its best passages within the budget
             for hits in [*general, *per_ask, nxt]:
                 if rank < len(hits) and hits[rank].id not in seen:
                     seen.add(hits[rank].id)
                     merged.append(hits[rank])
-        spent = sum(count_tokens(passage_block(i + 1, h)) + 2 for i, h in enumerate(given_hits))
-        passages = given_hits + pack(merged, max(self.settings.context_tokens - spent, 0)) if given_hits \
-            else pack(merged, self.settings.context_tokens)
+        spent = sum(count_tokens(passage_block(i + 1, h)) + 2 for i, h in enumerate(kept))
+        passages = kept + pack(merged, max(self.settings.context_tokens - spent, 0)) if given_hits \
+            else pack(kept + merged, self.settings.context_tokens)
         number = {h.id: i + 1 for i, h in enumerate(passages)}
         return passages, {i: [number[h.id] for h in hits if h.id in number] for i, hits in enumerate(per_ask)}
 
