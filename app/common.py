@@ -130,7 +130,9 @@ def render_answer(ans: Answer) -> None:
     if ans.notice:
         st.warning(md_escape(ans.notice))
     if ans.refused:
-        st.info(answer_markdown(ans.text), icon=":material/search_off:")
+        text, cits = renumbered(ans.text, [ans.citation(n) for n in ans.report.cited])
+        st.info(answer_markdown(text), icon=":material/search_off:")
+        render_citations(cits, "所引原文（资料中说到的内容，不是所问的答案）")
         if ans.related:
             with st.expander("相关段落（仅供参考）", expanded=False):
                 for h in ans.related:

@@ -148,6 +148,18 @@ def test_refusal_is_an_info_box_with_related_passages(corpus_store: Path, monkey
     assert any(e.label == "相关段落（仅供参考）" for e in at.expander)
 
 
+def test_a_refusal_shows_the_source_of_what_it_quotes(corpus_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the archive gives the fund's 实缴规模 and a count of projects, not an invested amount: the refusal quotes that
+    # sentence with its source, which opens like any citation
+    at = _app(corpus_store, monkeypatch)
+    _ask(at, "广州科创母基金累计投资金额是多少？")
+    assert at.info and "没有能回答" in at.info[0].value and "资料提到" in at.info[0].value
+    assert "\\[1\\]" in at.info[0].value, at.info[0].value
+    cited = [e for e in at.expander if e.label.startswith("\\[1\\]")]
+    assert cited and "广州" in cited[0].label
+    assert any("所引原文" in c.value for c in at.caption)
+
+
 def test_city_filter_changes_the_answer(corpus_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     at = _app(corpus_store, monkeypatch)
     box = at.sidebar.selectbox(key="f_city")

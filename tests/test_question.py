@@ -102,9 +102,9 @@ def test_known_and_unknown_cities_together_make_a_comparison(lex: LexicalIndex, 
 
 
 def test_a_near_miss_slot_is_refused_with_what_the_documents_say(lex: LexicalIndex, cities: list[str]) -> None:
-    # right place and topic (小巨人, 广州), but no amount anywhere: "资料提到…，但没有给出…"
+    # right place and topic (小巨人, 广州), but no amount anywhere: "资料提到…。资料中没有给出…"
     scope = _decide("广州市对专精特新小巨人企业奖励多少钱？", lex, cities, 0, 1)
-    assert scope.answerable is False and "但没有给出所问的金额" in scope.reason
+    assert scope.answerable is False and "资料中没有给出所问的金额" in scope.reason
 
 
 def test_two_store_cities_keep_question_order(lex: LexicalIndex, cities: list[str]) -> None:

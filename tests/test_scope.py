@@ -4,6 +4,7 @@ each retriever's first passage. Letters here are small fictitious ones from plac
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -89,7 +90,12 @@ def test_a_near_miss_slot_is_refused_with_what_the_documents_say(  # type: ignor
         retriever: HybridRetriever, settings, store, fake_embedder) -> None:
     assistant = Assistant(Services(settings, fake_embedder, store, retriever))
     ans = assistant.ask("岳阳国企整合重组花了多少钱？")  # right place and topic, no amount anywhere
-    assert ans.refused and "没有给出所问的金额" in ans.text
+    assert ans.refused and "资料中没有给出所问的金额" in ans.text
+    # what it quotes of the archive is cited and checked like an answer's sentence, never an uncited claim
+    assert re.search(r"资料提到“[^”]*6家[^”]*”\[1\]", ans.text), ans.text
+    assert [h.meta.office for h in ans.passages] == ["岳阳市国有资产监督管理委员会"]
+    assert ans.report.cited == [1] and not ans.report.unsupported
+    assert "6家" in ans.citation(1)["span_text"]
     ok = assistant.ask("岳阳2022年整合重组了几家市属国有企业？")
     assert not ok.refused and "6家" in ok.text
 

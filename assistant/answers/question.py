@@ -574,6 +574,21 @@ class Scope:
     coverage: float = 0.0
     absent: tuple[str, ...] = ()  # places the question names that no passage is about (refused for them)
     caveat: str = ""  # said with the answer: what the passages cannot confirm (a letter naming no place)
+    source: Hit | None = None  # the passage of the sentence the reason quotes ("资料提到“…”"), cited with it
+    quote: str = ""
+
+
+def _quoting(said: str, hit: Hit, lack: str, best: float, lead: str = "资料提到") -> Scope:
+    """A refusal that quotes what the archive does give, in a sentence of its own with the passage it quotes, so
+    that the quote is cited and checked like any answer's sentence; what it lacks is said after it, of the
+    documents ("资料中没有…"), with why the quote is not the answer."""
+    quote = f"“{_short(said.strip().rstrip('。；;！!？?'))}”"  # the quote's own 。 would end the sentence inside it
+    return Scope(False, f"{lead}{quote}。{lack}", best, source=hit, quote=quote)
+
+
+def _why(near: str) -> str:
+    """Why a quoted sentence is not the answer, after what the documents lack: "（所引为2022年的数字）"."""
+    return f"（所引{'' if near.startswith('不是') else '为'}{near}）" if near else ""
 
 
 _PROPOSAL_ASKS = tuple(_Q["proposal_text"]["asks"])
@@ -690,6 +705,11 @@ _DOC_TITLE = re.compile(r"《([^》]{4,60})》")
 _PENDING = tuple(_CONTENTS["pending"])
 
 
+def _bare(x: str) -> str:
+    """A name without spaces and brackets, for finding it in text however it is written."""
+    return re.sub(r"[\s()（）]+", "", normalize_text(x))
+
+
 def named_document(question: str) -> list[str]:
     """How a question names a document whose contents it asks (its 《title》 and its 文号), [] when it asks none."""
     q = normalize_text(question)
@@ -702,23 +722,20 @@ def contents_told(names: list[str], hits: list[Hit], cands: list[Candidate]) -> 
     """Whether the passages hold a named document's contents: a passage of that document (its 文号 on record, or a
     title holding half the name's words), or a sentence that names it and goes on past its name, unless it names it
     as still to be made."""
-    def bare(x: str) -> str:
-        return re.sub(r"[\s()（）]+", "", normalize_text(x))
-
     def is_it(n: str, h: Hit) -> bool:  # its 文号 on record, or a title holding most of the name's words
         grams = _bigrams(n)
-        return bare(n) in bare(f"{h.meta.title} {h.meta.doc_number}") or bool(grams) and len(
+        return _bare(n) in _bare(f"{h.meta.title} {h.meta.doc_number}") or bool(grams) and len(
             grams & _bigrams(h.meta.title)) >= TITLE_SHARE * len(grams)
 
     if any(is_it(n, h) for n in names for h in hits):
         return True
     for c in cands:
-        text = bare(c.text)
+        text = _bare(c.text)
         for n in names:
-            at = text.find(bare(n))
+            at = text.find(_bare(n))
             if at < 0 or any(text[:at].rstrip("《“\"").endswith(w) for w in _PENDING):
                 continue  # not named, or named as still to be made ("将研究制定开发区考核评价办法")
-            after = re.sub(r"[^\u4e00-\u9fff]", "", _P.doc_number.sub("", text[at + len(bare(n)):]))
+            after = re.sub(r"[^\u4e00-\u9fff]", "", _P.doc_number.sub("", text[at + len(_bare(n)):]))
             if len(after) >= int(_CONTENTS["after_chars"]):
                 return True
     return False
@@ -767,9 +784,12 @@ def decide(info: QuestionInfo, hits: list[Hit], cands: list[Candidate], min_cove
         return Scope(False, "检索到的段落没有直接回答这个问题。", best)
     if info.slot is None and (names := named_document(info.text)) and not contents_told(names, hits, cands):
         # what a document says is in the document, not in a sentence that only names it
-        return Scope(False, f"资料只提到“{names[0]}”，没有它的具体内容。", best)
+        lack = "资料中没有它的具体内容。"
+        naming = next((c for c in cands if _bare(names[0]) in _bare(c.text)), None)
+        return _quoting(names[0], hits[naming.hit], lack, best, "资料只提到") if naming \
+            else Scope(False, f"资料只提到“{names[0]}”。{lack}", best)
     if info.slot is None and (other := _all_of_another_kind(info, [c for c in pool if c.coverage >= min_coverage])):
-        return Scope(False, f"资料提到“{_short(other.text)}”（另一类对象），但没有所问的内容。", best)
+        return _quoting(other.text, hits[other.hit], f"资料中没有所问的内容{_why('另一类对象')}。", best)
     if info.slot is not None:
         # right place and topic, but is the asked amount / count / date / 文号 there at all, meeting every constraint
         # the question sets (year, actual vs target, flow vs stock, place level)?
@@ -785,18 +805,20 @@ def decide(info: QuestionInfo, hits: list[Hit], cands: list[Candidate], min_cove
         near = max(missed, key=lambda c: c.coverage, default=None)
         if near is not None and near.coverage >= max(min_coverage, top / NEAR_SHARE) and near.coverage > top:
             # the archive gives this figure for another year, a target, a flow for a stock, another level: a near miss
-            return Scope(False, f"资料提到“{_short(near.text)}”（{near.near}），但没有给出所问的{info.slot.name}。", best)
+            return _quoting(near.text, hits[near.hit], f"资料中没有给出所问的{info.slot.name}{_why(near.near)}。", best)
         # the value must sit where the question's subject is: a sentence about it, not a figure of the same document
         # on something else (4.27万亩 of the whole county for "毛家牛碑片区有多少亩"), nor another document's name
         rel = SLOT_SUBJECT_SHARE
         if (top < max(min_coverage, rel * best)
                 or max((c.own for c in with_slot), default=0.0) < rel * max((c.own for c in cands), default=0.0)):
             said = max(cands, key=lambda c: c.coverage)
-            what = f"（{said.near}）" if said.near and not said.gives else ""
-            return Scope(False, f"资料提到“{_short(said.text)}”{what}，但没有给出所问的{info.slot.name}。", best)
+            why = _why(said.near) if said.near and not said.gives else ""
+            return _quoting(said.text, hits[said.hit], f"资料中没有给出所问的{info.slot.name}{why}。", best)
     return Scope(True, "", best)
 
 
 def _short(text: str) -> str:
+    """The first 60 characters of a quoted sentence, never cut inside a number ("累计投资广州项目1…" would misquote
+    130个)."""
     text = text.strip()
-    return text if len(text) <= 60 else text[:60] + "…"
+    return text if len(text) <= 60 else re.sub(r"[\d.%％]+$", "", text[:60]) + "…"

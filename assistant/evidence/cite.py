@@ -141,7 +141,7 @@ def is_claim(sentence: str) -> bool:
         return True  # whatever the generator attributed to a source is checked against it
     if re.fullmatch(r"[一二三四五六七八九十]+、.{0,30}|\([一二三四五六七八九十]+\).{0,30}", s) and "。" not in s:
         return False
-    if re.search(r"(文档|资料|段落)中?(没有|未)|没有关于|没有找到|没有相关|未找到|没有能回答|没有直接回答|不包含|没有涉及|没有提到", s):
+    if re.search(r"(文档|资料|段落)中?(没有|未)|没有关于|没有找到|没有相关|未找到|没有能回答|没有直接回答|不包含|没有涉及|没有提到|没有写明", s):
         return False  # a statement about the documents, not a claim from them
     if s.rstrip("。.") in profile().closings or re.fullmatch(r"(专此|特此)[。.]?", s):
         return False
