@@ -240,6 +240,20 @@ def _bare_shorts(stored: frozenset[str]) -> tuple[tuple[str, str], ...]:
 _BESIDE = {"和", "与", "及", "、", "跟", "同", "以及", ",", "，"}  # words that name two places side by side
 
 
+def _without_areas(text: str, mentions: list[Mention]) -> list[Mention]:
+    """The mentions less a short name that names an area (`places.area_suffixes`: 红桥片区 in 马龙工业园区红桥片区)
+    beside a place it has nothing to do with."""
+    gz = gazetteer()
+    suffixes = tuple(gz.profile.words("places", "area_suffixes"))
+
+    def related(a: Mention, b: Mention) -> bool:
+        return any(x.contains(y) or y.contains(x) for x in a.places for y in b.places)
+
+    return [m for m in mentions
+            if not (m.text not in gz.by_name and text.startswith(suffixes, m.end)
+                    and any(o is not m and not related(o, m) for o in mentions))]
+
+
 def named_places(text: str, stored: set[str] | frozenset[str]) -> tuple[list[str], list[str]]:
     """(stored places a text names, in order; places it names that are not stored), by full or short name.
 
@@ -249,7 +263,7 @@ def named_places(text: str, stored: set[str] | frozenset[str]) -> tuple[list[str
     known: list[str] = []
     unknown: list[str] = []
     spans: dict[str, tuple[int, int]] = {}  # where each place is first named
-    mentions = gz.mentions(text, short=True)
+    mentions = _without_areas(text, gz.mentions(text, short=True))
     for m in mentions:
         forms = [f for p in m.places for f in (p.name, *gz.official_forms(p)) if f in stored]
         if forms:

@@ -17,6 +17,7 @@ from assistant.answers.question import (
     asked_slot,
     candidate_sentences,
     decide,
+    decide_parts,
     of_record,
     slot_value,
     sub_places,
@@ -43,8 +44,14 @@ TEXTS = [
     "开展国家科技型中小企业评价51家,其中有17家通过评价确认。",
     "第二批创新型中小企业的申报截止日期为2023年2月20日。",
     "目前北段已基本完成管线切改,南段管线正进行切改,预计2021年底切改完成。",
+    "2023年全区完成道路弯道拓宽12处,并对路面进行整治。",
+    "道路弯道拓宽和路面整治所需资金由区财政统筹解决。",
+    "区里将新建社区服务中心1个,目前正在规划选址。",
+    "新建社区服务中心选址在桃花街道凤城社区。",
+    "全区高标准农田项目覆盖7个乡镇。",
+    "全区高标准农田项目覆盖3个乡镇,分别是但渡镇、云台镇和石堰镇。",
 ]
-METAS: list[dict[str, Any]] = [CS, CS, CS, PJ, PJ, PJ, PJ, PJ, PJ, CS, CS, CS, CS]
+METAS: list[dict[str, Any]] = [CS, CS, CS, PJ, PJ, PJ, PJ, PJ, PJ, CS, CS, CS, CS, CS, CS, CS, CS, CS, CS]
 IDS = [f"n{i}" for i in range(len(TEXTS))]
 MIN_COVERAGE = 0.3
 
@@ -143,6 +150,18 @@ def test_places_below_the_county(question: str, places: list[str]) -> None:
 def test_a_county_is_not_read_inside_an_ordinary_phrase() -> None:
     known, unknown = named_places("市中区商务局2025年承办了多少件人大建议和政协提案？", frozenset({"市中区"}))
     assert "和政" not in unknown and "和政县" not in unknown
+
+
+def test_a_short_name_before_an_area_word_beside_another_place_names_an_area() -> None:
+    from core.profile import profile
+
+    text, short = profile().words("places", "area_example")
+    stored = frozenset({"曲靖市", "云南省", "马龙区"})
+    known, unknown = named_places(text, stored)
+    assert known == ["马龙区"] and short not in unknown  # 红桥片区 is an area of 马龙, not 天津's 红桥区
+    # alone, or beside its own city, the short name is still the place
+    assert named_places(f"{short}片区有多少企业？", stored)[1] == [short]
+    assert named_places(f"马龙和{short}有什么不同？", stored)[1] == [short]
 
 
 def test_a_count_of_four_digits_is_not_a_year() -> None:
@@ -642,3 +661,32 @@ def test_a_document_still_to_be_made_holds_no_contents() -> None:
     made = "区里出台了《开发区考核评价办法》,设置亩均税收、研发投入强度、单位能耗产出等考核指标。"
     assert not _one(q, pending, CS).answerable
     assert _one(q, made, CS).answerable
+
+
+def parts_of(q: str, lex: LexicalIndex, idx: list[int]) -> Scope:
+    """Every part of a question decided, as the assistant does."""
+    places = sorted({str(m[k]) for m in METAS for k in ("province", "city", "district")})
+    info = analyze(q, places, lex)
+    hits = [Hit(IDS[i], f"L{i}", TEXTS[i], METAS[i], 1.0 - 0.1 * r, r + 1) for r, i in enumerate(idx)]
+    return decide_parts(info, hits, of_record(info, hits, candidate_sentences(info, hits)), MIN_COVERAGE)
+
+
+def test_where_money_comes_from_is_said_of_money(lex: LexicalIndex) -> None:
+    # the work done is not who paid for it
+    scope = parts_of("长寿区道路弯道拓宽和路面整治的钱是从哪个渠道出的？", lex, [13])
+    assert not scope.answerable and "资金来源" in scope.reason
+    assert parts_of("长寿区道路弯道拓宽和路面整治的钱是从哪个渠道出的？", lex, [13, 14]).answerable
+
+
+def test_where_a_thing_is_built_is_a_named_place(lex: LexicalIndex) -> None:
+    scope = parts_of("长寿区新建的社区服务中心选址定在哪里？", lex, [15])  # 正在规划选址 names no place
+    assert not scope.answerable and "地点" in scope.reason
+    assert parts_of("长寿区新建的社区服务中心选址定在哪里？", lex, [15, 16]).answerable
+
+
+def test_every_part_of_a_question_is_answered(lex: LexicalIndex) -> None:
+    q = "长寿区高标准农田项目覆盖了几个乡镇？具体是哪几个乡镇？"
+    scope = parts_of(q, lex, [17])  # the count is given, the towns are not
+    assert not scope.answerable and "具体名单" in scope.reason and "7个乡镇" in scope.quote
+    assert parts_of(q, lex, [18]).answerable
+    assert parts_of("长寿区高标准农田项目覆盖了几个乡镇？", lex, [17]).answerable  # one part, answered

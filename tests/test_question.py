@@ -329,3 +329,9 @@ def test_a_second_sentence_from_elsewhere_must_be_as_much_on_topic(lex: LexicalI
     chosen = pick_sentences(info, [first, other_doc, same_passage])
     assert [c.text for c in chosen][:1] == ["签发人:庞佃宝"]
     assert "签发人:杨宏亮" not in [c.text for c in chosen]
+
+
+def test_how_something_is_to_be_done_asks_the_measures(lex: LexicalIndex, cities: list[str]) -> None:
+    # "准备怎样…" asks what is to be done: every measure the letter lists, not the one that covers most words
+    assert ask("广州市准备怎样支持专精特新企业融资？", lex, cities).kind == "list"
+    assert ask("广州市培育了多少家小巨人企业？", lex, cities).kind != "list"

@@ -19,6 +19,7 @@ from assistant.answers.question import (
     analyze,
     candidate_sentences,
     decide,
+    decide_parts,
     letters_of,
     may_be,
     of_record,
@@ -257,7 +258,7 @@ class Assistant:
             need = min_cov if info.numeric else min_cov / 3
             cands = of_record(info, hs, candidate_sentences(info, hs))
             candidates.append(cands)
-            scopes.append(decide(info, hs, cands, need))
+            scopes.append(decide_parts(info, hs, cands, min_cov))
         if len(groups) == 1 and scopes[0].absent and (own := [h for h in passages if unplaced(h) and all(
                 may_be(place, h) for place in scopes[0].absent)]):
             # no letter is about the place asked, but a letter naming no place of its own may be its: answered from

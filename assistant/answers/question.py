@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Literal
 
@@ -88,12 +88,13 @@ class Slot:
     answer: re.Pattern[str]
     cue_pattern: re.Pattern[str] | None = None
     unit_ask: re.Pattern[str] | None = None  # the unit the question asks in (几所 → 所)
+    which: bool = False  # its cue holds a which-word (哪几个乡镇): read before which-words are read out
 
 
 def slots() -> list[Slot]:
     return [Slot(str(x["slot"]), str(x["name"]), tuple(x["cues"]), re.compile(x["answer"]),
                  re.compile(x["cue_pattern"]) if x.get("cue_pattern") else None,
-                 re.compile(x["unit_ask"]) if x.get("unit_ask") else None)
+                 re.compile(x["unit_ask"]) if x.get("unit_ask") else None, bool(x.get("which")))
             for x in _P.data["questions"]["slots"]]
 
 
@@ -126,9 +127,9 @@ def asked_slot(q: str) -> Slot | None:
 
     "哪几个阶段" asks which ones, not how many: those words are read out before the cues are.
     """
-    q = _WHICH.sub(" ", q)
-    return next((s for s in _SLOTS if any(c in q for c in s.cues) or (s.cue_pattern and s.cue_pattern.search(q))),
-                None)
+    bare = _WHICH.sub(" ", q)
+    return next((s for s in _SLOTS if any(c in bare for c in s.cues)
+                 or (s.cue_pattern and s.cue_pattern.search(q if s.which else bare))), None)
 
 
 def _units(unit: str) -> set[str]:
@@ -278,6 +279,24 @@ def analyze(question: str, store_places: list[str], lex: LexicalIndex) -> Questi
                         list(seen.items()), bool(_CURRENT.search(q)), slot.answer if slot else None,
                         bool(_TITLES.search(q)), slot, any(w in q for w in _FLOW_ASKS), any(w in q for w in _STOCK_ASKS),
                         any(w in q for w in _ACTUAL_ASKS) or bool(_ACTUAL_DONE.search(q)), tuple(sub_places(q)))
+
+
+_PART = re.compile(r"[？?；;]")
+
+
+def further_asks(info: QuestionInfo) -> list[QuestionInfo]:
+    """A question of several parts asks what each part asks ("覆盖了几个乡镇？具体是哪几个乡镇？"): the question read
+    with each further slot one of its parts asks, so that every part is decided, not only the first slot found."""
+    parts = [p for p in _PART.split(info.text) if p.strip()]
+    out: list[QuestionInfo] = []
+    seen = {info.slot.slot if info.slot else ""}
+    for part in parts if len(parts) > 1 else ():
+        slot = asked_slot(part)
+        if slot is not None and slot.slot not in seen:
+            seen.add(slot.slot)
+            out.append(replace(info, slot=slot, answer_shape=slot.answer,
+                               numeric=bool(_NUMERIC.search(_WHICH.sub(" ", part)))))
+    return out
 
 
 @dataclass
@@ -815,6 +834,19 @@ def decide(info: QuestionInfo, hits: list[Hit], cands: list[Candidate], min_cove
             why = _why(said.near) if said.near and not said.gives else ""
             return _quoting(said.text, hits[said.hit], f"资料中没有给出所问的{info.slot.name}{why}。", best)
     return Scope(True, "", best)
+
+
+def decide_parts(info: QuestionInfo, hits: list[Hit], cands: list[Candidate], min_coverage: float) -> Scope:
+    """`decide`, and for a question of several parts each further part's slot too (`further_asks`): the first part
+    the passages do not answer refuses the question, quoting what they give. A figure question needs the full
+    coverage, any other a third of it."""
+    scope = decide(info, hits, cands, min_coverage if info.numeric else min_coverage / 3)
+    for part in further_asks(info) if scope.answerable else ():
+        told = decide(part, hits, of_record(part, hits, candidate_sentences(part, hits)),
+                      min_coverage if part.numeric else min_coverage / 3)
+        if not told.answerable:
+            return told
+    return scope
 
 
 def _short(text: str) -> str:
