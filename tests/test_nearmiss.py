@@ -5,6 +5,7 @@ name, not a person; a stage or a condition answers 什么时候 but not 哪一�
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -50,8 +51,17 @@ TEXTS = [
     "新建社区服务中心选址在桃花街道凤城社区。",
     "全区高标准农田项目覆盖7个乡镇。",
     "全区高标准农田项目覆盖3个乡镇,分别是但渡镇、云台镇和石堰镇。",
+    "《长寿区养老服务发展规划》正在抓紧编制,预计2024年底印发。",
+    "《长寿区养老服务发展规划》已于2024年3月正式印发实施。",
+    "园区撤销后,原园区内企业按照属地管理原则,纳入当地行政区域内管理。",
+    "你们提出的《关于将陇川工业园区纳入省级重点工业园区的建议》,已交我厅研究办理。\n"
+    "开发区撤销后,原开发区内企业按照属地管理原则,纳入当地行政区域内管理。",
+    "你们提出的《关于加大马龙工业园区建设资金扶持力度的建议》,已交我厅研究办理。\n"
+    "开发区撤销后,原开发区内企业按照属地管理原则,纳入当地行政区域内管理。",
 ]
-METAS: list[dict[str, Any]] = [CS, CS, CS, PJ, PJ, PJ, PJ, PJ, PJ, CS, CS, CS, CS, CS, CS, CS, CS, CS, CS]
+YN = {"province": "云南省", "office": "云南省工业和信息化厅", "chunk_index": 0}
+METAS: list[dict[str, Any]] = [CS, CS, CS, PJ, PJ, PJ, PJ, PJ, PJ, CS, CS, CS, CS, CS, CS, CS, CS, CS, CS, CS, CS, CS,
+                               YN, YN]
 IDS = [f"n{i}" for i in range(len(TEXTS))]
 MIN_COVERAGE = 0.3
 
@@ -62,7 +72,7 @@ def lex() -> LexicalIndex:
 
 
 def scope_of(q: str, lex: LexicalIndex, idx: list[int]) -> tuple[QuestionInfo, Scope]:
-    places = sorted({str(m[k]) for m in METAS for k in ("province", "city", "district")})
+    places = sorted({str(m[k]) for m in METAS for k in ("province", "city", "district") if m.get(k)})
     info = analyze(q, places, lex)
     hits = [Hit(IDS[i], f"L{i}", TEXTS[i], METAS[i], 1.0 - 0.1 * r, r + 1) for r, i in enumerate(idx)]
     return info, decide(info, hits, candidate_sentences(info, hits), MIN_COVERAGE)
@@ -665,7 +675,7 @@ def test_a_document_still_to_be_made_holds_no_contents() -> None:
 
 def parts_of(q: str, lex: LexicalIndex, idx: list[int]) -> Scope:
     """Every part of a question decided, as the assistant does."""
-    places = sorted({str(m[k]) for m in METAS for k in ("province", "city", "district")})
+    places = sorted({str(m[k]) for m in METAS for k in ("province", "city", "district") if m.get(k)})
     info = analyze(q, places, lex)
     hits = [Hit(IDS[i], f"L{i}", TEXTS[i], METAS[i], 1.0 - 0.1 * r, r + 1) for r, i in enumerate(idx)]
     return decide_parts(info, hits, of_record(info, hits, candidate_sentences(info, hits)), MIN_COVERAGE)
@@ -690,3 +700,46 @@ def test_every_part_of_a_question_is_answered(lex: LexicalIndex) -> None:
     assert not scope.answerable and "具体名单" in scope.reason and "7个乡镇" in scope.quote
     assert parts_of(q, lex, [18]).answerable
     assert parts_of("长寿区高标准农田项目覆盖了几个乡镇？", lex, [17]).answerable  # one part, answered
+
+
+def test_whether_a_stage_was_reached_is_said_done(lex: LexicalIndex) -> None:
+    q = "长寿区养老服务发展规划现在已经印发了吗？"
+    scope = parts_of(q, lex, [19])  # 正在编制, 预计年底印发: not yet
+    assert not scope.answerable and "完成情况" in scope.reason
+    assert parts_of(q, lex, [20]).answerable  # 已于2024年3月正式印发
+    from core.profile import profile
+
+    forecast, named_plan = profile().words("questions", "done_not_yet_example")
+    assert re.search(profile().data["questions"]["done_not_yet"], forecast)
+    assert not re.search(profile().data["questions"]["done_not_yet"], named_plan)
+
+
+def test_who_is_responsible_is_said_by_a_principle_too(lex: LexicalIndex) -> None:
+    assert parts_of("长寿区园区撤销后原有企业归谁管？", lex, [21]).answerable  # 按照属地管理原则…管理
+
+
+def test_a_letter_naming_the_place_in_what_it_answers_is_about_it_throughout(lex: LexicalIndex) -> None:
+    q = "陇川工业园区撤销后原有企业归谁管？"  # 陇川 is no stored place; the letter answers a proposal naming it
+    assert parts_of(q, lex, [22]).answerable
+    assert not parts_of(q, lex, [23]).answerable  # the same sentences, in a letter answering for 马龙
+
+
+def test_page_chrome_is_no_answer() -> None:
+    from assistant.answers.compose import is_chrome, readable
+    from assistant.answers.question import Candidate
+
+    def cand(text: str) -> Candidate:
+        return Candidate(text, 0, 1.0, 1.0, False, False, False)
+
+    assert is_chrome(cand("法定主动公开内容")) and is_chrome(cand("州直部门频道"))  # a portal's menu
+    assert is_chrome(cand("办:黔东南州人民政府办公室 | 联系地址:贵州省凯里市北京东路21号 | 联系方式:0855-8235320"))
+    assert not is_chrome(cand("一是优化营商环境")) and not is_chrome(cand("开放学校设施,为农民提供学习场所"))
+    # a contact line or a bare 文号 answers only when it gives what is asked
+    assert not readable(cand("(联系人:王浪,联系电话:66223882)")) and not readable(cand("沭财复字〔2022〕4号"))
+    assert readable(cand("2023年全区完成道路弯道拓宽12处,并对路面进行整治。"))
+
+
+def test_a_question_on_a_place_below_the_county_is_answered_by_what_names_it(lex: LexicalIndex) -> None:
+    # no slot asked: a sentence of the county's letter that does not name 加义镇 says nothing of it
+    assert not parts_of("平江县加义镇在养老机构建设方面有哪些安排？", lex, [3]).answerable
+    assert parts_of("平江县庆丰社区在养老机构建设方面有哪些安排？", lex, [7]).answerable

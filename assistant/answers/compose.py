@@ -29,7 +29,7 @@ def pick_sentences(info: QuestionInfo, cands: list[Candidate], limit: int | None
     # a short line that gives the asked value ("签发人:庞佃宝") answers, though it is too short to be a claim
     # never a page's index or date line, nor a heading on the passage's own path (it names a section, it is no item)
     admitted = [c for c in cands if (c.coverage > 0 or c.score > 0.3) and (c.heading or is_claim(c.text) or gives_slot(c))
-                and (gives_slot(c) or readable(c))]
+                and (gives_slot(c) or readable(c)) and not is_chrome(c)]
     pool = [c for c in admitted if gives_slot(c) or not own_heading(c)]
     if info.numeric:
         pool = [c for c in pool if c.has_number or gives_slot(c)] or pool  # a stage answers 什么时候 too
@@ -92,11 +92,25 @@ _HAN = re.compile(r"[\u4e00-\u9fff]")
 _FIELD = re.compile(r"[\u4e00-\u9fff]{1,6}\s*[:：]")
 
 
+_LABEL = re.compile(r"[\u4e00-\u9fff]{4,10}")
+
+
 def readable(c: Candidate) -> bool:
     """Words a reader can take as an answer: a page's index number or date line ("1137010355374005X3/2025-6693596",
-    "2025-11-26") is not, though it holds figures, nor a row of labelled fields ("办:…办公室 | 联系地址:… |
-    联系方式:0855-8235320", a page's footer). Either still answers when it gives the asked value."""
-    return len(_HAN.findall(c.text)) >= 4 and not ("|" in c.text and len(_FIELD.findall(c.text)) >= 2)
+    "2025-11-26") is not, though it holds figures, nor a contact or 抄送 line, nor the letter's bare 文号
+    ("沭财复字〔2022〕4号"). Each still answers when it gives the asked value (联系人是谁, 文号是多少)."""
+    text = c.text.strip().rstrip("。")
+    return len(_HAN.findall(c.text)) >= 4 and not profile().contact_line.match(text) \
+        and not profile().doc_number.fullmatch(text)
+
+
+def is_chrome(c: Candidate) -> bool:
+    """A page's frame, never an answer even where its words look like one: a row of labelled fields ("办:…办公室 |
+    联系地址:… | 联系方式:0855-8235320", a footer) or a short bare label ("法定主动公开内容", "州直部门频道": a portal's
+    menu; 州直部 is no office), which is no heading or item of the letter."""
+    text = c.text.strip().rstrip("。")
+    label = bool(_LABEL.fullmatch(text)) and not c.heading and not profile().shi_marker.match(text)
+    return label or "|" in c.text and len(_FIELD.findall(c.text)) >= 2
 
 
 def own_heading(c: Candidate) -> bool:

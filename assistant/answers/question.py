@@ -114,6 +114,9 @@ _SUB_SUFFIXES = "|".join((*_PARKS, *_Q["sub_place"]["suffixes"]))
 _SUB_PLACE = re.compile(_Q["sub_place"]["pattern"].replace("{suffixes}", _SUB_SUFFIXES))
 _NOT_SUB_PLACES = tuple(_Q["sub_place"]["not_places"])
 _STAGE_CUES = tuple(_Q["stage"]["cues"])
+_DONE_VERBS = [tuple(g) for g in _Q["done_verbs"]]
+_NOT_YET = re.compile(_Q["done_not_yet"])
+_ACKNOWLEDGES = re.compile(r"提出的|收悉|已交|转交|交由")  # a letter's sentence saying which proposal it answers
 _STAGE = re.compile(_Q["stage"]["answer"])
 _THRESHOLD = re.compile(_Q["threshold"]["after"])
 _COUNTED_CUE = next(x["counted_cue"] for x in _Q["slots"] if x.get("counted_cue"))
@@ -165,6 +168,9 @@ def slot_values(slot: Slot, question: str, sentence: str, terms: tuple[str, ...]
     """
     q, q_nums, units = _asked(slot, question)
     text = normalize_text(sentence)
+    if slot.slot == "done":  # a stage reached: said with the verb asked or one of its group
+        verbs = [v for group in _DONE_VERBS if any(v in q for v in group) for v in group]
+        return [(m.group(0), m.start()) for m in slot.answer.finditer(text) if any(v in m.group(0) for v in verbs)]
     out: list[tuple[str, int]] = []
     for m in slot.answer.finditer(text):
         value = re.sub(r"\s+", "", m.group(0))
@@ -367,6 +373,8 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
         return "计划或目标，不是已完成的数字"
     if info.actual and info.slot is not None and info.slot.slot == "date" and target_before(s, at):
         return "预计或计划的时间，不是已完成的时间"
+    if info.slot is not None and info.slot.slot == "done" and _NOT_YET.search(part_of(s, at)):
+        return "计划或预计的事，不是已经完成的"
     if info.slot is not None and info.slot.slot not in _FIGURE_SLOTS and _KIND_ENDINGS and any(
             kind_clash(p, reach(s, at), 4) for p in _kind_phrases(info.text)):
         return "另一类对象的时间或名称"  # "专精特新中小企业申报截止日期" is not "创新型中小企业的申报截止日期"
@@ -639,8 +647,20 @@ def of_record(info: QuestionInfo, hits: list[Hit], cands: list[Candidate]) -> li
         cands = [c for c in cands if not asked_for(hits[c.hit])]
     if info.unknown_places and not info.cities and not info.figure:
         forms = {f for u in info.unknown_places for f in place_forms(u)}
-        cands = [c for c in cands if any(
+        # a letter naming the place in what it answers (its proposal's title on record, or the sentence acknowledging
+        # it: "…提出的关于将陇川工业园区纳入省级重点工业园区的建议》,已交…办理") is about it throughout: the value a slot
+        # asks may stand in any of its sentences (a list or an account is still what names the place)
+        about = {h.meta.doc_id for h in hits
+                 if any(f in str(h.metadata.get("proposal_title") or "") for f in forms)
+                 or h.meta.chunk_index == 0 and any(f in x and _ACKNOWLEDGES.search(x) for f in forms
+                                                    for x in re.split("[。\n]", h.text))}
+        cands = [c for c in cands if info.slot is not None and hits[c.hit].meta.doc_id in about or any(
             f in f"{hits[c.hit].meta.title} {hits[c.hit].meta.heading_path} {c.text}" for f in forms)]
+    if info.sub_places and info.slot is None:  # a place below the county: what names it (a value: `value_miss`)
+        stems = {re.sub(f"(?:{_SUB_SUFFIXES})$", "", sp)[-2:] for sp in info.sub_places}
+        cands = [c for c in cands if any(st in f"{hits[c.hit].meta.title} {hits[c.hit].meta.heading_path} "
+                                             f"{hits[c.hit].metadata.get('proposal_title') or ''} {c.text}"
+                                         for st in stems)]
     return cands
 
 
