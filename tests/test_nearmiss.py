@@ -743,3 +743,8 @@ def test_a_question_on_a_place_below_the_county_is_answered_by_what_names_it(lex
     # no slot asked: a sentence of the county's letter that does not name 加义镇 says nothing of it
     assert not parts_of("平江县加义镇在养老机构建设方面有哪些安排？", lex, [3]).answerable
     assert parts_of("平江县庆丰社区在养老机构建设方面有哪些安排？", lex, [7]).answerable
+
+
+def test_a_park_is_named_by_a_name_not_by_a_verb() -> None:
+    assert sub_places("金东区有没有出台工业园区二次开发的相关政策？") == []
+    assert sub_places("青云工业园区第三污水处理厂是什么时候建成投用的？") == ["青云工业园区"]

@@ -215,8 +215,8 @@ def sub_places(question: str) -> list[str]:
         if x[1].endswith(_NOT_SUB_PLACES) or any(
                 i < x.end() and i + len(w) > cut for w in _NOT_SUB_PLACES for i in _occurrences(q, w)):
             continue  # 农村 in 利用农村, 城乡居民: an ordinary word, not a place
-        if suffix in _PARKS and _FUNCTION_END.search(x[1]):
-            continue  # a park is named by a name (青云工业园区), not by the words before it (为什么要对开发区)
+        if suffix in _PARKS and (_FUNCTION_END.search(x[1]) or only_verbs(x[1])):
+            continue  # a park is named by a name (青云工业园区), not by the words before it (为什么要对开发区, 有没有出台工业园区)
         # a stem read at its longest may be the tail of a longer name: it begins where the run of its characters does
         # (毛家牛碑小河边片区, not 碑小河边片区)
         head = re.search(r"[^\s\W的在和与及对把将从向给为是有]{0,6}$", q[:x.start()]) if len(x[1]) >= 4 else None
