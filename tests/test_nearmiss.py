@@ -748,3 +748,14 @@ def test_a_question_on_a_place_below_the_county_is_answered_by_what_names_it(lex
 def test_a_park_is_named_by_a_name_not_by_a_verb() -> None:
     assert sub_places("金东区有没有出台工业园区二次开发的相关政策？") == []
     assert sub_places("青云工业园区第三污水处理厂是什么时候建成投用的？") == ["青云工业园区"]
+
+
+def test_a_refusal_quotes_the_figure_it_is_about() -> None:
+    from assistant.answers.question import _short
+
+    text = ("近年来,我县积极争取资金,以旱改水、小变大、坡改梯、宜机化为重点,大力推进高标准农田建设,耕地质量明显改善,"
+            "全县现有永久基本农田内高标准农田3.3万亩,占永久基本农田面积的84.4%")
+    quote = _short(text, re.compile(r"\d[\d.]*万?亩"))
+    assert "3.3万亩" in quote and quote.startswith("…") and len(quote) <= 62
+    assert _short(text).startswith("近年来") and "3.3万亩" not in _short(text)
+    assert not re.search(r"\d…", _short(text))  # never cut inside a number

@@ -605,11 +605,12 @@ class Scope:
     quote: str = ""
 
 
-def _quoting(said: str, hit: Hit, lack: str, best: float, lead: str = "资料提到") -> Scope:
+def _quoting(said: str, hit: Hit, lack: str, best: float, lead: str = "资料提到",
+             focus: re.Pattern[str] | None = None) -> Scope:
     """A refusal that quotes what the archive does give, in a sentence of its own with the passage it quotes, so
     that the quote is cited and checked like any answer's sentence; what it lacks is said after it, of the
     documents ("资料中没有…"), with why the quote is not the answer."""
-    quote = f"“{_short(said.strip().rstrip('。；;！!？?'))}”"  # the quote's own 。 would end the sentence inside it
+    quote = f"“{_short(said.strip().rstrip('。；;！!？?'), focus)}”"  # the quote's own 。 would end the sentence inside it
     return Scope(False, f"{lead}{quote}。{lack}", best, source=hit, quote=quote)
 
 
@@ -844,7 +845,8 @@ def decide(info: QuestionInfo, hits: list[Hit], cands: list[Candidate], min_cove
         near = max(missed, key=lambda c: c.coverage, default=None)
         if near is not None and near.coverage >= max(min_coverage, top / NEAR_SHARE) and near.coverage > top:
             # the archive gives this figure for another year, a target, a flow for a stock, another level: a near miss
-            return _quoting(near.text, hits[near.hit], f"资料中没有给出所问的{info.slot.name}{_why(near.near)}。", best)
+            return _quoting(near.text, hits[near.hit], f"资料中没有给出所问的{info.slot.name}{_why(near.near)}。", best,
+                            focus=info.slot.answer)
         # the value must sit where the question's subject is: a sentence about it, not a figure of the same document
         # on something else (4.27万亩 of the whole county for "毛家牛碑片区有多少亩"), nor another document's name
         rel = SLOT_SUBJECT_SHARE
@@ -852,7 +854,8 @@ def decide(info: QuestionInfo, hits: list[Hit], cands: list[Candidate], min_cove
                 or max((c.own for c in with_slot), default=0.0) < rel * max((c.own for c in cands), default=0.0)):
             said = max(cands, key=lambda c: c.coverage)
             why = _why(said.near) if said.near and not said.gives else ""
-            return _quoting(said.text, hits[said.hit], f"资料中没有给出所问的{info.slot.name}{why}。", best)
+            return _quoting(said.text, hits[said.hit], f"资料中没有给出所问的{info.slot.name}{why}。", best,
+                            focus=info.slot.answer if why else None)
     return Scope(True, "", best)
 
 
@@ -869,8 +872,16 @@ def decide_parts(info: QuestionInfo, hits: list[Hit], cands: list[Candidate], mi
     return scope
 
 
-def _short(text: str) -> str:
-    """The first 60 characters of a quoted sentence, never cut inside a number ("累计投资广州项目1…" would misquote
-    130个)."""
+def _short(text: str, focus: re.Pattern[str] | None = None) -> str:
+    """60 characters of a quoted sentence: from its start, or around the first value `focus` finds in it when that
+    stands further on (the figure a near miss is about: "…2022年新增12家"), never cut inside a number ("累计投资广州
+    项目1…" would misquote 130个)."""
     text = text.strip()
-    return text if len(text) <= 60 else re.sub(r"[\d.%％]+$", "", text[:60]) + "…"
+    if len(text) <= 60:
+        return text
+    at = m.start() if focus is not None and (m := focus.search(text)) else 0
+    begin = 0 if at < 40 else min(at - 20, len(text) - 60)
+    begin += len(text[begin:]) - len(text[begin:].lstrip("0123456789.%％,，")) if begin else 0  # nor a number's tail
+    head = "…" if begin else ""
+    end = begin + 60
+    return head + (text[begin:] if end >= len(text) else re.sub(r"[\d.%％]+$", "", text[begin:end]) + "…")
