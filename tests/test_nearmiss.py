@@ -734,6 +734,7 @@ def test_page_chrome_is_no_answer() -> None:
     assert is_chrome(cand("法定主动公开内容")) and is_chrome(cand("州直部门频道"))  # a portal's menu
     assert is_chrome(cand("办:黔东南州人民政府办公室 | 联系地址:贵州省凯里市北京东路21号 | 联系方式:0855-8235320"))
     assert not is_chrome(cand("一是优化营商环境")) and not is_chrome(cand("开放学校设施,为农民提供学习场所"))
+    assert not is_chrome(cand("鲸鱼座计划已完成。"))  # a short sentence ends in 。; a menu's label does not
     # a contact line or a bare 文号 answers only when it gives what is asked
     assert not readable(cand("(联系人:王浪,联系电话:66223882)")) and not readable(cand("沭财复字〔2022〕4号"))
     assert readable(cand("2023年全区完成道路弯道拓宽12处,并对路面进行整治。"))

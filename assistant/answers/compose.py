@@ -108,7 +108,7 @@ def is_chrome(c: Candidate) -> bool:
     """A page's frame, never an answer even where its words look like one: a row of labelled fields ("办:…办公室 |
     联系地址:… | 联系方式:0855-8235320", a footer) or a short bare label ("法定主动公开内容", "州直部门频道": a portal's
     menu; 州直部 is no office), which is no heading or item of the letter."""
-    text = c.text.strip().rstrip("。")
+    text = c.text.strip()  # a sentence ends in 。 ("鲸鱼座计划已完成。"); a menu's label does not
     label = bool(_LABEL.fullmatch(text)) and not c.heading and not profile().shi_marker.match(text)
     return label or "|" in c.text and len(_FIELD.findall(c.text)) >= 2
 
