@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from assistant.answers.answer import Assistant
-from assistant.answers.constraints import title_subject, title_subjects
+from assistant.answers.constraints import title_subjects
 from assistant.casework.opinions import opinion_hits, parse_opinion_text
 from assistant.letters.draft import Drafter
 from assistant.letters.model import DraftRequest, Proposal
@@ -33,7 +33,7 @@ LETTER = ("关于市人大第15号建议的答复\n刘洋代表:\n您提出的�
     ("关于进一步做好有关工作的建议", ""),  # names nothing but the letter's own words
 ])
 def test_the_subject_of_a_title_is_its_first_noun_phrase(title: str, subject: str) -> None:
-    assert title_subject(title) == subject
+    assert (title_subjects(title) or [""])[0] == subject
 
 
 def test_a_title_of_two_verb_phrases_has_two_subjects() -> None:

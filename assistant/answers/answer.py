@@ -324,9 +324,10 @@ class Assistant:
         reason = scope.reason if scope else ""
         text = f"提供的文档中没有能回答这个问题的内容。{reason}"
         # a quote of what the archive does give is cited, and checked against the passage it comes from
-        quoted = [scope.source] if scope and scope.source is not None and scope.quote in text else []
-        if quoted:
-            text = text.replace(scope.quote, scope.quote + "[1]", 1)  # type: ignore[union-attr]
+        quoted: list[Hit] = []
+        if scope is not None and scope.source is not None and scope.quote in text:
+            quoted = [scope.source]
+            text = text.replace(scope.quote, scope.quote + "[1]", 1)
         return Answer(p.question, text, quoted, cite.check(text, support_texts(quoted), self.settings.support_threshold),
                       refused=True, reason=reason,
                       related=p.hits[:3], notice=notice, generator=generator, retrieval_ms=p.retrieval_ms,

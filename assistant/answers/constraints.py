@@ -75,11 +75,6 @@ def title_subjects(title: str) -> list[str]:
     return [p for p in ("".join(r) for r in runs) if len(p) >= 4]
 
 
-def title_subject(title: str) -> str:
-    """The title's first subject (`title_subjects`), "" when it names none."""
-    return next(iter(title_subjects(title)), "")
-
-
 def part_of(sentence: str, at: int, whole: bool = False) -> str:
     """The value's part of the sentence (between commas and semicolons) up to the value at `at`, or all of it."""
     begin = max((x.end() for x in _REACH.finditer(sentence, 0, at)), default=0)

@@ -251,10 +251,7 @@ class Drafter:
         nxt = [h for h in search(f"下一步工作计划 {p.title}", 4) if _is_next_step(h, h.text)]
         # the opinions, then the office's own best passage on the topic and on each overall search: a co-handler's
         # text never gives the lead's overall figures, so long opinions do not pack them away
-        kept: list[Hit] = []
-        for h in [*given_hits, *(hits[0] for hits in general if hits)]:
-            if h.id not in {k.id for k in kept}:
-                kept.append(h)
+        kept = list({h.id: h for h in [*given_hits, *(hits[0] for hits in general if hits)]}.values())
         merged: list[Hit] = []
         seen: set[str] = {h.id for h in kept}
         for rank in range(4):  # interleave so every ask keeps its best passages within the budget
