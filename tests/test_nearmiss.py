@@ -760,3 +760,13 @@ def test_a_refusal_quotes_the_figure_it_is_about() -> None:
     assert "3.3万亩" in quote and quote.startswith("…") and len(quote) <= 62
     assert _short(text).startswith("近年来") and "3.3万亩" not in _short(text)
     assert not re.search(r"\d…", _short(text))  # never cut inside a number
+
+
+def test_a_source_line_names_the_page_when_its_office_and_kind_were_not_read() -> None:
+    from assistant.answers.compose import source_line
+
+    page = Hit("p", "p:0", "…", {"province": "云南省", "kind": "other", "title": "对政协云南省第十二届第四次会议第120400516号提案的答复"},
+               1.0, 1)
+    assert source_line(page) == "【云南省 · 对政协云南省第十二届第四次会议第120400516号提案的答复】"
+    reply = Hit("r", "r:0", "…", {"office": "揭阳市工业和信息化局", "kind": "reply", "date": "2023-06-30"}, 1.0, 1)
+    assert source_line(reply) == "【揭阳市工业和信息化局 · 答复 · 2023-06-30】"
