@@ -770,3 +770,10 @@ def test_a_source_line_names_the_page_when_its_office_and_kind_were_not_read() -
     assert source_line(page) == "【云南省 · 对政协云南省第十二届第四次会议第120400516号提案的答复】"
     reply = Hit("r", "r:0", "…", {"office": "揭阳市工业和信息化局", "kind": "reply", "date": "2023-06-30"}, 1.0, 1)
     assert source_line(reply) == "【揭阳市工业和信息化局 · 答复 · 2023-06-30】"
+
+
+def test_the_acknowledging_sentence_pattern_matches_its_example() -> None:
+    from core.profile import profile
+
+    q = profile().data["questions"]
+    assert re.search(q["acknowledges"], q["acknowledges_example"])

@@ -18,6 +18,7 @@ from assistant.answers.question import (
     Scope,
     analyze,
     candidate_sentences,
+    coverage_needed,
     decide,
     decide_parts,
     letters_of,
@@ -255,7 +256,6 @@ class Assistant:
         scopes, candidates = [], []
         for _city, idx in groups:
             hs = [passages[i] for i in idx]
-            need = min_cov if info.numeric else min_cov / 3
             cands = of_record(info, hs, candidate_sentences(info, hs))
             candidates.append(cands)
             scopes.append(decide_parts(info, hs, cands, min_cov))
@@ -265,7 +265,7 @@ class Assistant:
             # those letters alone, saying the place is not confirmed
             bare = replace(info, unknown_places=[])
             cands = candidate_sentences(bare, own)
-            scope = decide(bare, own, cands, need)
+            scope = decide(bare, own, cands, coverage_needed(bare, min_cov))
             if scope.answerable:
                 where = "、".join(scopes[0].absent)
                 info, passages, candidates, groups = bare, own, [cands], [("", list(range(len(own))))]

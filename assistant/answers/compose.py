@@ -16,10 +16,10 @@ def source_line(hit: Hit) -> str:
     """Whose, what and when a group of sentences is: 【揭阳市工业和信息化局 · 答复 · 2023-06-30】. A page whose office and
     kind were not read says its place and title instead (【云南省 · 对政协云南省…第120400516号提案的答复】, not 【其他】)."""
     m = hit.metadata
-    kind = str(m.get("kind", ""))
-    what = profile().kind_labels.get(kind, "") if kind not in ("", "other") else str(m.get("title", ""))[:40]
+    kind, title = str(m.get("kind", "")), str(m.get("title", ""))[:40]
+    what = title if kind in ("", "other") and title else profile().kind_labels.get(kind, "")
     where = str(m.get("office") or m.get("city") or m.get("province") or "")
-    parts = [where, what or profile().kind_labels.get(kind, ""), str(m.get("date", ""))]
+    parts = [where, what, str(m.get("date", ""))]
     return "【" + " · ".join(p for p in parts if p) + "】"
 
 

@@ -116,7 +116,7 @@ _NOT_SUB_PLACES = tuple(_Q["sub_place"]["not_places"])
 _STAGE_CUES = tuple(_Q["stage"]["cues"])
 _DONE_VERBS = [tuple(g) for g in _Q["done_verbs"]]
 _NOT_YET = re.compile(_Q["done_not_yet"])
-_ACKNOWLEDGES = re.compile(r"提出的|收悉|已交|转交|交由")  # a letter's sentence saying which proposal it answers
+_ACKNOWLEDGES = re.compile(_Q["acknowledges"])  # a letter's sentence saying which proposal it answers
 _STAGE = re.compile(_Q["stage"]["answer"])
 _THRESHOLD = re.compile(_Q["threshold"]["after"])
 _COUNTED_CUE = next(x["counted_cue"] for x in _Q["slots"] if x.get("counted_cue"))
@@ -859,14 +859,19 @@ def decide(info: QuestionInfo, hits: list[Hit], cands: list[Candidate], min_cove
     return Scope(True, "", best)
 
 
+def coverage_needed(info: QuestionInfo, min_coverage: float) -> float:
+    """How much of a question one sentence must cover to answer it: all the setting asks for a figure, a third for
+    anything else (a list, a name, a reason: paraphrased more)."""
+    return min_coverage if info.numeric else min_coverage / 3
+
+
 def decide_parts(info: QuestionInfo, hits: list[Hit], cands: list[Candidate], min_coverage: float) -> Scope:
     """`decide`, and for a question of several parts each further part's slot too (`further_asks`): the first part
-    the passages do not answer refuses the question, quoting what they give. A figure question needs the full
-    coverage, any other a third of it."""
-    scope = decide(info, hits, cands, min_coverage if info.numeric else min_coverage / 3)
+    the passages do not answer refuses the question, quoting what they give."""
+    scope = decide(info, hits, cands, coverage_needed(info, min_coverage))
     for part in further_asks(info) if scope.answerable else ():
         told = decide(part, hits, of_record(part, hits, candidate_sentences(part, hits)),
-                      min_coverage if part.numeric else min_coverage / 3)
+                      coverage_needed(part, min_coverage))
         if not told.answerable:
             return told
     return scope
