@@ -19,7 +19,7 @@ from core.profile import profile
 from core.settings import Settings
 
 VERSION_ID = "__store_version__"
-PIPELINE_VERSION = "13"  # bump when cleaning/sectioning/chunking changes, so re-ingest rebuilds
+PIPELINE_VERSION = "14"  # bump when cleaning/sectioning/chunking changes, so re-ingest rebuilds
 
 
 def pipeline_key(settings: Settings) -> str:
