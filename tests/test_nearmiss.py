@@ -15,12 +15,16 @@ from assistant.answers.question import (
     QuestionInfo,
     Scope,
     analyze,
+    asked_aspect,
     asked_slot,
     candidate_sentences,
     decide,
     decide_parts,
+    named_proposer,
     of_record,
+    proposer_names,
     slot_value,
+    speaking_as,
     sub_places,
 )
 from assistant.retrieval.hybrid import Hit
@@ -58,10 +62,14 @@ TEXTS = [
     "开发区撤销后,原开发区内企业按照属地管理原则,纳入当地行政区域内管理。",
     "你们提出的《关于加大马龙工业园区建设资金扶持力度的建议》,已交我厅研究办理。\n"
     "开发区撤销后,原开发区内企业按照属地管理原则,纳入当地行政区域内管理。",
+    "截至7月25日,全区共收到企业诉求22225条,办结率100%。",
+    "截至6月底,全区共收到企业诉求18000条。",
+    "结合实际情况,全区在人群集中路段增设分类垃圾桶460个,加强垃圾分类宣传引导。",
+    "对不按要求分类投放垃圾的单位,由城管部门依法处罚。",
 ]
 YN = {"province": "云南省", "office": "云南省工业和信息化厅", "chunk_index": 0}
 METAS: list[dict[str, Any]] = [CS, CS, CS, PJ, PJ, PJ, PJ, PJ, PJ, CS, CS, CS, CS, CS, CS, CS, CS, CS, CS, CS, CS, CS,
-                               YN, YN]
+                               YN, YN, CS, CS, CS, CS]
 IDS = [f"n{i}" for i in range(len(TEXTS))]
 MIN_COVERAGE = 0.3
 
@@ -777,3 +785,63 @@ def test_the_acknowledging_sentence_pattern_matches_its_example() -> None:
 
     q = profile().data["questions"]
     assert re.search(q["acknowledges"], q["acknowledges_example"])
+
+
+def test_a_figure_as_of_another_month_does_not_answer(lex: LexicalIndex) -> None:
+    # "截至2024年6月底" is not answered by the count "截至7月25日": another point in time
+    _info, scope = scope_of("长寿区截至2024年6月底共收到了多少条企业诉求？", lex, [24])
+    assert not scope.answerable and "截至7月的数字" in scope.reason
+    _info, same = scope_of("长寿区截至2024年6月底共收到了多少条企业诉求？", lex, [25, 24])
+    assert same.answerable
+
+
+def test_a_letter_on_the_topic_not_naming_the_aspect_asked_is_flagged_not_refused(lex: LexicalIndex) -> None:
+    # 垃圾桶 and 宣传 for a question on 处罚: answered (a list may name instances, never the word) with a caveat
+    info, scope = scope_of("长寿区对不按要求分类投放垃圾，有什么处罚措施？", lex, [26])
+    assert info.aspect == "处罚措施" and scope.answerable and "处罚措施" in scope.caveat
+    _info, said = scope_of("长寿区对不按要求分类投放垃圾，有什么处罚措施？", lex, [26, 27])
+    assert said.answerable and not said.caveat
+
+
+@pytest.mark.parametrize(("question", "aspect"), [
+    ("罗庄区对不按要求分类投放垃圾的单位和个人，有什么处罚措施？", "处罚措施"),
+    ("舟曲县空置的农村校舍是怎么盘活利用的？", "盘活利用"),
+    ("试点城市的评审打分细则是什么？", "评审打分细则"),
+    ("隆尧县科工局采取了哪些措施？", ""),  # 措施 asks how, not what
+    ("那件提案还交给了哪些部门分头办理？", ""),
+    ("什么样的企业能申请？", ""),  # a clause, not an aspect
+])
+def test_the_aspect_a_question_asks(question: str, aspect: str) -> None:
+    assert asked_aspect(question)[0] == aspect
+
+
+def test_the_letters_to_the_deputy_a_question_names_answer_it() -> None:
+    mine = Hit("a", "a#0", "截至7月25日,共收到企业诉求22225条。", {"proposer": "陆锦良代表", "doc_id": "a"}, 0.8, 2)
+    other = Hit("b", "b#0", "2023年共办理留言7条,满意率100%。", {"proposer": "柳楷斌委员", "doc_id": "b"}, 0.9, 1)
+    odd = Hit("c", "c#0", "目前我市共有地埋式垃圾箱65个。", {"proposer": "函卓勇委员", "doc_id": "c"}, 0.7, 3)
+    assert named_proposer("市经信局答复陆锦良代表时说满意率是多少？", [other, mine, odd]) == {"a"}
+    assert named_proposer("卓勇委员那件提案里有多少个垃圾箱？", [other, mine, odd]) == {"c"}  # a stray 函 on record
+    assert named_proposer("全市有多少个垃圾箱？", [other, mine, odd]) == set()
+    assert proposer_names("李晓林、周志勋等代表") == ["李晓林", "周志勋"] and proposer_names("民建市委会") == []
+
+
+def test_a_letter_calling_its_office_we_counts_what_the_question_asks_of_that_office() -> None:
+    meta = {"office": "台儿庄区文化和旅游局", "district": "台儿庄区", "city": "枣庄市", "province": "山东省",
+            "doc_id": "tez", "title": "关于区政协第046号提案答复的函"}
+    hit = Hit("tez", "tez#0", "提案中提出建议6条,其中涉及我单位1条。", meta, 0.9, 1)
+    q = "台儿庄区文旅局说提案建议里有几条归文旅局办？"
+    assert speaking_as(q, "其中涉及我单位1条,涉及会办单位5条", hit) == "其中涉及文旅局1条,涉及会办单位5条"
+    # a question naming no office of the letter reads the sentence as written
+    assert speaking_as("提案建议里有几条？", "其中涉及我单位1条", hit) == "其中涉及我单位1条"
+
+
+def test_a_closing_line_naming_who_approved_the_reply_answers_who(lex: LexicalIndex) -> None:
+    meta = {"office": "重庆市巴南区交通局", "district": "巴南区", "city": "重庆市", "province": "重庆市", "doc_id": "bn"}
+    text = ("杨运平代表:\n您提出的关于开通麻天路公交车的建议收悉,已交我局办理,现答复如下:\n麻天路公交预计12月底前开行。\n"
+            "以上答复意见已经我局杨军局长审定,您对此有何意见,请填写在《办理情况征询意见表》上。")
+    hit = Hit("bn", "bn#0", text, meta, 0.9, 1)
+    info = analyze("巴南区交通局的复函是哪位领导审定的？", ["巴南区", "重庆市"], lex)
+    given = [c.gives for c in candidate_sentences(info, [hit]) if c.gives]
+    assert any("杨军" in g for g in given)
+    # the acknowledging line names who handles it, never who approved the reply
+    assert not any("收悉" in c.text for c in candidate_sentences(info, [hit]))

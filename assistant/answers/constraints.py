@@ -324,3 +324,18 @@ def is_from(who: str, hit: Hit) -> bool:
         return False
     own = [hit.meta.district, hit.meta.city, hit.meta.province, author(hit)]
     return not places or any(p.text in x or any(x and x in f for f in place_forms(p.text)) for p in places for x in own)
+
+
+_AS_OF_MONTH = re.compile(r"(?:截至|截止|至)\s*(?:(20\d\d)\s*年|今年|本年)?\s*(\d{1,2})\s*月")
+
+
+def month_miss(question: str, sentence: str, at: int) -> str:
+    """A figure as of another month than the one the question asks ("截至2020年6月底" is not answered by "截至7月25日,
+    共收到…"): the as-of month stated before the value in its clause-run, "" when either states none or they agree."""
+    asked = _AS_OF_MONTH.search(question)
+    said = list(_AS_OF_MONTH.finditer(re.split(r"[。;；]", sentence[:at])[-1]))
+    if not asked or not said:
+        return ""
+    m = said[-1]
+    other_year = m.group(1) and asked.group(1) and m.group(1) != asked.group(1)
+    return "" if other_year or int(m.group(2)) == int(asked.group(2)) else f"截至{int(m.group(2))}月的数字"

@@ -26,6 +26,7 @@ from assistant.answers.constraints import (
     level_miss,
     level_unstated,
     measure_miss,
+    month_miss,
     named_otherwise,
     only_verbs,
     outcome_miss,
@@ -35,6 +36,7 @@ from assistant.answers.constraints import (
     reach,
     role_miss,
     said_of,
+    self_word,
     sentence_before,
     speaker,
     target_after,
@@ -123,6 +125,11 @@ _COUNTED_CUE = next(x["counted_cue"] for x in _Q["slots"] if x.get("counted_cue"
 
 _WHICH = re.compile("(?:" + "|".join(map(re.escape, _P.words("questions", "which"))) + r")\s*[^\s，,。？?]?")
 _SAME_UNITS = [set(g) for g in _P.data["questions"]["same_units"]]
+_ASPECT = _Q["aspect"]
+_ASKED = [*(re.compile(_ASPECT[k] + r"([\u4e00-\u9fff]{2,12}?)(?:[？?，,；;。]|$)") for k in ("which", "how")),
+          re.compile(_ASPECT["before"])]
+_CLAUSE_WORDS = re.compile(_ASPECT["clause"])
+_GENERIC = re.compile("|".join(sorted(map(re.escape, _ASPECT["generic"]), key=len, reverse=True)))
 
 
 def asked_slot(q: str) -> Slot | None:
@@ -224,6 +231,19 @@ def sub_places(question: str) -> list[str]:
     return out
 
 
+def asked_aspect(question: str) -> tuple[str, tuple[str, ...]]:
+    """What a list or account question asks about, and its words, its head last: the words its interrogative
+    governs; ("", ()) when they say nothing of their own or make a clause (`questions.aspect`)."""
+    q = normalize_text(question)
+    for found in (m.group(1) for pat in _ASKED for m in pat.finditer(q) if not _CLAUSE_WORDS.search(m.group(1))):
+        phrase = found.rstrip("的了呢")
+        phrase = phrase.rsplit("的", 1)[-1] if len(phrase.rsplit("的", 1)[-1]) >= 2 else phrase  # 城市的打分细则
+        words = tuple(dict.fromkeys(t for t in tokenize(_GENERIC.sub(" ", phrase)) if len(t) > 1))
+        if words:
+            return phrase, words
+    return "", ()
+
+
 @dataclass
 class QuestionInfo:
     text: str
@@ -241,6 +261,8 @@ class QuestionInfo:
     stock: bool = False  # asks for a stock (累计, 一共…)
     actual: bool = False  # asks what has been done (实际, 已经…), not what is planned
     sub_places: tuple[str, ...] = ()  # places below the county it names (湾塘乡)
+    aspect: str = ""  # what a list or account question asks about (处罚措施), "" when it names nothing of its own
+    aspect_words: tuple[tuple[str, float], ...] = ()  # its words and their weight, its head last
 
     @property
     def figure(self) -> bool:
@@ -280,11 +302,19 @@ def analyze(question: str, store_places: list[str], lex: LexicalIndex) -> Questi
     elif _NUMERIC.search(q) or _FACT.search(q):
         kind = "fact"
     slot = asked_slot(q)
+    aspect, words = asked_aspect(q) if slot is None else ("", ())
+    # a word of the aspect the documents never use weighs as much as the question's average known word: the archive
+    # not saying it is what the aspect check reads
+    known = [w for w in seen.values() if w > 0]
+    mean = sum(known) / len(known) if known else 0.0
+    weights = tuple((t, seen.get(t) or mean) for t in words
+                    if t in seen or not any(t in p for p in place_words) and t not in _CUE_WORDS)
     # "哪几个方面" asks which ones, not how many: read without its which-words
     return QuestionInfo(q, kind, bool(_NUMERIC.search(_WHICH.sub(" ", q))), cities, unknown, sorted(set(_YEAR.findall(without_ids(q)))),
                         list(seen.items()), bool(_CURRENT.search(q)), slot.answer if slot else None,
                         bool(_TITLES.search(q)), slot, any(w in q for w in _FLOW_ASKS), any(w in q for w in _STOCK_ASKS),
-                        any(w in q for w in _ACTUAL_ASKS) or bool(_ACTUAL_DONE.search(q)), tuple(sub_places(q)))
+                        any(w in q for w in _ACTUAL_ASKS) or bool(_ACTUAL_DONE.search(q)), tuple(sub_places(q)),
+                        aspect, weights)
 
 
 _PART = re.compile(r"[？?；;]")
@@ -368,6 +398,8 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
         doc_years = {str(hit.meta.year)} if hit.meta.year else set(_YEAR.findall(without_ids(str(m.get("title", "")))))
         if not stated and not doc_years & set(info.years):
             return f"{hit.meta.year}年文档中的数字" if hit.meta.year else "未注明年份的数字"
+    if info.figure and (month := month_miss(info.text, s, at)):
+        return month
     if (info.wants_current or info.actual) and info.figure \
             and (as_of(s, str(m.get("date", "")), at).target or target_after(s, at)):
         return "计划或目标，不是已完成的数字"
@@ -515,18 +547,50 @@ def _counted(info: QuestionInfo) -> tuple[frozenset[str], bool]:
     return _counted_phrase(info.text, _count_cue(info.slot.unit_ask))
 
 
+_SELF_DEFAULT = str(_P.section("compose").get("self_subject_default", "我单位"))
+_OFFICE_END = re.compile("|".join(suffix for suffix, _ in _P.section("compose").get("self_subjects", [])))
+_WHO_CACHE: dict[tuple[str, str], str] = {}
+
+
+def _office_asked(question: str, hit: Hit) -> str:
+    """How the question names the passage's office ("文旅局" for 台儿庄区文化和旅游局), "" when it does not."""
+    key = (question, hit.meta.doc_id)
+    if key not in _WHO_CACHE:
+        q = normalize_text(question)
+        spans = (q[s:m.end()] for m in _OFFICE_END.finditer(q) for s in range(max(0, m.end() - 14), m.start()))
+        if len(_WHO_CACHE) > 1024:
+            _WHO_CACHE.clear()
+        _WHO_CACHE[key] = next((w for w in spans if re.fullmatch(r"[\u4e00-\u9fff]+", w) and is_from(w, hit)), "")
+    return _WHO_CACHE[key]
+
+
+def speaking_as(question: str, sentence: str, hit: Hit) -> str:
+    """The sentence with its office's names for itself (我局, 我单位) read as the question names that office, without
+    its place: "涉及我单位1条" in 台儿庄区文旅局's letter counts what "几条归文旅局办" asks."""
+    if not hit.meta.office or not (who := _office_asked(question, hit)):
+        return sentence
+    places = gazetteer().mentions(who, short=True)
+    who = who[places[-1].end:] if places else who  # the office, not its place: 我厅 says nothing of a level
+    for word in {self_word(hit.meta.office), _SELF_DEFAULT} - {""}:
+        sentence = sentence.replace(word, who)
+    return sentence
+
+
 def answer_value(info: QuestionInfo, sentence: str, hit: Hit) -> tuple[str, str]:
     """(the asked value a sentence gives that meets every constraint, or ""; what a value it gives is instead
     when none does, or "")."""
     if info.slot is None:
         return "", ""
-    found = slot_values(info.slot, info.text, sentence, info.term_words)
-    misses = []
-    for value, at in found:
-        miss = value_miss(info, normalize_text(sentence), hit, at)
-        if not miss:
-            return value, ""
-        misses.append(miss)
+    norm = normalize_text(sentence)
+    misses, found = [], []
+    # as written first (its passage's checks read it there), then with 我局 read as the office the question names
+    for said in dict.fromkeys((norm, speaking_as(info.text, norm, hit))):
+        found = slot_values(info.slot, info.text, said, info.term_words)
+        for value, at in found:
+            miss = value_miss(info, said, hit, at)
+            if not miss:
+                return value, ""
+            misses.append(miss)
     if not found and (kind := _WHICH_ONE.search(info.text)) and kind[1] in normalize_text(sentence):
         misses.append(f"只说“{kind[1]}”，没有写明是哪一家")  # "哪家公交公司" and "由公交公司制定了…"
     return "", misses[0] if misses else ""
@@ -546,7 +610,8 @@ def candidate_sentences(info: QuestionInfo, hits: list[Hit]) -> list[Candidate]:
     for i, h in enumerate(hits):
         outline = h.meta.role == "outline"
         m = h.metadata
-        about = normalize_text(" ".join(str(m.get(k, "")) for k in _ABOUT_KEYS))
+        # the office on record, as the question names it too ("文旅局" for 台儿庄区文化和旅游局)
+        about = normalize_text(" ".join([*(str(m.get(k, "")) for k in _ABOUT_KEYS), _office_asked(info.text, h)]))
         if m.get("doc_id") not in docs_seen and (line := record_line(info, m)):
             # a fact held by the document's record (its 文号, who issued it and when), not by a sentence of its text
             docs_seen.add(str(m.get("doc_id")))
@@ -557,9 +622,13 @@ def candidate_sentences(info: QuestionInfo, hits: list[Hit]) -> list[Candidate]:
         title = re.sub(r"\s+", "", normalize_text(str(m.get("title", ""))))
         for s in split_sentences(h.text, "。!?;", flattened=True, min_chars=6):
             norm = normalize_text(s)
-            if (_FRAME.search(norm) and not _DATED.search(norm) and not (asks_handling and _HANDLING.search(norm))) \
+            if (_FRAME.search(norm) and not _DATED.search(norm) and not (asks_handling and _HANDLING.search(norm))
+                    and not (info.slot is not None and not _ACKNOWLEDGES.search(norm)
+                             and slot_value(info.slot, info.text, norm, info.term_words))) \
                     or (title and re.sub(r"[\s。]+", "", norm) == title):
-                continue  # the source letter's own frame (收悉, 现答复如下, thanks) or its title: not a fact
+                # the source letter's own frame (收悉, 现答复如下, thanks) or its title: not a fact, unless a closing
+                # line gives what is asked ("以上答复意见已经我局杨军局长审定" names who approved it)
+                continue
             context = f"{about} {norm}"
             local = f"{normalize_text(str(m.get('heading_path', '')))} {norm}"
             cov_own = sum(w for t, w in info.terms if t in local) / total
@@ -630,9 +699,29 @@ def asked_for(hit: Hit) -> bool:
     return hit.meta.kind == "proposal" and bool(path) and not any(w in path for w in _SITUATION)
 
 
+def proposer_names(proposer: str) -> list[str]:
+    """The persons a proposer on record names ("李晓林、周志勋等代表" → 李晓林, 周志勋); a body (民建市委会) or a
+    masked name names none."""
+    bare = re.sub(r"(?:等)?(?:代表|委员)$", "", proposer.strip())
+    if bare == proposer.strip():
+        return []
+    return [n for n in re.split(r"[、，,和及\s]+", bare) if 2 <= len(n) <= 4 and "*" not in n]
+
+
+def named_proposer(question: str, hits: list[Hit]) -> set[str]:
+    """The documents answering the deputy or member a question names ("答复陆锦良代表时"): a name on record, or its
+    last two characters where the record's is longer ("函卓勇委员" read for 卓勇委员)."""
+    q = normalize_text(question)
+    return {h.meta.doc_id for h in hits for n in proposer_names(str(h.metadata.get("proposer") or ""))
+            if any(re.search(re.escape(x) + r"(?:等)?(?:代表|委员)", q) for x in {n, n[-2:]})}
+
+
 def letters_of(info: QuestionInfo, hits: list[Hit]) -> list[Hit]:
-    """The passages that may speak for the place asked: for a place with no letter of its own inside one with
+    """The passages that may speak for what the question names: the letters to the deputy or member it names, when
+    retrieved (another letter's figure is no answer to him); for a place with no letter of its own inside one with
     letters (普宁市 in 揭阳市), only the letters of the place containing it, not another city's that scores higher."""
+    if (docs := named_proposer(info.text, hits)):
+        hits = [h for h in hits if h.meta.doc_id in docs]
     if info.unknown_places and not info.cities and (inside := [h for h in hits if any(
             below(u, h) for u in info.unknown_places)]):
         return inside
@@ -856,7 +945,28 @@ def decide(info: QuestionInfo, hits: list[Hit], cands: list[Candidate], min_cove
             why = _why(said.near) if said.near and not said.gives else ""
             return _quoting(said.text, hits[said.hit], f"资料中没有给出所问的{info.slot.name}{why}。", best,
                             focus=info.slot.answer if why else None)
+    if info.slot is None and info.kind != "compare" and aspect_unsaid(info, hits, pool, min_coverage):
+        # said, not refused: a list's items often name instances of what is asked (图书室 for 场所), never the word
+        return Scope(True, "", best, caveat=f"所引资料中没有直接提到“{info.aspect}”，请核对是否回答了所问。")
     return Scope(True, "", best)
+
+
+def aspect_unsaid(info: QuestionInfo, hits: list[Hit], pool: list[Candidate], min_coverage: float) -> bool:
+    """Whether no on-topic sentence speaks of what the question asks about (its aspect: 处罚 for "有什么处罚措施"):
+    its head or half its words' weight, in its text, heading or document's title. False when the question names no
+    aspect."""
+    total = sum(w for _, w in info.aspect_words)
+    on_topic = [c for c in pool if c.coverage >= min_coverage]
+    if not total or not on_topic:
+        return False
+    head = info.aspect_words[-1][0]
+
+    def held(c: Candidate) -> bool:
+        m = hits[c.hit].metadata
+        local = normalize_text(f"{m.get('title', '')} {m.get('heading_path', '')} {m.get('proposal_title') or ''} {c.text}")
+        return head in local or sum(w for t, w in info.aspect_words if t in local) >= float(_ASPECT["share"]) * total
+
+    return not any(held(c) for c in on_topic)
 
 
 def coverage_needed(info: QuestionInfo, min_coverage: float) -> float:
