@@ -845,3 +845,43 @@ def test_a_closing_line_naming_who_approved_the_reply_answers_who(lex: LexicalIn
     assert any("杨军" in g for g in given)
     # the acknowledging line names who handles it, never who approved the reply
     assert not any("收悉" in c.text for c in candidate_sentences(info, [hit]))
+
+
+def test_a_count_of_applicants_is_no_count_of_those_there_are() -> None:
+    from assistant.answers.constraints import outcome_miss
+    s = "2023年,新申请省级科技型中小企业11家。"
+    assert "申请" in outcome_miss("隆尧县现在总共有多少家科技型中小企业？", s, s.index("11"), True)
+    assert outcome_miss("隆尧县今年申请了多少家省级科技型中小企业？", s, s.index("11"), True) == ""  # asked as such
+    held = "全县共有科技型中小企业67家。"
+    assert outcome_miss("隆尧县现在总共有多少家科技型中小企业？", held, held.index("67"), True) == ""
+
+
+@pytest.mark.parametrize(("question", "slot"), [
+    ("一体化融资信用服务平台一共帮几家企业贷到了款？", "count"),  # 几家 counts firms, not money
+    ("获得贷款的企业有多少户？", "count"),
+    ("那75家规上企业2022年全年一共实现多少利润？", "amount"),
+    ("3家养老机构的床位总数是多少？", "count"),
+    ("中区的排水管网一共有多长？", "count"),
+    ("累计发放贷款的规模是多少亿元？", "amount"),
+])
+def test_what_a_figure_question_asks(question: str, slot: str) -> None:
+    assert (s := asked_slot(question)) is not None and s.slot == slot
+
+
+def test_what_is_counted_is_the_head_after_the_last_de() -> None:
+    from assistant.answers.question import _count_cue, _counted_phrase
+    q = "潼关县3家养老机构的床位总数是多少？"
+    s = asked_slot(q)
+    assert s is not None and s.unit_ask is not None
+    phrase, before = _counted_phrase(q, _count_cue(s.unit_ask))
+    assert before and phrase == frozenset({"床位"})
+
+
+def test_an_offices_name_is_no_level_and_this_one_item_is_one_item() -> None:
+    from assistant.answers.constraints import level_unstated, per_item_miss
+    s = "截至2023年7月末,全国银行业金融机构通过一体化融资信用服务平台累计发放贷款19.8万亿元"
+    assert level_unstated("国家发改委答复时说，平台累计发放贷款多少亿元？", s) == ""
+    assert level_unstated("累计培育了多少家国家级高新技术企业？", "全区累计培育高新技术企业86家") != ""
+    total = "对园区的道路、供水厂、污水处理厂等建设项目给予了1080万元的扶持"
+    at = total.index("1080")
+    assert per_item_miss("省工信厅给污水处理厂这一个项目扶持了多少钱？", total, at, total.index("元") + 1) != ""

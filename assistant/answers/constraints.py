@@ -130,20 +130,23 @@ def flow_or_stock(sentence: str, at: int) -> tuple[bool, bool]:
 
 
 _OUTCOME = _P.data["questions"]["outcome"]
+_STOCK_ASKED = tuple(_P.words("questions", "stock_asks"))
 
 
 def outcome_miss(question: str, sentence: str, at: int, counting: bool) -> str:
-    """The question asks how many were recognised (新认定, 获批): the value's part of the sentence counts those who
-    applied or were recommended (推荐…申报), or, for a count, says nothing of an outcome, a flow or a stock
-    ("支持22家专精特新企业贷款贴息" counts those supported). What the value is instead, else ""."""
-    if not any(w in question for w in _OUTCOME["asks"]):
+    """The question asks how many were recognised (新认定, 获批) or how many there are (总共有, 现有): the value's part
+    of the sentence counts those who applied or were recommended (推荐…申报, 申请省级…11家), or, for a count of the
+    recognised, says nothing of an outcome, a flow or a stock ("支持22家专精特新企业贷款贴息" counts those supported).
+    What the value is instead, else ""."""
+    outcome = any(w in question for w in _OUTCOME["asks"])
+    if not outcome and not any(w in question for w in _STOCK_ASKED):
         return ""
     part = part_of(sentence, at, whole=True)
     if any(w in part for w in _OUTCOME["asks"]):
         return ""
     if any(w in part for w in _OUTCOME["applied"]):
-        return "申报或推荐的数字，不是认定或入选的数字"
-    if counting and not any(w in part for w in FLOW_WORDS + STOCK_WORDS):
+        return "申报或推荐的数字，不是认定或入选的数字" if outcome else "申报或申请的数字，不是现有的总数"
+    if outcome and counting and not any(w in part for w in FLOW_WORDS + STOCK_WORDS):
         return "另一类对象的数字，不是认定或入选的数量"
     return ""
 
@@ -175,6 +178,7 @@ _WHOLE_AREA = tuple(_P.words("questions", "whole_area"))
 
 
 _LEVELS: list[tuple[str, ...]] = [tuple(g) for g in _P.data["questions"]["levels"]]
+_NOT_LEVEL = re.compile(_P.data["questions"]["level_not_in"])  # an office's name (国家发改委) is no level
 _MEASURES: list[tuple[str, ...]] = [tuple(g) for g in _P.data["questions"]["amount_measures"]]
 
 
@@ -186,6 +190,7 @@ def measure_miss(question: str, clause: str) -> bool:
 
 
 def _asked_level(question: str) -> tuple[str, ...] | None:
+    question = _NOT_LEVEL.sub(" ", question)
     asked = [g for g in _LEVELS if any(w in question for w in g)]
     return asked[0] if len(asked) == 1 else None
 

@@ -520,8 +520,10 @@ def _counted_phrase(question: str, unit_ask: re.Pattern[str]) -> tuple[frozenset
     after = re.split(r"[，,。？?；;、！!]", q[m.end():])[0]
     clauses = re.split(r"[，,。？?；;、！!]", q[:m.start()])
     named_before = len(re.sub(r"[^\u4e00-\u9fff]", "", after)) < 2 or only_verbs(after)  # "压到多少个": before
-    phrase = _bare_phrase(clauses[-1] if named_before else after)
-    if named_before and len(_bigrams(phrase)) < 2:  # "…标杆企业中，杭州占了几家": the clause before names it
+    # named before, what is counted is the clause's head, after its last 的 ("养老机构的床位总数是多少": 床位)
+    head = clauses[-1].rsplit("的", 1)[-1] if "的" in clauses[-1] else ""
+    phrase = _bare_phrase((head if len(head) >= 2 else clauses[-1]) if named_before else after)
+    if named_before and len(_bigrams(phrase)) < (1 if head else 2):  # "…标杆企业中，杭州占了几家": the clause before
         phrase = _bare_phrase("".join(clauses))
     return _bigrams(phrase), named_before
 
@@ -599,6 +601,13 @@ def answer_value(info: QuestionInfo, sentence: str, hit: Hit) -> tuple[str, str]
 _WHICH_ONE = re.compile(_Q["which_one"])  # which one body, by its kind ("哪家公交公司")
 
 
+def _about(info: QuestionInfo, h: Hit) -> str:
+    """What a passage is about besides its words: its record, and its office as the question names it too ("文旅局"
+    for 台儿庄区文化和旅游局)."""
+    m = h.metadata
+    return normalize_text(" ".join([*(str(m.get(k, "")) for k in _ABOUT_KEYS), _office_asked(info.text, h)]))
+
+
 def candidate_sentences(info: QuestionInfo, hits: list[Hit]) -> list[Candidate]:
     """Every sentence of every hit with an IDF-weighted term coverage and a score for ranking."""
     total = sum(w for _, w in info.terms) or 1.0
@@ -610,8 +619,7 @@ def candidate_sentences(info: QuestionInfo, hits: list[Hit]) -> list[Candidate]:
     for i, h in enumerate(hits):
         outline = h.meta.role == "outline"
         m = h.metadata
-        # the office on record, as the question names it too ("文旅局" for 台儿庄区文化和旅游局)
-        about = normalize_text(" ".join([*(str(m.get(k, "")) for k in _ABOUT_KEYS), _office_asked(info.text, h)]))
+        about = _about(info, h)
         if m.get("doc_id") not in docs_seen and (line := record_line(info, m)):
             # a fact held by the document's record (its 文号, who issued it and when), not by a sentence of its text
             docs_seen.add(str(m.get("doc_id")))
