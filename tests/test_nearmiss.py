@@ -21,9 +21,11 @@ from assistant.answers.question import (
     decide,
     decide_parts,
     named_proposer,
+    numbered,
     of_record,
     proposer_names,
     slot_value,
+    slot_values,
     speaking_as,
     sub_places,
 )
@@ -885,3 +887,51 @@ def test_an_offices_name_is_no_level_and_this_one_item_is_one_item() -> None:
     total = "对园区的道路、供水厂、污水处理厂等建设项目给予了1080万元的扶持"
     at = total.index("1080")
     assert per_item_miss("省工信厅给污水处理厂这一个项目扶持了多少钱？", total, at, total.index("元") + 1) != ""
+
+
+@pytest.mark.parametrize(("question", "slot", "actual"), [
+    ("华熙生物在泰达中区的项目，实际几号开始试生产的？", "date", True),
+    ("汶上“十五五”规划纲要啥时候印发的？", "date", True),
+    ("麻天路公交线路正式开通是在哪一天？", "date", True),
+    ("巴南麻天路的公交大概啥时候能开？", "date", False),  # a modal asks a forecast
+    ("湖南工信厅第二批评价那份通知，落款是几号？", "date", False),  # 落款 is no 款 of money
+    ("揭阳2023年度从省里实际拿到了多少普惠性、重大先进制造业投资奖补？", "amount", True),
+    ("揭阳规上工业企业研发机构建有率多少？", "share", False),
+])
+def test_when_and_what_is_asked(lex: LexicalIndex, question: str, slot: str, actual: bool) -> None:
+    info = analyze(question, [], lex)
+    assert info.slot is not None and info.slot.slot == slot and info.actual == actual
+
+
+def test_a_stage_does_not_answer_when_a_thing_was_done() -> None:
+    s = asked_slot("规划纲要啥时候印发的？")
+    assert s is not None and slot_values(s, "规划纲要啥时候印发的？", "目前,我局正在牵头编制全县规划纲要") == []
+    ahead = "规划纲要什么时候能印发？"
+    assert slot_values(s, ahead, "目前,我局正在牵头编制全县规划纲要")  # a stage answers when it will be
+
+
+def test_counts_name_what_they_count_and_rates_their_own_word() -> None:
+    from assistant.answers.constraints import counts_after, outcome_miss, rate_miss
+    s = "2022年,精准动员5800家重点目标企业,提供服务超过6200家次,推动3800多家企业申请高企认定"
+    assert counts_after(s, s.index("5800家") + 5) == "重点目标企业"
+    assert counts_after("努力完成新增小升规企业800家的目标任务", 15) == ""  # 800家 qualifies 目标
+    count = asked_slot("东莞2022年新增的高企有多少家？")
+    assert count is not None and "6200家" not in [v for v, _ in slot_values(count, "东莞2022年新增的高企有多少家？", s)]
+    at = s.index("3800")
+    assert "申请" in outcome_miss("东莞2022年新增的高企有多少家？", s, at, True)  # applying for 认定 is no 认定
+    assert rate_miss("研发机构建有率多少？", "增速375.6%") and not rate_miss("研发机构建有率多少？", "研发机构建有率达到52.4%")
+    assert not rate_miss("产值增长率是多少？", "同比增长9.6%")  # 增长率 is said many ways
+
+
+def test_a_question_naming_a_doc_number_is_answered_from_that_document() -> None:
+    ls = Hit("ls", "ls#0", "沭财复字〔2022〕4号\n财政局答复…", {"doc_id": "ls", "doc_number": "沭财复字〔2022〕4号"}, 0.7, 2)
+    gz = Hit("gz", "gz#0", "(联系人:冯春健,联系电话:83511389)", {"doc_id": "gz"}, 0.9, 1)
+    assert numbered("沭财复字〔2022〕4号那份答复，联系人是谁？", [gz, ls]) == {"ls"}
+    assert numbered("联系人是谁？", [gz, ls]) == set()
+
+
+def test_a_bare_date_line_is_no_answer() -> None:
+    from assistant.answers.compose import is_chrome
+    from assistant.answers.question import Candidate
+    assert is_chrome(Candidate("2020年12月3日", 0, 1.0, 1.0, True, False, False, 0))
+    assert not is_chrome(Candidate("预计将于2020年12月底前开行。", 0, 1.0, 1.0, True, False, False, 0))

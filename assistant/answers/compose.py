@@ -109,13 +109,17 @@ def readable(c: Candidate) -> bool:
         and not profile().doc_number.fullmatch(text)
 
 
+_BARE_DATE = re.compile(r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}-\d{1,2}-\d{1,2}")
+
+
 def is_chrome(c: Candidate) -> bool:
     """A page's frame, never an answer even where its words look like one: a row of labelled fields ("办:…办公室 |
-    联系地址:… | 联系方式:0855-8235320", a footer) or a short bare label ("法定主动公开内容", "州直部门频道": a portal's
-    menu; 州直部 is no office), which is no heading or item of the letter."""
+    联系地址:… | 联系方式:0855-8235320", a footer), a short bare label ("法定主动公开内容", "州直部门频道": a portal's
+    menu; 州直部 is no office), which is no heading or item of the letter, or a bare date line ("2020年12月3日")."""
     text = c.text.strip()  # a sentence ends in 。 ("鲸鱼座计划已完成。"); a menu's label does not
     label = bool(_LABEL.fullmatch(text)) and not c.heading and not profile().shi_marker.match(text)
-    return label or "|" in c.text and len(_FIELD.findall(c.text)) >= 2
+    # a bare date is a letter's date line: its record answers when it was written (record_line), the line nothing
+    return label or bool(_BARE_DATE.fullmatch(text.rstrip("。"))) or "|" in c.text and len(_FIELD.findall(c.text)) >= 2
 
 
 def own_heading(c: Candidate) -> bool:

@@ -55,6 +55,16 @@ def ends_in_noun(text: str) -> bool:
     return bool(_tagged(text)) and _is_noun(_tagged(text)[-1][1])
 
 
+def counts_after(sentence: str, end: int) -> str:
+    """What a count names right after its unit, to its clause's end ("5800家重点目标企业" counts 重点目标企业); "" when a
+    verb or nothing follows ("5家,科技型…", "6200家次")."""
+    after = re.split(r"[,，。;；、:：()（）]", sentence[end:], maxsplit=1)[0]
+    if after.startswith("的"):  # "800家的目标任务": the count qualifies what follows, it counts nothing there
+        return ""
+    tags = _tagged(after) if len(re.sub(r"[^\u4e00-\u9fff]", "", after)) >= 2 else ()
+    return after if tags and _is_noun(tags[0][1]) else ""
+
+
 def only_verbs(text: str) -> bool:
     """Whether a text is only a verb phrase (verbs, adverbs, prepositions, particles, units): "压到多少个" names nothing,
     "初中" (tagged a locality) and "中小企业完成了数字化改造" do."""
@@ -134,18 +144,21 @@ _STOCK_ASKED = tuple(_P.words("questions", "stock_asks"))
 
 
 def outcome_miss(question: str, sentence: str, at: int, counting: bool) -> str:
-    """The question asks how many were recognised (新认定, 获批) or how many there are (总共有, 现有): the value's part
+    """The question asks how many were recognised (新认定, 获批), how many there are (总共有, 现有) or were added (新增):
+    the value's part
     of the sentence counts those who applied or were recommended (推荐…申报, 申请省级…11家), or, for a count of the
     recognised, says nothing of an outcome, a flow or a stock ("支持22家专精特新企业贷款贴息" counts those supported).
     What the value is instead, else ""."""
     outcome = any(w in question for w in _OUTCOME["asks"])
-    if not outcome and not any(w in question for w in _STOCK_ASKED):
+    if not outcome and not any(w in question for w in _STOCK_ASKED + FLOW_WORDS):
         return ""
     part = part_of(sentence, at, whole=True)
-    if any(w in part for w in _OUTCOME["asks"]):
+    first = min((part.find(w) for w in _OUTCOME["asks"] if w in part), default=-1)
+    applied = min((part.find(w) for w in _OUTCOME["applied"] if w in part), default=-1)
+    if first >= 0 and not 0 <= applied < first:  # "申请高企认定" applies for the outcome; "认定…" is one
         return ""
-    if any(w in part for w in _OUTCOME["applied"]):
-        return "申报或推荐的数字，不是认定或入选的数字" if outcome else "申报或申请的数字，不是现有的总数"
+    if applied >= 0:
+        return "申报或推荐的数字，不是认定或入选的数字" if outcome else "申报或申请的数字，不是所问的数量"
     if outcome and counting and not any(w in part for w in FLOW_WORDS + STOCK_WORDS):
         return "另一类对象的数字，不是认定或入选的数量"
     return ""
@@ -344,3 +357,13 @@ def month_miss(question: str, sentence: str, at: int) -> str:
     m = said[-1]
     other_year = m.group(1) and asked.group(1) and m.group(1) != asked.group(1)
     return "" if other_year or int(m.group(2)) == int(asked.group(2)) else f"截至{int(m.group(2))}月的数字"
+
+
+_RATE = re.compile(r"([\u4e00-\u9fff]{2}率)")
+_RATE_GENERIC = tuple(_P.words("questions", "rate_generic")) if "rate_generic" in _P.data["questions"] else ()
+
+
+def rate_miss(question: str, said: str) -> str:
+    """A share the question names by its own word (建有率, 自有率) and the value's words do not: another share."""
+    asked = [r for r in _RATE.findall(question) if not any(r.endswith(g) or g.endswith(r) for g in _RATE_GENERIC)]
+    return "另一项比例的数字" if asked and not any(r in said for r in asked) else ""

@@ -18,6 +18,7 @@ from assistant.answers.constraints import (
     author,
     below,
     clause_before,
+    counts_after,
     ends_clause,
     ends_in_noun,
     flow_or_stock,
@@ -33,6 +34,7 @@ from assistant.answers.constraints import (
     part_of,
     per_item_miss,
     place_forms,
+    rate_miss,
     reach,
     role_miss,
     said_of,
@@ -194,7 +196,8 @@ def slot_values(slot: Slot, question: str, sentence: str, terms: tuple[str, ...]
             if bare and bare[1] not in q_nums:
                 out.append((bare.group(0), bare.start(1)))
                 break
-    if not out and slot.slot == "date" and any(c in q for c in _STAGE_CUES):
+    if not out and slot.slot == "date" and any(c in q for c in _STAGE_CUES) and not _ACTUAL_DONE.search(q):
+        # (a stage answers when a thing will be done, never when it was: "什么时候建成投用的")
         out += [(m.group(0), m.start()) for m in _STAGE.finditer(text)]
     return out
 
@@ -421,6 +424,8 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
     figure = fig is not None
     if fig is not None and (outcome := outcome_miss(info.text, s, at, fig.slot == "count")):
         return outcome
+    if fig is not None and fig.slot == "share" and (rate := rate_miss(info.text, reach(s, at))):
+        return rate
     mv = fig.answer.match(s, at) if fig is not None else None
     if mv and _THRESHOLD.match(s[mv.end():]):
         return "条件或门槛，不是所问的数字"
@@ -443,7 +448,11 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
         # a count ending its clause counts what its clause names: in "…全年新增高新技术企业5家,科技型中小企业67家" 67家
         # does not count 高新技术企业
         own = clause_before(s, at)
+        # a count followed by a noun counts that noun: one the question never names is something else ("精准动员5800家
+        # 重点目标企业" is no count of 高企)
+        named = counts_after(s, mv.end()) if mv else ""
         if not _measures(phrase, words, said) or other_kind(info.text, s[:end.start() if end else len(s)]) \
+                or named and not _bigrams(named) & _bigrams(info.text) \
                 or not named_before and ends_clause(s, at, info.slot.answer) \
                 and ends_in_noun(own) and not _measures(phrase, words, own):
             return "另一项指标的数字"
@@ -608,6 +617,16 @@ def _about(info: QuestionInfo, h: Hit) -> str:
     return normalize_text(" ".join([*(str(m.get(k, "")) for k in _ABOUT_KEYS), _office_asked(info.text, h)]))
 
 
+def _own(info: QuestionInfo, c: Candidate, hit: Hit) -> float:
+    """A sentence's own coverage with its office's 我局/我单位 read as the question names that office: "其中涉及我单位
+    1条" is about the 文旅局 a question names."""
+    said = speaking_as(info.text, normalize_text(c.text), hit)
+    if said == normalize_text(c.text):
+        return c.own
+    total = sum(w for _, w in info.terms) or 1.0
+    return sum(w for t, w in info.terms if t in f"{normalize_text(hit.meta.heading_path)} {said}") / total
+
+
 def candidate_sentences(info: QuestionInfo, hits: list[Hit]) -> list[Candidate]:
     """Every sentence of every hit with an IDF-weighted term coverage and a score for ranking."""
     total = sum(w for _, w in info.terms) or 1.0
@@ -724,11 +743,22 @@ def named_proposer(question: str, hits: list[Hit]) -> set[str]:
             if any(re.search(re.escape(x) + r"(?:等)?(?:代表|委员)", q) for x in {n, n[-2:]})}
 
 
+def _no_brackets(x: str) -> str:
+    return re.sub(r"[\s〔〕\[\]()（）【】]", "", x)
+
+
+def numbered(question: str, hits: list[Hit]) -> set[str]:
+    """The documents bearing the 文号 a question names ("沭财复字〔2022〕4号那份答复"), on record or in their text."""
+    asked = {_no_brackets(m.group(0)) for m in _P.doc_number.finditer(normalize_text(question))}
+    return {h.meta.doc_id for h in hits if asked and any(
+        a in _no_brackets(f"{h.meta.doc_number} {normalize_text(h.text)}") for a in asked)} if asked else set()
+
+
 def letters_of(info: QuestionInfo, hits: list[Hit]) -> list[Hit]:
-    """The passages that may speak for what the question names: the letters to the deputy or member it names, when
-    retrieved (another letter's figure is no answer to him); for a place with no letter of its own inside one with
+    """The passages that may speak for what the question names: the letters to the deputy or member it names, or
+    bearing the 文号 it names, when retrieved (another letter's figure is no answer to him); for a place with no letter of its own inside one with
     letters (普宁市 in 揭阳市), only the letters of the place containing it, not another city's that scores higher."""
-    if (docs := named_proposer(info.text, hits)):
+    if (docs := named_proposer(info.text, hits) or numbered(info.text, hits)):
         hits = [h for h in hits if h.meta.doc_id in docs]
     if info.unknown_places and not info.cities and (inside := [h for h in hits if any(
             below(u, h) for u in info.unknown_places)]):
@@ -948,7 +978,8 @@ def decide(info: QuestionInfo, hits: list[Hit], cands: list[Candidate], min_cove
         # on something else (4.27万亩 of the whole county for "毛家牛碑片区有多少亩"), nor another document's name
         rel = SLOT_SUBJECT_SHARE
         if (top < max(min_coverage, rel * best)
-                or max((c.own for c in with_slot), default=0.0) < rel * max((c.own for c in cands), default=0.0)):
+                or max((_own(info, c, hits[c.hit]) for c in with_slot), default=0.0)
+                < rel * max((c.own for c in cands), default=0.0)):
             said = max(cands, key=lambda c: c.coverage)
             why = _why(said.near) if said.near and not said.gives else ""
             return _quoting(said.text, hits[said.hit], f"资料中没有给出所问的{info.slot.name}{why}。", best,
