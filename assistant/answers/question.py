@@ -750,14 +750,15 @@ def _no_brackets(x: str) -> str:
 def numbered(question: str, hits: list[Hit]) -> set[str]:
     """The documents bearing the 文号 a question names ("沭财复字〔2022〕4号那份答复"), on record or in their text."""
     asked = {_no_brackets(m.group(0)) for m in _P.doc_number.finditer(normalize_text(question))}
-    return {h.meta.doc_id for h in hits if asked and any(
-        a in _no_brackets(f"{h.meta.doc_number} {normalize_text(h.text)}") for a in asked)} if asked else set()
+    return {h.meta.doc_id for h in hits
+            if any(a in _no_brackets(f"{h.meta.doc_number} {normalize_text(h.text)}") for a in asked)}
 
 
 def letters_of(info: QuestionInfo, hits: list[Hit]) -> list[Hit]:
     """The passages that may speak for what the question names: the letters to the deputy or member it names, or
-    bearing the 文号 it names, when retrieved (another letter's figure is no answer to him); for a place with no letter of its own inside one with
-    letters (普宁市 in 揭阳市), only the letters of the place containing it, not another city's that scores higher."""
+    bearing the 文号 it names, when retrieved (another letter's figure is no answer to him); for a place with no
+    letter of its own inside one with letters (普宁市 in 揭阳市), only the letters of the place containing it, not
+    another city's that scores higher."""
     if (docs := named_proposer(info.text, hits) or numbered(info.text, hits)):
         hits = [h for h in hits if h.meta.doc_id in docs]
     if info.unknown_places and not info.cities and (inside := [h for h in hits if any(
