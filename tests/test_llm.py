@@ -293,3 +293,11 @@ def test_llm_letter_that_is_not_a_letter_falls_back_to_the_template(assistant: A
     draft = Drafter(assistant).draft(req)
     assert draft.generator == "offline" and draft.complete
     assert "缺少称谓" in draft.notice and "收悉语" in draft.notice
+
+
+def test_a_refusal_offers_as_related_only_the_letters_the_question_names(assistant: Assistant, server: FakeOpenAI) -> None:
+    # the question names the deputy a letter answers: what is offered beside the refusal is that letter, not the
+    # nearest passages of other cities' letters
+    _, ans = _answer(assistant, "魏朗代表那件建议里，深圳2023年新增了多少家国家级专精特新小巨人企业？")
+    assert ans.refused and ans.related
+    assert all(h.meta.doc_id.startswith("guangzhou") for h in ans.related), [h.meta.doc_id for h in ans.related]

@@ -330,7 +330,10 @@ class Assistant:
             text = text.replace(scope.quote, scope.quote + "[1]", 1)
         return Answer(p.question, text, quoted, cite.check(text, support_texts(quoted), self.settings.support_threshold),
                       refused=True, reason=reason,
-                      related=p.hits[:3], notice=notice, generator=generator, retrieval_ms=p.retrieval_ms,
+                      # what the question may speak of (the letters to the deputy or of the 文号 it names), not
+                      # every passage retrieval brought
+                      related=(p.passages or p.hits)[:3], notice=notice, generator=generator,
+                      retrieval_ms=p.retrieval_ms,
                       query=p.query, hits=p.hits)
 
     def stream(self, question: str, filters: Filters | None = None, k: int | None = None,
