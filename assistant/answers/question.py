@@ -240,7 +240,8 @@ def asked_aspect(question: str) -> tuple[str, tuple[str, ...]]:
     q = normalize_text(question)
     for found in (m.group(1) for pat in _ASKED for m in pat.finditer(q) if not _CLAUSE_WORDS.search(m.group(1))):
         phrase = found.rstrip("的了呢")
-        phrase = phrase.rsplit("的", 1)[-1] if len(phrase.rsplit("的", 1)[-1]) >= 2 else phrase  # 城市的打分细则
+        tail = phrase.rsplit("的", 1)[-1]  # 城市的打分细则: what is asked is after the last 的
+        phrase = tail if len(tail) >= 2 else phrase
         words = tuple(dict.fromkeys(t for t in tokenize(_GENERIC.sub(" ", phrase)) if len(t) > 1))
         if words:
             return phrase, words
@@ -617,19 +618,30 @@ def _about(info: QuestionInfo, h: Hit) -> str:
     return normalize_text(" ".join([*(str(m.get(k, "")) for k in _ABOUT_KEYS), _office_asked(info.text, h)]))
 
 
+def coverage(info: QuestionInfo, text: str) -> float:
+    """The IDF-weighted share of the question's key terms a text holds."""
+    return sum(w for t, w in info.terms if t in text) / (sum(w for _, w in info.terms) or 1.0)
+
+
 def _own(info: QuestionInfo, c: Candidate, hit: Hit) -> float:
     """A sentence's own coverage with its office's 我局/我单位 read as the question names that office: "其中涉及我单位
     1条" is about the 文旅局 a question names."""
     said = speaking_as(info.text, normalize_text(c.text), hit)
-    if said == normalize_text(c.text):
-        return c.own
-    total = sum(w for _, w in info.terms) or 1.0
-    return sum(w for t, w in info.terms if t in f"{normalize_text(hit.meta.heading_path)} {said}") / total
+    return c.own if said == normalize_text(c.text) else coverage(info, f"{normalize_text(hit.meta.heading_path)} {said}")
+
+
+def is_frame(info: QuestionInfo, norm: str, asks_handling: bool) -> bool:
+    """A letter's frame sentence that states no fact for this question: not one with a date or figure, not who
+    handled it when that is asked, and not a closing line giving the asked value ("以上答复意见已经我局杨军局长审定"
+    names who approved the reply; the acknowledging line never counts)."""
+    return bool(_FRAME.search(norm)) and not _DATED.search(norm) \
+        and not (asks_handling and _HANDLING.search(norm)) \
+        and not (info.slot is not None and not _ACKNOWLEDGES.search(norm)
+                 and slot_value(info.slot, info.text, norm, info.term_words))
 
 
 def candidate_sentences(info: QuestionInfo, hits: list[Hit]) -> list[Candidate]:
     """Every sentence of every hit with an IDF-weighted term coverage and a score for ranking."""
-    total = sum(w for _, w in info.terms) or 1.0
     top = max((h.score for h in hits), default=1.0) or 1.0
     out: list[Candidate] = []
     docs_seen: set[str] = set()
@@ -642,24 +654,18 @@ def candidate_sentences(info: QuestionInfo, hits: list[Hit]) -> list[Candidate]:
         if m.get("doc_id") not in docs_seen and (line := record_line(info, m)):
             # a fact held by the document's record (its 文号, who issued it and when), not by a sentence of its text
             docs_seen.add(str(m.get("doc_id")))
-            cov = sum(w for t, w in info.terms if t in f"{about} {normalize_text(line)}") / total
+            cov = coverage(info, f"{about} {normalize_text(line)}")
             value = slot_value(info.slot, info.text, line, info.term_words) if info.slot is not None else None
             out.append(Candidate(line, i, 0.5 + 0.8 * cov + 0.3 * (h.score / top), cov, True, False, False, -1, cov,
                                  value or ""))
         title = re.sub(r"\s+", "", normalize_text(str(m.get("title", ""))))
         for s in split_sentences(h.text, "。!?;", flattened=True, min_chars=6):
             norm = normalize_text(s)
-            if (_FRAME.search(norm) and not _DATED.search(norm) and not (asks_handling and _HANDLING.search(norm))
-                    and not (info.slot is not None and not _ACKNOWLEDGES.search(norm)
-                             and slot_value(info.slot, info.text, norm, info.term_words))) \
-                    or (title and re.sub(r"[\s。]+", "", norm) == title):
-                # the source letter's own frame (收悉, 现答复如下, thanks) or its title: not a fact, unless a closing
-                # line gives what is asked ("以上答复意见已经我局杨军局长审定" names who approved it)
-                continue
+            if is_frame(info, norm, asks_handling) or (title and re.sub(r"[\s。]+", "", norm) == title):
+                continue  # the source letter's own frame (收悉, 现答复如下, thanks) or its title: not a fact
             context = f"{about} {norm}"
             local = f"{normalize_text(str(m.get('heading_path', '')))} {norm}"
-            cov_own = sum(w for t, w in info.terms if t in local) / total
-            cov = sum(w for t, w in info.terms if t in context) / total
+            cov_own, cov = coverage(info, local), coverage(info, context)
             has_num = bool(re.search(r"\d", s))
             heading = outline or bool(re.match(r"^([一二三四五六七八九十]+、|\([一二三四五六七八九十]+\)|\d+\.)", s)) and len(s) < 50
             score = 0.45 * cov_own + 0.25 * cov + 0.3 * (h.score / top)
