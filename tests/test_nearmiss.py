@@ -935,3 +935,60 @@ def test_a_bare_date_line_is_no_answer() -> None:
     from assistant.answers.question import Candidate
     assert is_chrome(Candidate("2020年12月3日", 0, 1.0, 1.0, True, False, False, 0))
     assert not is_chrome(Candidate("预计将于2020年12月底前开行。", 0, 1.0, 1.0, True, False, False, 0))
+
+
+def test_a_share_of_another_base_is_another_share() -> None:
+    from assistant.answers.constraints import rate_miss
+    said = "全县现有永久基本农田内高标准农田3.3万亩,占永久基本农田面积的84.4%"
+    assert rate_miss("宁陕县高标准农田占全县耕地总面积的比例是多少？", said) == "另一个基数的比例"
+    assert not rate_miss("高标准农田占永久基本农田的比例是多少？", said)
+    assert not rate_miss("永久基本农田里有多少亩高标准农田，占到多大比例？", said)  # no base asked
+
+
+def _one_letter(text: str, meta: dict[str, Any]) -> tuple[LexicalIndex, list[Hit]]:
+    lex = LexicalIndex(["x"], [text], [text], [meta], version="one")
+    return lex, [Hit("x", "x#0", text, meta, 0.9, 1)]
+
+
+def test_a_count_of_another_noun_does_not_answer_and_a_filler_clause_names_what_is_counted() -> None:
+    s = "2022年,精准动员5800家重点目标企业,成立专家辅导服务团,推动3800多家企业申请高企认定,助推全市高企总量超过9000家。"
+    lex, hits = _one_letter(s, {**CS, "date": "2023-05-09", "year": 2023})
+    q = "长寿区2022年一年新增高新技术企业多少家？"
+    info = analyze(q, ["重庆市", "长寿区"], lex)
+    assert info.flow  # 一年 asks that year's flow
+    assert not decide(info, hits, candidate_sentences(info, hits), MIN_COVERAGE).answerable
+    lex, hits = _one_letter("印发《人才绿卡制度实施办法》,累计发放人才绿卡14778张。", CS)
+    q = "想了解下长寿区人才绿卡的情况，到目前累计发了多少张？"
+    info = analyze(q, ["重庆市", "长寿区"], lex)
+    scope = decide(info, hits, candidate_sentences(info, hits), MIN_COVERAGE)
+    assert scope.answerable, scope.reason
+
+
+def test_nouns_the_letter_never_says_flag_a_list_answer(lex: LexicalIndex) -> None:
+    info, scope = scope_of("长寿区对建筑垃圾乱倒乱堆采取了哪些治理措施？", lex, [26])
+    assert scope.answerable and "建筑" in scope.caveat and "请核对" in scope.caveat
+    info, scope = scope_of("长寿区在垃圾分类宣传引导方面采取了哪些措施？", lex, [26])
+    assert scope.answerable and not scope.caveat
+
+
+def test_a_date_of_another_stage_is_not_when_it_was_done(lex: LexicalIndex) -> None:
+    info, scope = scope_of("庆丰社区日间照料中心是什么时候建成投用的？", lex, [7])
+    assert not scope.answerable  # 2024年 is when it was 申报, not 建成
+    info, scope = scope_of("《长寿区养老服务发展规划》是什么时候印发的？", lex, [20])
+    assert scope.answerable, scope.reason
+
+
+def test_a_contact_of_the_lead_office_is_not_the_co_handlers() -> None:
+    hz = {"province": "浙江省", "city": "杭州市", "office": "杭州市经济和信息化局", "title": "市经信局关于第117号提案的答复",
+          "date": "2023-06-09", "year": 2023}
+    text = "感谢您对我局工作的关心支持。\n联系人:中小企业发展处黄略,电话:85257089。"
+    lex, hits = _one_letter(text, hz)
+
+    def answered(q: str, hits: list[Hit]) -> bool:
+        info = analyze(q, ["杭州市"], lex)
+        return decide(info, hits, candidate_sentences(info, hits), MIN_COVERAGE).answerable
+
+    assert not answered("会办这件提案的杭州市财政局，联系人是谁？", hits)
+    assert answered("杭州市经信局答复117号提案，联系人是谁？", hits)
+    unfiled = [Hit("x", "x#0", text, {**hz, "office": "", "title": "关于第117号提案的答复"}, 0.9, 1)]
+    assert answered("会办这件提案的杭州市财政局，联系人是谁？", unfiled)  # no office on record: may be its own

@@ -49,6 +49,17 @@ def _is_noun(tag: str) -> bool:
     return tag.startswith(("n", "j"))
 
 
+def nouns(text: str) -> str:
+    """A text's nouns, space-separated ("想了解下人才绿卡的情况" → "人才 绿卡 情况"): what it names, without the asker's
+    verbs and fillers."""
+    return " ".join(w for w, t in _tagged(text) if _is_noun(t))
+
+
+def noun_words(text: str) -> list[str]:
+    """A text's nouns as words (places and persons left out), in order."""
+    return [w for w, t in _tagged(text) if _is_noun(t) and not t.startswith(("ns", "nr"))]
+
+
 def ends_in_noun(text: str) -> bool:
     """Whether a clause ends in a noun (tags n…, j for an abbreviation): "科技型中小企业" names what a count after it
     counts; "其中2023年认定获批" and "推动不少于" do not."""
@@ -108,8 +119,10 @@ def target_after(sentence: str, at: int) -> bool:
 
 
 def target_before(sentence: str, at: int) -> bool:
-    """A plan or forecast cue (预计, 计划…) in the value's clause before it."""
-    return any(w in part_of(sentence, at) for w in _P.words("facts", "target_cues"))
+    """A plan or forecast cue (预计, 计划…) in the value's clause before it; a document's name is none
+    ("《长寿区养老服务发展规划》已于2024年3月正式印发")."""
+    said = re.sub(r"《[^》]*》", "", part_of(sentence, at))
+    return any(w in said for w in _P.words("facts", "target_cues"))
 
 
 FLOW_WORDS = tuple(_P.words("facts", "flow_words"))
@@ -363,7 +376,29 @@ _RATE = re.compile(r"([\u4e00-\u9fff]{2}率)")
 _RATE_GENERIC = tuple(_P.words("questions", "rate_generic")) if "rate_generic" in _P.data["questions"] else ()
 
 
+_SHARE_BASE = re.compile(_P.data["questions"]["share_base"])
+
+
+def _bigram_set(text: str) -> set[str]:
+    return {text[i:i + 2] for i in range(len(text) - 1)}
+
+
 def rate_miss(question: str, said: str) -> str:
-    """A share the question names by its own word (建有率, 自有率) and the value's words do not: another share."""
+    """A share the question names by its own word (建有率, 自有率) and the value's words do not, or a share of another
+    base (占耕地总面积的 asked, 占永久基本农田面积的 said): another share."""
     asked = [r for r in _RATE.findall(question) if not any(r.endswith(g) or g.endswith(r) for g in _RATE_GENERIC)]
-    return "另一项比例的数字" if asked and not any(r in said for r in asked) else ""
+    if asked and not any(r in said for r in asked):
+        return "另一项比例的数字"
+    base, base_said = _SHARE_BASE.search(question), list(_SHARE_BASE.finditer(said))
+    if base and base_said:
+        want = _bigram_set(_bare_place(base.group(1)))
+        if want and len(want & _bigram_set(base_said[-1].group(1))) < len(want) / 2:
+            return "另一个基数的比例"
+    return ""
+
+
+def _bare_place(text: str) -> str:
+    """A phrase without the places it names (全县耕地总面积 → 耕地总面积)."""
+    for pm in sorted(gazetteer().mentions(text, short=True), key=lambda x: -x.start):
+        text = text[:pm.start] + text[pm.end:]
+    return re.sub(r"^(?:全[市县区省国]|本[市县区省])", "", text)

@@ -29,6 +29,8 @@ from assistant.answers.constraints import (
     measure_miss,
     month_miss,
     named_otherwise,
+    noun_words,
+    nouns,
     only_verbs,
     outcome_miss,
     part_of,
@@ -45,7 +47,7 @@ from assistant.answers.constraints import (
     target_before,
 )
 from assistant.facts.dates import as_of
-from assistant.retrieval.hybrid import Hit
+from assistant.retrieval.hybrid import Hit, office_mentions, office_words
 from assistant.retrieval.lexical import LexicalIndex, tokenize
 from core.places import gazetteer, named_places
 from core.profile import profile
@@ -73,6 +75,7 @@ _CUE_WORDS = {w for key in ("current", "compare", "list", "numeric", "fact") for
 # what a passage is about, besides its own words: the question may name the document, not the fact
 _ABOUT_KEYS = ("heading_path", "title", "proposer", "number", "doc_number", "office", "proposal_title", "addressee")
 NEAR_SHARE = 0.85  # a value meeting every constraint must cover this share of what a near-miss value's sentence covers
+TOPIC_UNSAID = 2  # nouns of what a question asks about that its letters never say, at which the answer is flagged
 MEASURE_WEIGHT = 0.34  # IDF-weighted share of the question's words in what it counts that the value's sentence must hold
 MEASURE_SHARE = 0.3  # share of what a counting question counts (its bigrams) that the value's sentence must hold
 TITLE_SHARE = 0.5  # share of a named document's words (bigrams) a retrieved document's title must hold to be it
@@ -165,6 +168,12 @@ def _asked(slot: Slot, question: str) -> tuple[str, tuple[str, ...], frozenset[s
     return q, tuple(_NUMERAL.findall(q)), frozenset(units)
 
 
+def asked_verbs(question: str) -> list[str]:
+    """The verbs of the stage a question asks about, with the others of their group (`done_verbs`): 建成 and 投用
+    ask 建成, 竣工, 完工, 投用, 投入使用."""
+    return [v for group in _DONE_VERBS if any(v in question for v in group) for v in group]
+
+
 def slot_values(slot: Slot, question: str, sentence: str, terms: tuple[str, ...] = ()) -> list[tuple[str, int]]:
     """Every value a sentence gives for the slot a question asks, with where it stands in the (normalised) sentence.
 
@@ -178,7 +187,7 @@ def slot_values(slot: Slot, question: str, sentence: str, terms: tuple[str, ...]
     q, q_nums, units = _asked(slot, question)
     text = normalize_text(sentence)
     if slot.slot == "done":  # a stage reached: said with the verb asked or one of its group
-        verbs = [v for group in _DONE_VERBS if any(v in q for v in group) for v in group]
+        verbs = asked_verbs(q)
         return [(m.group(0), m.start()) for m in slot.answer.finditer(text) if any(v in m.group(0) for v in verbs)]
     out: list[tuple[str, int]] = []
     for m in slot.answer.finditer(text):
@@ -374,6 +383,7 @@ def record_line(info: QuestionInfo, m: dict[str, object]) -> str:
 
 
 _FIGURE_SLOTS = ("amount", "count", "share")
+_WHO_SLOTS = ("name", "person", "phone")  # who, or how to reach them
 
 
 def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
@@ -409,6 +419,9 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
         return "计划或目标，不是已完成的数字"
     if info.actual and info.slot is not None and info.slot.slot == "date" and target_before(s, at):
         return "预计或计划的时间，不是已完成的时间"
+    if info.actual and info.slot is not None and info.slot.slot == "date" and (verbs := asked_verbs(info.text)) \
+            and not any(v in s for v in verbs):
+        return "另一件事的时间"  # "2024年申报了…日间照料中心项目" is not when it was 建成投用
     if info.slot is not None and info.slot.slot == "done" and _NOT_YET.search(part_of(s, at)):
         return "计划或预计的事，不是已经完成的"
     if info.slot is not None and info.slot.slot not in _FIGURE_SLOTS and _KIND_ENDINGS and any(
@@ -449,11 +462,12 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
         # a count ending its clause counts what its clause names: in "…全年新增高新技术企业5家,科技型中小企业67家" 67家
         # does not count 高新技术企业
         own = clause_before(s, at)
-        # a count followed by a noun counts that noun: one the question never names is something else ("精准动员5800家
-        # 重点目标企业" is no count of 高企)
+        # a count followed by a noun counts that noun: one that is not what the question counts is something else
+        # ("精准动员5800家重点目标企业" is no count of 高企, though both are 企业)
         named = counts_after(s, mv.end()) if mv else ""
         if not _measures(phrase, words, said) or other_kind(info.text, s[:end.start() if end else len(s)]) \
-                or named and not _bigrams(named) & _bigrams(info.text) \
+                or named and (not _bigrams(named) & _bigrams(info.text)
+                              or not _measures(phrase, words, named) and not _measures(phrase, words, own)) \
                 or not named_before and ends_clause(s, at, info.slot.answer) \
                 and ends_in_noun(own) and not _measures(phrase, words, own):
             return "另一项指标的数字"
@@ -471,6 +485,11 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
         forms = place_forms(name)
         if below(name, hit) and not said_of(s, at, forms, passage) and not any(f in path for f in forms):
             return f"{hit.meta.place or hit.meta.city}的数字，不是{name}的"
+    # a person of the office the question names ("会办的市财政局，联系人是谁"): said of it, or in its own letter (a
+    # letter with no office on record may be its own)
+    for office in office_mentions(info.text) if info.slot is not None and info.slot.slot in _WHO_SLOTS else ():
+        if author(hit) and not is_from(office, hit) and not any(f in s for f in office_words(office)):
+            return f"不是{office}的人员"
     # a county's letter gives its figures and names its bodies for the county, not for the city asked, unless the
     # sentence names the place asked. Left out: a date (a county's letter gives its city's programme dates too) and
     # a city's letter for its province (the blind held6 aggregate lost an answer to it, and no set gained).
@@ -534,7 +553,8 @@ def _counted_phrase(question: str, unit_ask: re.Pattern[str]) -> tuple[frozenset
     head = clauses[-1].rsplit("的", 1)[-1] if "的" in clauses[-1] else ""
     phrase = _bare_phrase((head if len(head) >= 2 else clauses[-1]) if named_before else after)
     if named_before and len(_bigrams(phrase)) < (1 if head else 2):  # "…标杆企业中，杭州占了几家": the clause before
-        phrase = _bare_phrase("".join(clauses))
+        # names it; of the clauses before, their nouns ("想了解下人才绿卡的情况，累计发了多少张": 人才绿卡)
+        phrase = nouns(_bare_phrase("".join(clauses)))
     return _bigrams(phrase), named_before
 
 
@@ -991,8 +1011,12 @@ def decide(info: QuestionInfo, hits: list[Hit], cands: list[Candidate], min_cove
             why = _why(said.near) if said.near and not said.gives else ""
             return _quoting(said.text, hits[said.hit], f"资料中没有给出所问的{info.slot.name}{why}。", best,
                             focus=info.slot.answer if why else None)
+    # said, not refused: a list's items often name instances of what is asked (图书室 for 场所), never the word, and
+    # askers paraphrase (石刻构件 for 石制物件); as refusals both lost more answerable blind items than they refused
+    if info.slot is None and info.kind != "compare" \
+            and len(unsaid := topic_unsaid(info, hits, pool, min_coverage)) >= TOPIC_UNSAID:
+        return Scope(True, "", best, caveat=f"所引资料中没有提到“{'”“'.join(unsaid)}”，请核对是否回答了所问。")
     if info.slot is None and info.kind != "compare" and aspect_unsaid(info, hits, pool, min_coverage):
-        # said, not refused: a list's items often name instances of what is asked (图书室 for 场所), never the word
         return Scope(True, "", best, caveat=f"所引资料中没有直接提到“{info.aspect}”，请核对是否回答了所问。")
     return Scope(True, "", best)
 
@@ -1013,6 +1037,29 @@ def aspect_unsaid(info: QuestionInfo, hits: list[Hit], pool: list[Candidate], mi
         return head in local or sum(w for t, w in info.aspect_words if t in local) >= float(_ASPECT["share"]) * total
 
     return not any(held(c) for c in on_topic)
+
+
+_OFFICE_NOUN = re.compile(r"(?:局|厅|委|办|部|处|科|中心|政府)$")
+
+
+def topic_unsaid(info: QuestionInfo, hits: list[Hit], pool: list[Candidate], min_coverage: float) -> list[str]:
+    """The nouns of what a question asks about (职业技能, 电商 in "给农民搞职业技能培训采取了哪些措施") that no letter
+    answering it says anywhere in its retrieved text, title or headings: places, offices and the words that ask how
+    (`aspect.generic`) left out."""
+    on_topic = [c for c in pool if c.coverage >= min_coverage]
+    if not on_topic:
+        return []
+    docs = {hits[c.hit].metadata.get("doc_id") for c in on_topic}
+    said = normalize_text(" ".join(
+        f"{h.text} {h.metadata.get('title', '')} {h.metadata.get('heading_path', '')} {h.metadata.get('proposal_title') or ''}"
+        for h in hits if h.metadata.get("doc_id") in docs))
+    q = info.text
+    for name in [*office_mentions(q), *(m.text for m in gazetteer().mentions(q, short=True))]:
+        q = q.replace(name, " ")
+    words = dict.fromkeys(w for w in noun_words(_GENERIC.sub(" ", q)) if len(w) >= 2 and not _OFFICE_NOUN.search(w))
+    # a compound is said where its parts are (银行贷款: 银行…贷款)
+    return [w for w in words if w not in said and not (len(w) > 2 and all(
+        t in said for t in tokenize(w) if t != w and len(t) >= 2) and any(len(t) >= 2 and t != w for t in tokenize(w)))]
 
 
 def coverage_needed(info: QuestionInfo, min_coverage: float) -> float:
