@@ -992,3 +992,17 @@ def test_a_contact_of_the_lead_office_is_not_the_co_handlers() -> None:
     assert answered("杭州市经信局答复117号提案，联系人是谁？", hits)
     unfiled = [Hit("x", "x#0", text, {**hz, "office": "", "title": "关于第117号提案的答复"}, 0.9, 1)]
     assert answered("会办这件提案的杭州市财政局，联系人是谁？", unfiled)  # no office on record: may be its own
+
+
+def test_a_contact_line_naming_another_office_and_a_letter_named_in_latin_letters() -> None:
+    from assistant.answers.question import coverage
+    gd = {"province": "广东省", "office": "广东省财政厅 广东省工业和信息化厅", "title": "关于开展试点工作的通知",
+          "date": "2023-07-01", "year": 2023}
+    lex, hits = _one_letter("(联系人及联系方式:省财政厅工贸发展处陈一凡,020-83170117;", gd)
+    info = analyze("这份通知里，省工信厅的联系人是谁？", ["广东省"], lex)
+    assert not decide(info, hits, candidate_sentences(info, hits), MIN_COVERAGE).answerable
+    name = asked_slot("联系人是谁？")
+    assert name is not None and slot_value(name, "联系人是谁？", "联系人及联系方式:") is None  # no name
+    lex, _ = _one_letter("《关于Y19号代表建议答复的函》,联系电话:63830815。", {})
+    info = analyze("Y19号建议答复的函是哪天成文的？", [], lex)
+    assert coverage(info, "《关于Y19号代表建议答复的函》") > 0.3  # terms are lower-case, the text is not

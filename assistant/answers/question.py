@@ -384,6 +384,7 @@ def record_line(info: QuestionInfo, m: dict[str, object]) -> str:
 
 _FIGURE_SLOTS = ("amount", "count", "share")
 _WHO_SLOTS = ("name", "person", "phone")  # who, or how to reach them
+_OFFICE_NAMED = re.compile(_Q["office_named"])
 
 
 def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
@@ -487,8 +488,11 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
             return f"{hit.meta.place or hit.meta.city}的数字，不是{name}的"
     # a person of the office the question names ("会办的市财政局，联系人是谁"): said of it, or in its own letter (a
     # letter with no office on record may be its own)
+    # ("省财政厅工贸发展处陈一凡" in a joint notice is not 工信厅's contact)
     for office in office_mentions(info.text) if info.slot is not None and info.slot.slot in _WHO_SLOTS else ():
-        if author(hit) and not is_from(office, hit) and not any(f in s for f in office_words(office)):
+        if any(f in s for f in office_words(office)):
+            continue
+        if office_mentions(s) or _OFFICE_NAMED.search(s) or author(hit) and not is_from(office, hit):
             return f"不是{office}的人员"
     # a county's letter gives its figures and names its bodies for the county, not for the city asked, unless the
     # sentence names the place asked. Left out: a date (a county's letter gives its city's programme dates too) and
@@ -639,8 +643,9 @@ def _about(info: QuestionInfo, h: Hit) -> str:
 
 
 def coverage(info: QuestionInfo, text: str) -> float:
-    """The IDF-weighted share of the question's key terms a text holds."""
-    return sum(w for t, w in info.terms if t in text) / (sum(w for _, w in info.terms) or 1.0)
+    """The IDF-weighted share of the question's key terms a text holds (terms are lower-case: Y19 is y19)."""
+    low = text.lower()
+    return sum(w for t, w in info.terms if t in low) / (sum(w for _, w in info.terms) or 1.0)
 
 
 def _own(info: QuestionInfo, c: Candidate, hit: Hit) -> float:
