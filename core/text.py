@@ -148,3 +148,11 @@ def cn_number(s: str) -> int:
         return CN_DIGIT.get(s, 0)
     tens, _, ones = s.partition("十")
     return (CN_DIGIT.get(tens, 0) if tens else 1) * 10 + (CN_DIGIT.get(ones, 0) if ones else 0)
+
+
+_CN_YEAR = re.compile(r"([〇○零一二三四五六七八九]{4})(?=\s*年)")
+
+
+def arabic_years(text: str) -> str:
+    """A year written in Chinese numerals as digits: 二〇二一年 → 2021年 (how a question may write it)."""
+    return _CN_YEAR.sub(lambda m: "".join(str(CN_DIGIT[c]) for c in m[1]), text)

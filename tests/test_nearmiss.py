@@ -1006,3 +1006,34 @@ def test_a_contact_line_naming_another_office_and_a_letter_named_in_latin_letter
     lex, _ = _one_letter("《关于Y19号代表建议答复的函》,联系电话:63830815。", {})
     info = analyze("Y19号建议答复的函是哪天成文的？", [], lex)
     assert coverage(info, "《关于Y19号代表建议答复的函》") > 0.3  # terms are lower-case, the text is not
+
+
+def test_a_year_in_chinese_numerals_is_a_year(lex: LexicalIndex) -> None:
+    from core.text import arabic_years
+    assert arabic_years("二〇二一年全县有几所小学？二零二二年呢") == "2021年全县有几所小学？2022年呢"
+    assert arabic_years("第十一届二次会议") == "第十一届二次会议"
+    info, scope = scope_of("长寿区二〇二二年累计培育了多少家高新技术企业？", lex, [1])
+    assert info.years == ["2022"] and not scope.answerable  # the letter gives 截至2023年底
+
+
+def test_a_band_or_a_plans_figure_is_no_amount_or_rate_reached() -> None:
+    lex, hits = _one_letter("从2018年元月1日起尝试采取以政府担保的方式为企业提供50万到300万元的担保融资。", PJ)
+    info = analyze("平江县政府担保融资到现在实际已经给企业办了多少钱？", ["平江县"], lex)
+    assert not decide(info, hits, candidate_sentences(info, hits), MIN_COVERAGE).answerable
+    plan = {"province": "广东省", "city": "清远市", "kind": "implementation_plan", "date": "2024-04-08", "year": 2024}
+    lex, hits = _one_letter("实现诉求分办提速20%、平均办结满意率达98%。目前全市诉求办结满意率为95%。", plan)
+    info = analyze("清远12345平台现在的办结满意率是多少？", ["清远市"], lex)
+    cands = candidate_sentences(info, hits)
+    assert [c.gives for c in cands if c.gives] == ["95%"]  # the target 98% is no current rate
+
+
+def test_the_letters_own_office_is_not_another_office_asked() -> None:
+    tz = {"province": "山东省", "city": "枣庄市", "district": "台儿庄区", "office": "台儿庄区文化和旅游局",
+          "date": "2024-10-14", "year": 2024}
+    from assistant.answers.question import value_miss
+    s = "提案中提出建议6条,其中涉及我单位1条,涉及会办单位5条。"
+    lex, hits = _one_letter(s, tz)
+    other = analyze("这件提案里涉及台儿庄区住建局的建议有几条？", ["台儿庄区"], lex)
+    assert "住建局" in value_miss(other, s, hits[0], s.index("1条"))
+    own = analyze("这件提案里涉及台儿庄区文旅局的建议有几条？", ["台儿庄区"], lex)
+    assert value_miss(own, s, hits[0], s.index("1条")) == ""

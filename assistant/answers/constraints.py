@@ -178,6 +178,7 @@ def outcome_miss(question: str, sentence: str, at: int, counting: bool) -> str:
 
 
 _PER_ITEM = _P.data["questions"]["per_item"]
+_ACTUAL_ASKS = tuple(_P.words("questions", "actual_asks"))
 _PER_ITEM_AFTER = re.compile(_PER_ITEM["after"])
 _BAND = re.compile(_PER_ITEM["band"])
 _SEVERAL = re.compile(_PER_ITEM["several"])
@@ -188,7 +189,8 @@ def per_item_miss(question: str, sentence: str, at: int, end: int) -> str:
     total (共计1600万元; 75家…实现产值172.3亿元) for one asking the amount per item (每家企业最多…, 最高的那家): what the
     value is instead, else ""."""
     each_asked = any(w in question for w in _PER_ITEM["before"])
-    total_asked = any(w in question for w in _PER_ITEM["asks"])
+    # what was actually given is a total too: a band ("50万到300万元") is no amount given ("实际已经办了多少钱")
+    total_asked = any(w in question for w in _PER_ITEM["asks"]) or any(w in question for w in _ACTUAL_ASKS)
     clause = clause_before(sentence, at)
     each = bool(_PER_ITEM_AFTER.match(sentence[end:]) or _BAND.search(clause)) \
         or any(w in clause for w in _PER_ITEM["before"])

@@ -51,7 +51,7 @@ from assistant.retrieval.hybrid import Hit, office_mentions, office_words
 from assistant.retrieval.lexical import LexicalIndex, tokenize
 from core.places import gazetteer, named_places
 from core.profile import profile
-from core.text import doc_label, normalize_text, split_sentences
+from core.text import arabic_years, doc_label, normalize_text, split_sentences
 
 Kind = Literal["fact", "list", "compare", "other"]
 
@@ -294,7 +294,7 @@ def answer_shape(q: str) -> re.Pattern[str] | None:
 
 def analyze(question: str, store_places: list[str], lex: LexicalIndex) -> QuestionInfo:
     """Kind, places (stored and not), years, weighted key terms, and the slot a question asks for."""
-    q = normalize_text(question)
+    q = arabic_years(normalize_text(question))
     cities, unknown = named_places(q, frozenset(store_places))
     gz = gazetteer()
     place_words = {m.text for m in gz.mentions(q, short=True)}
@@ -385,6 +385,9 @@ def record_line(info: QuestionInfo, m: dict[str, object]) -> str:
 _FIGURE_SLOTS = ("amount", "count", "share")
 _WHO_SLOTS = ("name", "person", "phone")  # who, or how to reach them
 _OFFICE_NAMED = re.compile(_Q["office_named"])
+_PLAN = _Q["plan_figures"]
+_PLAN_REACHED = re.compile(_PLAN["reached"])
+_SELF_SAID = re.compile(r"我(?:局|委|厅|办|部|单位|中心|院)")
 
 
 def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
@@ -418,6 +421,9 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
     if (info.wants_current or info.actual) and info.figure \
             and (as_of(s, str(m.get("date", "")), at).target or target_after(s, at)):
         return "计划或目标，不是已完成的数字"
+    if (info.wants_current or info.actual) and info.figure and m.get("kind") in _PLAN["kinds"] \
+            and not _PLAN_REACHED.search(s[:at]):
+        return "计划或目标，不是已完成的数字"  # a plan's figure is its target unless said reached
     if info.actual and info.slot is not None and info.slot.slot == "date" and target_before(s, at):
         return "预计或计划的时间，不是已完成的时间"
     if info.actual and info.slot is not None and info.slot.slot == "date" and (verbs := asked_verbs(info.text)) \
@@ -486,6 +492,12 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
         forms = place_forms(name)
         if below(name, hit) and not said_of(s, at, forms, passage) and not any(f in path for f in forms):
             return f"{hit.meta.place or hit.meta.city}的数字，不是{name}的"
+    # the letter's own office (我单位, 我局) in the value's part is not another office the question names: "其中涉及
+    # 我单位1条" in 文旅局's letter does not count what concerns 住建局
+    offices = office_mentions(info.text)
+    if offices and _SELF_SAID.search(part_of(s, at, whole=True)) and author(hit) \
+            and not any(is_from(o, hit) for o in offices):
+        return f"{author(hit)}自己的{info.slot.name if info.slot else '内容'}，不是{offices[0]}的"
     # a person of the office the question names ("会办的市财政局，联系人是谁"): said of it, or in its own letter (a
     # letter with no office on record may be its own)
     # ("省财政厅工贸发展处陈一凡" in a joint notice is not 工信厅's contact)
