@@ -1037,3 +1037,12 @@ def test_the_letters_own_office_is_not_another_office_asked() -> None:
     assert "住建局" in value_miss(other, s, hits[0], s.index("1条"))
     own = analyze("这件提案里涉及台儿庄区文旅局的建议有几条？", ["台儿庄区"], lex)
     assert value_miss(own, s, hits[0], s.index("1条")) == ""
+
+
+def test_a_list_question_on_what_the_letter_never_speaks_of_is_refused() -> None:
+    lex, hits = _one_letter("课余和假期,学校向农民开放图书室、运动场,组织科普讲座,开展文化活动,服务农民学习。", CS)
+    info = analyze("长寿区给农民搞职业技能培训（比如养殖技术、电商）采取了哪些措施？", ["长寿区"], lex)
+    scope = decide(info, hits, candidate_sentences(info, hits), MIN_COVERAGE / 3)
+    assert not scope.answerable and "电商" in scope.reason
+    info = analyze("长寿区向农民开放了学校的哪些场所？", ["长寿区"], lex)
+    assert decide(info, hits, candidate_sentences(info, hits), MIN_COVERAGE / 3).answerable  # instances of 场所

@@ -75,6 +75,7 @@ _CUE_WORDS = {w for key in ("current", "compare", "list", "numeric", "fact") for
 # what a passage is about, besides its own words: the question may name the document, not the fact
 _ABOUT_KEYS = ("heading_path", "title", "proposer", "number", "doc_number", "office", "proposal_title", "addressee")
 NEAR_SHARE = 0.85  # a value meeting every constraint must cover this share of what a near-miss value's sentence covers
+TOPIC_REFUSED = 3  # so many unsaid: the letters speak of something else (职业技能, 技术, 电商 for 学校向农民开放…)
 TOPIC_UNSAID = 2  # nouns of what a question asks about that its letters never say, at which the answer is flagged
 MEASURE_WEIGHT = 0.34  # IDF-weighted share of the question's words in what it counts that the value's sentence must hold
 MEASURE_SHARE = 0.3  # share of what a counting question counts (its bigrams) that the value's sentence must hold
@@ -1032,6 +1033,8 @@ def decide(info: QuestionInfo, hits: list[Hit], cands: list[Candidate], min_cove
     # askers paraphrase (石刻构件 for 石制物件); as refusals both lost more answerable blind items than they refused
     if info.slot is None and info.kind != "compare" \
             and len(unsaid := topic_unsaid(info, hits, pool, min_coverage)) >= TOPIC_UNSAID:
+        if len(unsaid) >= TOPIC_REFUSED:
+            return Scope(False, f"资料中没有提到“{'”“'.join(unsaid)}”。", best)
         return Scope(True, "", best, caveat=f"所引资料中没有提到“{'”“'.join(unsaid)}”，请核对是否回答了所问。")
     if info.slot is None and info.kind != "compare" and aspect_unsaid(info, hits, pool, min_coverage):
         return Scope(True, "", best, caveat=f"所引资料中没有直接提到“{info.aspect}”，请核对是否回答了所问。")
