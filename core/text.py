@@ -74,6 +74,9 @@ def to_fullwidth(text: str) -> str:
 SENTENCE_ENDS = "。!?;！？；"
 
 
+LABEL_CHARS = 4  # a piece this short before a flattened space is a form's label (签发人, 办理部门), not a sentence
+
+
 @lru_cache(maxsize=32)
 def _splitter(ends: str, newline: bool, flattened: bool) -> re.Pattern[str]:
     alts = [f"(?<=[{re.escape(ends)}])"]
@@ -104,6 +107,8 @@ def sentence_spans(text: str, ends: str = SENTENCE_ENDS, newline: bool = True,
         breaks = m.end() > m.start() or text[m.start() - 1 : m.start()] == "\n"  # a space or line break
         if breaks and _inside_title(text, m.start()):
             continue  # a line break or space inside 《…》 (a joint title: 《甲局 乙局关于…的通知》) is no end
+        if m.end() > m.start() and len(text[pos:m.start()].strip()) <= LABEL_CHARS:
+            continue  # a flattened space after a label goes on to its value: "签发人 张志清" is one piece
         if m.start() > pos or m.start() == pos == 0:
             out.append((pos, m.start()))
         pos = m.end()

@@ -1046,3 +1046,15 @@ def test_a_list_question_on_what_the_letter_never_speaks_of_is_refused() -> None
     assert not scope.answerable and "电商" in scope.reason
     info = analyze("长寿区向农民开放了学校的哪些场所？", ["长寿区"], lex)
     assert decide(info, hits, candidate_sentences(info, hits), MIN_COVERAGE / 3).answerable  # instances of 场所
+
+
+def test_a_form_label_stays_with_its_value_in_a_flattened_page() -> None:
+    from core.text import sentence_spans, split_sentences
+    page = "编号 247 办理部门 农水局 处理状态\n签发人 张志清 签发日期 2023-09-07 17:16\n全县现有高标准农田3.3万亩 占永久基本农田面积的84.4%"
+    pieces = split_sentences(page, "。!?;", flattened=True, min_chars=6)
+    assert "签发人 张志清" in pieces  # not 签发人 | 张志清, each too short to be read
+    assert "全县现有高标准农田3.3万亩" in pieces  # a sentence before a flattened space still ends there
+    spans = sentence_spans(page, "。!?;", flattened=True)
+    assert "".join(page[a:b] for a, b in spans).replace(" ", "") == page.replace(" ", "")  # the pieces cover it
+    name = asked_slot("签发人是谁？")
+    assert name is not None and slot_value(name, "签发人是谁？", "签发人 张志清") == "签发人张志清"
