@@ -1058,3 +1058,13 @@ def test_a_form_label_stays_with_its_value_in_a_flattened_page() -> None:
     assert "".join(page[a:b] for a, b in spans).replace(" ", "") == page.replace(" ", "")  # the pieces cover it
     name = asked_slot("签发人是谁？")
     assert name is not None and slot_value(name, "签发人是谁？", "签发人 张志清") == "签发人张志清"
+
+
+def test_a_figure_whose_own_part_quotes_another_name_counts_that_one() -> None:
+    hz = {"province": "浙江省", "city": "杭州市", "office": "杭州市经济和信息化局", "date": "2023-06-09", "year": 2023}
+    text = ("对评定为“链主工厂”“智能工厂”的企业,分别给予不超过500万元、200万元的一次性补助。"
+            "2022年,全市新增市“未来工厂”培育企业147家。")
+    lex, hits = _one_letter(text, hz)
+    for q, gives in (("杭州2022年评上“智能工厂”的企业有几家？", False), ("杭州2022年新增“未来工厂”培育企业多少家？", True)):
+        info = analyze(q, ["杭州市"], lex)
+        assert any(c.gives == "147家" for c in candidate_sentences(info, hits)) == gives, q

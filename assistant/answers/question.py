@@ -521,8 +521,11 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
     # a name the question quotes (“浙江专精特新板”) is what it asks of: the value's sentence, the one it goes on from,
     # or its document's title or headings say it
     flat = re.sub(r"\s+", "", f"{sentence_before(passage, s)} {s} {path}")
+    # and a figure whose own part quotes another name counts that one ("新增市“未来工厂”培育企业147家" is no count of
+    # “智能工厂”, though the sentence before names it)
+    own_quotes = [re.sub(r"\s+", "", n) for n in _QUOTED.findall(part_of(s, at))] if figure else []
     for name in quoted_names(info.text):
-        if name not in flat:
+        if name not in flat or own_quotes and not any(name in q or q in name for q in own_quotes):
             return f"不是“{name}”的{'数字' if figure else '内容'}"
     return level_unstated(info.text, s) if figure else ""
 
