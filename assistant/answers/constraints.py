@@ -49,6 +49,19 @@ def _is_noun(tag: str) -> bool:
     return tag.startswith(("n", "j"))
 
 
+def bigrams(text: str) -> frozenset[str]:
+    """The character bigrams of a text's Chinese runs (quotes and title marks left out)."""
+    runs = re.findall(r"[\u4e00-\u9fff]+", re.sub(r"[“”‘’\"'《》「」]", "", text))
+    return frozenset(r[i:i + 2] for r in runs for i in range(len(r) - 1))
+
+
+def without_places(text: str, gap: str = "") -> str:
+    """A text with the places it names taken out (全县耕地总面积 → 全耕地总面积 → …), each replaced by `gap`."""
+    for pm in sorted(gazetteer().mentions(text, short=True), key=lambda x: -x.start):
+        text = text[:pm.start] + gap + text[pm.end:]
+    return text
+
+
 def nouns(text: str) -> str:
     """A text's nouns, space-separated ("想了解下人才绿卡的情况" → "人才 绿卡 情况"): what it names, without the asker's
     verbs and fillers."""
@@ -325,6 +338,9 @@ def speaker(question: str) -> str:
 
 
 _SELF = [(str(suffix), str(word)) for suffix, word in _P.section("compose").get("self_subjects", [])]
+# how any office names itself in its own letters (我局, 我委…, 我单位)
+SELF_SAID = re.compile("|".join(sorted({re.escape(w) for _, w in _SELF} | {re.escape(str(
+    _P.section("compose").get("self_subject_default", "我单位")))}, key=len, reverse=True)))
 
 
 def self_word(office: str) -> str:
@@ -381,10 +397,6 @@ _RATE_GENERIC = tuple(_P.words("questions", "rate_generic")) if "rate_generic" i
 _SHARE_BASE = re.compile(_P.data["questions"]["share_base"])
 
 
-def _bigram_set(text: str) -> set[str]:
-    return {text[i:i + 2] for i in range(len(text) - 1)}
-
-
 def rate_miss(question: str, said: str) -> str:
     """A share the question names by its own word (建有率, 自有率) and the value's words do not, or a share of another
     base (占耕地总面积的 asked, 占永久基本农田面积的 said): another share."""
@@ -393,14 +405,8 @@ def rate_miss(question: str, said: str) -> str:
         return "另一项比例的数字"
     base, base_said = _SHARE_BASE.search(question), list(_SHARE_BASE.finditer(said))
     if base and base_said:
-        want = _bigram_set(_bare_place(base.group(1)))
-        if want and len(want & _bigram_set(base_said[-1].group(1))) < len(want) / 2:
+        want = bigrams(re.sub(r"^(?:全|本)[市县区省国]", "", without_places(base.group(1))))
+        if want and len(want & bigrams(base_said[-1].group(1))) < len(want) / 2:
             return "另一个基数的比例"
     return ""
 
-
-def _bare_place(text: str) -> str:
-    """A phrase without the places it names (全县耕地总面积 → 耕地总面积)."""
-    for pm in sorted(gazetteer().mentions(text, short=True), key=lambda x: -x.start):
-        text = text[:pm.start] + text[pm.end:]
-    return re.sub(r"^(?:全[市县区省国]|本[市县区省])", "", text)

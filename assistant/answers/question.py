@@ -14,6 +14,7 @@ from assistant.answers.constraints import (
     KIND_ENDINGS as _KIND_ENDINGS,
 )
 from assistant.answers.constraints import (
+    SELF_SAID,
     STOCK_WORDS,
     author,
     below,
@@ -45,6 +46,10 @@ from assistant.answers.constraints import (
     speaker,
     target_after,
     target_before,
+    without_places,
+)
+from assistant.answers.constraints import (
+    bigrams as _bigrams,
 )
 from assistant.facts.dates import as_of
 from assistant.retrieval.hybrid import Hit, office_mentions, office_words
@@ -388,7 +393,6 @@ _WHO_SLOTS = ("name", "person", "phone")  # who, or how to reach them
 _OFFICE_NAMED = re.compile(_Q["office_named"])
 _PLAN = _Q["plan_figures"]
 _PLAN_REACHED = re.compile(_PLAN["reached"])
-_SELF_SAID = re.compile(r"我(?:局|委|厅|办|部|单位|中心|院)")
 
 
 def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
@@ -496,12 +500,12 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
     # the letter's own office (我单位, 我局) in the value's part is not another office the question names: "其中涉及
     # 我单位1条" in 文旅局's letter does not count what concerns 住建局
     offices = office_mentions(info.text)
-    if offices and _SELF_SAID.search(part_of(s, at, whole=True)) and author(hit) \
+    if offices and SELF_SAID.search(part_of(s, at, whole=True)) and author(hit) \
             and not any(is_from(o, hit) for o in offices):
         return f"{author(hit)}自己的{info.slot.name if info.slot else '内容'}，不是{offices[0]}的"
-    # a person of the office the question names ("会办的市财政局，联系人是谁"): said of it, or in its own letter (a
-    # letter with no office on record may be its own)
-    # ("省财政厅工贸发展处陈一凡" in a joint notice is not 工信厅's contact)
+    # a person of the office the question names ("会办的市财政局，联系人是谁"): said of it, or in its own letter naming
+    # no other office ("省财政厅工贸发展处陈一凡" in a joint notice is not 工信厅's contact; a letter with no office on
+    # record may be its own)
     for office in office_mentions(info.text) if info.slot is not None and info.slot.slot in _WHO_SLOTS else ():
         if any(f in s for f in office_words(office)):
             continue
@@ -553,11 +557,6 @@ def other_kind(question: str, clause: str) -> bool:
     return kind_clash(after, clause)
 
 
-def _bigrams(text: str) -> frozenset[str]:
-    runs = re.findall(r"[\u4e00-\u9fff]+", re.sub(r"[“”‘’\"'《》「」]", "", text))
-    return frozenset(r[i:i + 2] for r in runs for i in range(len(r) - 1))
-
-
 @lru_cache(maxsize=256)
 def _counted_phrase(question: str, unit_ask: re.Pattern[str]) -> tuple[frozenset[str], bool]:
     """The bigrams of what a counting question counts: the words after "多少家" to the end of its clause, else the
@@ -586,8 +585,7 @@ def _count_cue(unit_ask: re.Pattern[str]) -> re.Pattern[str]:
 
 def _bare_phrase(phrase: str) -> str:
     """A question's words without its places, cue words and years."""
-    for pm in sorted(gazetteer().mentions(phrase, short=True), key=lambda x: -x.start):
-        phrase = phrase[:pm.start] + " " + phrase[pm.end:]
+    phrase = without_places(phrase, " ")
     for w in sorted(_CUE_WORDS | set(_STOCK_ASKS) | set(_FLOW_ASKS), key=len, reverse=True):
         phrase = phrase.replace(w, " ")
     return re.sub(r"\d+\s*[年家个]?", " ", phrase)
@@ -1076,13 +1074,17 @@ def topic_unsaid(info: QuestionInfo, hits: list[Hit], pool: list[Candidate], min
     said = normalize_text(" ".join(
         f"{h.text} {h.metadata.get('title', '')} {h.metadata.get('heading_path', '')} {h.metadata.get('proposal_title') or ''}"
         for h in hits if h.metadata.get("doc_id") in docs))
-    q = info.text
-    for name in [*office_mentions(q), *(m.text for m in gazetteer().mentions(q, short=True))]:
+    q = without_places(info.text, " ")
+    for name in office_mentions(q):
         q = q.replace(name, " ")
     words = dict.fromkeys(w for w in noun_words(_GENERIC.sub(" ", q)) if len(w) >= 2 and not _OFFICE_NOUN.search(w))
-    # a compound is said where its parts are (银行贷款: 银行…贷款)
-    return [w for w in words if w not in said and not (len(w) > 2 and all(
-        t in said for t in tokenize(w) if t != w and len(t) >= 2) and any(len(t) >= 2 and t != w for t in tokenize(w)))]
+    return [w for w in words if not _said(w, said)]
+
+
+def _said(word: str, text: str) -> bool:
+    """A word is said in a text, or a compound's parts are (银行贷款: 银行…贷款)."""
+    parts = [t for t in tokenize(word) if t != word and len(t) >= 2]
+    return word in text or bool(parts) and all(t in text for t in parts)
 
 
 def coverage_needed(info: QuestionInfo, min_coverage: float) -> float:
