@@ -282,6 +282,7 @@ class QuestionInfo:
     sub_places: tuple[str, ...] = ()  # places below the county it names (湾塘乡)
     aspect: str = ""  # what a list or account question asks about (处罚措施), "" when it names nothing of its own
     aspect_words: tuple[tuple[str, float], ...] = ()  # its words and their weight, its head last
+    offices: tuple[str, ...] = ()  # the offices it names, short or full (工信厅, 市财政局's 财政局)
 
     @property
     def figure(self) -> bool:
@@ -333,7 +334,7 @@ def analyze(question: str, store_places: list[str], lex: LexicalIndex) -> Questi
                         list(seen.items()), bool(_CURRENT.search(q)), slot.answer if slot else None,
                         bool(_TITLES.search(q)), slot, any(w in q for w in _FLOW_ASKS), any(w in q for w in _STOCK_ASKS),
                         any(w in q for w in _ACTUAL_ASKS) or bool(_ACTUAL_DONE.search(q)), tuple(sub_places(q)),
-                        aspect, weights)
+                        aspect, weights, tuple(office_mentions(q)))
 
 
 _PART = re.compile(r"[？?；;]")
@@ -499,14 +500,14 @@ def value_miss(info: QuestionInfo, sentence: str, hit: Hit, at: int) -> str:
             return f"{hit.meta.place or hit.meta.city}的数字，不是{name}的"
     # the letter's own office (我单位, 我局) in the value's part is not another office the question names: "其中涉及
     # 我单位1条" in 文旅局's letter does not count what concerns 住建局
-    offices = office_mentions(info.text)
+    offices = info.offices
     if offices and SELF_SAID.search(part_of(s, at, whole=True)) and author(hit) \
             and not any(is_from(o, hit) for o in offices):
         return f"{author(hit)}自己的{info.slot.name if info.slot else '内容'}，不是{offices[0]}的"
     # a person of the office the question names ("会办的市财政局，联系人是谁"): said of it, or in its own letter naming
     # no other office ("省财政厅工贸发展处陈一凡" in a joint notice is not 工信厅's contact; a letter with no office on
     # record may be its own)
-    for office in office_mentions(info.text) if info.slot is not None and info.slot.slot in _WHO_SLOTS else ():
+    for office in offices if info.slot is not None and info.slot.slot in _WHO_SLOTS else ():
         if any(f in s for f in office_words(office)):
             continue
         if office_mentions(s) or _OFFICE_NAMED.search(s) or author(hit) and not is_from(office, hit):
@@ -1060,7 +1061,7 @@ def aspect_unsaid(info: QuestionInfo, hits: list[Hit], pool: list[Candidate], mi
     return not any(held(c) for c in on_topic)
 
 
-_OFFICE_NOUN = re.compile(r"(?:局|厅|委|办|部|处|科|中心|政府)$")
+_OFFICE_NOUN = re.compile(f"(?:{_OFFICE_END.pattern}|处|科|政府)$")  # an office's name, or a unit's (工贸发展处)
 
 
 def topic_unsaid(info: QuestionInfo, hits: list[Hit], pool: list[Candidate], min_coverage: float) -> list[str]:
@@ -1075,7 +1076,7 @@ def topic_unsaid(info: QuestionInfo, hits: list[Hit], pool: list[Candidate], min
         f"{h.text} {h.metadata.get('title', '')} {h.metadata.get('heading_path', '')} {h.metadata.get('proposal_title') or ''}"
         for h in hits if h.metadata.get("doc_id") in docs))
     q = without_places(info.text, " ")
-    for name in office_mentions(q):
+    for name in info.offices:
         q = q.replace(name, " ")
     words = dict.fromkeys(w for w in noun_words(_GENERIC.sub(" ", q)) if len(w) >= 2 and not _OFFICE_NOUN.search(w))
     return [w for w in words if not _said(w, said)]
